@@ -1,0 +1,184 @@
+"""The typed, immutable model of a fleet: global settings plus one Customer per file.
+
+Everything downstream (plan, schedule, sends) reads these objects, never raw YAML.
+All containers are tuples or read-only mappings so a loaded Fleet cannot be mutated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Literal
+
+Frequency = Literal["day", "week", "month"]
+Edition = Literal["standard", "advanced"]
+SummaryKind = Literal["hosted_email_security", "email_security"]
+
+
+def frozen_map(items: Mapping | None = None) -> Mapping:
+    """A read-only view of a dict copy, for mapping fields of frozen dataclasses."""
+    return MappingProxyType(dict(items or {}))
+
+
+@dataclass(frozen=True)
+class Product:
+    """A Trend Micro product billed through a ConnectWise catalog item."""
+
+    key: str  # e.g. "wfbss", as used in customer files
+    name: str  # Trend Micro's product name (also how LMPI names it)
+    catalog_item: str  # ConnectWise catalog item identifier, e.g. "TM-WFBSS"
+
+
+@dataclass(frozen=True)
+class AgreementRef:
+    """Where a product is billed: the company's default agreement or an explicit one."""
+
+    type: str | None = None  # agreement type name; None means "default"
+    name: str | None = None
+
+    @property
+    def is_default(self) -> bool:
+        return self.type is None
+
+    def __str__(self) -> str:
+        return "default agreement" if self.is_default else f"{self.type} / {self.name}"
+
+
+DEFAULT_AGREEMENT = AgreementRef()
+
+
+@dataclass(frozen=True)
+class BillingPolicy:
+    day: int  # 1..31; 29-31 fall back to the month's last day
+    products: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SummaryPolicy:
+    every: Frequency
+    detections: tuple[str, ...]
+    edition: Edition | None = None  # only for email_security
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A notification policy: the global one, or a customer's custom block.
+
+    A block left out (None) means that send is off.
+    """
+
+    billing: BillingPolicy | None = None
+    hosted_email_security: SummaryPolicy | None = None
+    email_security: SummaryPolicy | None = None
+
+    def summary(self, kind: SummaryKind) -> SummaryPolicy | None:
+        return getattr(self, kind)
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a value came from, for messages: file:line:col (1-based)."""
+
+    path: str
+    line: int = 0
+    col: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}" if self.line else self.path
+
+
+@dataclass(frozen=True)
+class Customer:
+    """One customer file, with its effective policy already resolved."""
+
+    slug: str  # file stem, e.g. "acme"
+    path: str  # path of the file as given (relative to the fleet root when loaded from it)
+    name: str
+    company: str  # ConnectWise company identifier
+    trend_micro_id: str  # trend_micro.customer_id, joins usage and detection data
+    enabled: bool
+    settings: Literal["global", "custom"]
+    agreements: Mapping[str, AgreementRef]  # explicit mappings from the file
+    policy: Policy  # effective: global notifications or the custom block
+
+    @property
+    def billed_products(self) -> tuple[str, ...]:
+        """Products billed for this customer (empty when billing is off)."""
+        return self.policy.billing.products if self.policy.billing else ()
+
+    def agreement_for(self, product: str) -> AgreementRef:
+        """The agreement a product is billed on: explicit mapping, else the default one."""
+        return self.agreements.get(product, DEFAULT_AGREEMENT)
+
+
+@dataclass(frozen=True)
+class ConnectWiseSettings:
+    url: str  # "sandbox" or https://<site> (http:// only to loopback)
+    rate_limit_per_minute: int = 900
+    concurrency: int = 8
+    page_size: int = 1000
+
+
+@dataclass(frozen=True)
+class TicketSettings:
+    """Routing of the tickets that sends create (names, resolved to ids at send time)."""
+
+    board: str
+    status: str
+    priority: str
+    type: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """Where usage or detection counts come from."""
+
+    kind: Literal["file", "lmpi"]
+    path: str | None = None  # for file: a folder, relative to the fleet root
+    url: str | None = None  # for lmpi: base URL ("sandbox" for the embedded simulator)
+
+
+@dataclass(frozen=True)
+class SafetySettings:
+    max_cancel_percent: float = 30.0  # refuse to cancel more than this share ...
+    min_managed_additions: int = 10  # ... once at least this many managed additions exist
+    max_quantity_change_percent: float = 50.0  # billing guardrail
+    quantity_exceptions: tuple[str, ...] = ()  # customer slugs never held by the guardrail
+
+
+@dataclass(frozen=True)
+class Settings:
+    """reconciler.yaml: the "general administration settings"."""
+
+    path: str
+    connectwise: ConnectWiseSettings
+    timezone: str
+    send_at: str  # "HH:MM"
+    products: Mapping[str, Product]
+    default_agreement_types: tuple[str, ...]
+    hes_detections: tuple[str, ...]
+    ems_detections: Mapping[str, tuple[str, ...]]  # edition -> allowed detection names
+    notifications: Policy
+    tickets: TicketSettings
+    usage_source: SourceSettings
+    detection_source: SourceSettings
+    safety: SafetySettings = field(default_factory=SafetySettings)
+    lookback_days: int = 62  # how far back run-due fills gaps
+
+    def catalog_items(self) -> frozenset[str]:
+        """Catalog identifiers of managed additions: nothing else is ever touched."""
+        return frozenset(p.catalog_item for p in self.products.values())
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """reconciler.yaml plus every customer file, validated."""
+
+    root: Path
+    settings: Settings
+    customers: tuple[Customer, ...]  # sorted by slug
+
+    def by_company(self) -> Mapping[str, Customer]:
+        return frozen_map({c.company: c for c in self.customers})
