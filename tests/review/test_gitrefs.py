@@ -108,5 +108,5 @@ def test_fleet_invalid_at_ref_names_the_ref_and_the_problem(fleet_repo):
 def test_no_fleet_at_ref(fleet_repo):
     (fleet_repo.root / "reconciler.yaml").unlink()
     fleet_repo.commit("remove settings")
-    with pytest.raises(NoFleetAtRef, match="no reconciler.yaml at HEAD"):
+    with pytest.raises(NoFleetAtRef, match=r"no reconciler\.yaml at HEAD"):
         fleet_at(fleet_repo.root, "HEAD")
