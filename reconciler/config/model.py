@@ -179,6 +179,9 @@ class Fleet:
     root: Path
     settings: Settings
     customers: tuple[Customer, ...]  # sorted by slug
+    # Warnings found while loading (config.Diagnostic objects), e.g. an unknown slug in
+    # safety.quantity_exceptions; errors never reach a Fleet (FleetInvalid instead).
+    warnings: tuple = ()
 
     def by_company(self) -> Mapping[str, Customer]:
         return frozen_map({c.company: c for c in self.customers})

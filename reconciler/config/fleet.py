@@ -1,0 +1,201 @@
+"""Loading a fleet: find the files, parse, check (schema, semantics, cross-file), build."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler.config import build, schema, semantics
+from reconciler.config.diagnostics import Diagnostic, FleetInvalid, errors_only
+from reconciler.config.model import Fleet
+from reconciler.config.yamlio import MAX_FILE_BYTES, Document, parse
+
+SETTINGS_FILE = "reconciler.yaml"
+CUSTOMERS_DIR = "customers"
+CUSTOMER_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class _File:
+    display: str  # as shown in messages: relative to the root when inside it
+    path: Path
+    slug: str
+
+
+@dataclass(frozen=True)
+class Result:
+    """Everything `validate` learned: the diagnostics, the fleet when there were no errors."""
+
+    diagnostics: tuple[Diagnostic, ...]
+    files: int
+    fleet: Fleet | None
+
+
+def load_fleet(root: Path | str, *, paths: Sequence[str] | None = None) -> Fleet:
+    """The validated Fleet under `root`; raises FleetInvalid listing every problem."""
+    result = check(root, paths)
+    if result.fleet is None:
+        raise FleetInvalid(result.diagnostics)
+    return result.fleet
+
+
+def validate(root: Path | str, paths: Sequence[str] | None = None) -> list[Diagnostic]:
+    """Every problem of the fleet (errors and warnings), sorted by file and position."""
+    return list(check(root, paths).diagnostics)
+
+
+def check(root: Path | str, paths: Sequence[str] | None = None) -> Result:
+    """Load and check everything; never raises for bad input."""
+    root = Path(root)
+    diagnostics: list[Diagnostic] = []
+    customer_files, found = _customer_files(root, paths)
+    diagnostics.extend(found)
+
+    settings_doc = _read(_File(SETTINGS_FILE, root / SETTINGS_FILE, ""), diagnostics)
+    if settings_doc is not None:
+        diagnostics.extend(_root_is_mapping(settings_doc) or schema.check("settings", settings_doc))
+        all_slugs = {f.slug for f in _discover(root / CUSTOMERS_DIR, root)}
+        all_slugs.update(f.slug for f in customer_files)
+        diagnostics.extend(semantics.check_settings(settings_doc, all_slugs))
+    catalog = semantics.Catalog.from_settings(settings_doc.data if settings_doc else None)
+
+    docs: list[tuple[_File, Document]] = []
+    for file in customer_files:
+        doc = _read(file, diagnostics)
+        if doc is None:
+            continue
+        shape = _root_is_mapping(doc)
+        if shape:
+            diagnostics.extend(shape)
+            continue
+        diagnostics.extend(schema.check("customer", doc))
+        diagnostics.extend(semantics.check_customer(doc, catalog))
+        docs.append((file, doc))
+    diagnostics.extend(semantics.check_across([(f.slug, d) for f, d in docs]))
+
+    ordered = tuple(sorted(set(diagnostics), key=_order))
+    fleet = None
+    if not errors_only(ordered) and settings_doc is not None:
+        settings = build.settings(settings_doc.data, SETTINGS_FILE)
+        customers = sorted(
+            (build.customer(d.data, f.slug, f.display, settings.notifications) for f, d in docs),
+            key=lambda c: c.slug,
+        )
+        warnings = tuple(d for d in ordered if d.severity == "warning")
+        fleet = Fleet(root=root, settings=settings, customers=tuple(customers), warnings=warnings)
+    return Result(ordered, len(customer_files) + 1, fleet)
+
+
+def _order(d: Diagnostic) -> tuple:
+    # reconciler.yaml first, then customer files by path, then position
+    return (d.path != SETTINGS_FILE, d.path, d.line, d.col, d.message)
+
+
+def _root_is_mapping(doc: Document) -> list[Diagnostic]:
+    if isinstance(doc.data, dict):
+        return []
+    kind = "a list" if isinstance(doc.data, list) else f"a single value ({type(doc.data).__name__})"
+    line, col = doc.locate([])
+    return [
+        Diagnostic(
+            doc.path, line, col, f"top level must be a mapping of keys to values, not {kind}"
+        )
+    ]
+
+
+def _read(file: _File, diagnostics: list[Diagnostic]) -> Document | None:
+    """Read and parse one file, adding why not to `diagnostics`."""
+
+    def refuse(message: str) -> None:
+        diagnostics.append(Diagnostic(file.display, 0, 0, message))
+
+    try:
+        info = file.path.stat()
+    except FileNotFoundError:
+        return refuse("no such file")
+    except OSError as exc:
+        return refuse(f"cannot read: {exc.strerror or type(exc).__name__}")
+    if stat.S_ISDIR(info.st_mode):
+        return refuse("is a folder, expected a YAML file")
+    if not stat.S_ISREG(info.st_mode):
+        return refuse("not a regular file")
+    if info.st_size > MAX_FILE_BYTES:
+        return refuse(f"file is larger than {MAX_FILE_BYTES // 1024} KiB; refusing to read it")
+    try:
+        raw = file.path.read_bytes()
+    except OSError as exc:
+        return refuse(f"cannot read: {exc.strerror or type(exc).__name__}")
+    doc, problems = parse(raw, file.display)
+    diagnostics.extend(problems)
+    return doc
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except (ValueError, OSError):
+        return str(path)
+
+
+def _discover(folder: Path, root: Path) -> list[_File]:
+    """Customer files under a folder (recursively), hidden files and folders skipped."""
+    found: list[_File] = []
+    try:
+        walker = list(os.walk(folder, onerror=None))
+    except OSError:
+        return found
+    for dirpath, dirnames, filenames in walker:
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith(".") or not name.endswith(CUSTOMER_SUFFIXES):
+                continue
+            path = Path(dirpath) / name
+            found.append(_File(_display(path, root), path, path.stem))
+    return found
+
+
+def _customer_files(
+    root: Path, paths: Sequence[str] | None
+) -> tuple[list[_File], list[Diagnostic]]:
+    """The customer files to check, and problems with the paths given."""
+    problems: list[Diagnostic] = []
+    if not paths:
+        folder = root / CUSTOMERS_DIR
+        if not folder.is_dir():
+            problems.append(Diagnostic(CUSTOMERS_DIR, 0, 0, "no customers/ folder here", "warning"))
+            return [], problems
+        files = _discover(folder, root)
+        if not files:
+            problems.append(Diagnostic(CUSTOMERS_DIR, 0, 0, "no customer files found", "warning"))
+        return files, problems
+
+    settings_path = (root / SETTINGS_FILE).resolve()
+    files: list[_File] = []
+    seen: set[Path] = set()
+    for given in paths:
+        path = Path(given)
+        if not path.is_absolute() and not path.exists() and (root / path).exists():
+            path = root / path  # a path relative to the fleet root
+        if path.is_dir():
+            found = _discover(path, root)
+            if not found:
+                problems.append(
+                    Diagnostic(
+                        _display(path, root), 0, 0, "no customer files in this folder", "warning"
+                    )
+                )
+        else:
+            found = [_File(_display(path, root), path, path.stem)]
+        for file in found:
+            try:
+                key = file.path.resolve()
+            except (OSError, RuntimeError):
+                key = file.path
+            if key == settings_path or key in seen:
+                continue  # reconciler.yaml is always checked once, as the settings file
+            seen.add(key)
+            files.append(file)
+    return files, problems

@@ -1,0 +1,297 @@
+"""Checks the schema cannot express: names defined in reconciler.yaml, cross-file rules.
+
+Every check reads plain data defensively (a file with schema errors still gets its
+semantic errors reported) and locates each problem at its node.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import zoneinfo
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from reconciler.config.diagnostics import Diagnostic
+from reconciler.config.yamlio import Document
+
+_LOOPBACK_NAMES = {"localhost"}
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The names customer files may use, taken from reconciler.yaml (when readable)."""
+
+    products: tuple[str, ...] = ()
+    hes: tuple[str, ...] = ()
+    ems: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    known: bool = False  # False when reconciler.yaml could not be read: skip name checks
+
+    @classmethod
+    def from_settings(cls, data: Any) -> Catalog:
+        if not isinstance(data, dict):
+            return cls()
+        products = data.get("products")
+        detections = data.get("detections")
+        if not isinstance(products, dict) or not isinstance(detections, dict):
+            return cls()
+        ems_raw = detections.get("email_security")
+        ems = (
+            {k: _strings(v) for k, v in ems_raw.items() if isinstance(k, str)}
+            if isinstance(ems_raw, dict)
+            else {}
+        )
+        return cls(
+            products=tuple(k for k in products if isinstance(k, str)),
+            hes=_strings(detections.get("hosted_email_security")),
+            ems=ems,
+            known=True,
+        )
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+def _get(data: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _suggest(word: str, candidates: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    return f" (known: {', '.join(candidates)})" if candidates else ""
+
+
+def _at(doc: Document, path: Sequence[Any], message: str, severity: str = "error") -> Diagnostic:
+    line, col = doc.locate(path)
+    return Diagnostic(doc.path, line, col, message, severity)  # type: ignore[arg-type]
+
+
+def _at_key(doc: Document, path: Sequence[Any], key: str, message: str) -> Diagnostic:
+    line, col = doc.locate_key(path, key)
+    return Diagnostic(doc.path, line, col, message)
+
+
+# -- reconciler.yaml ---------------------------------------------------------------------
+
+
+def check_settings(doc: Document, customer_slugs: set[str] | None) -> Iterator[Diagnostic]:
+    """Semantic checks of reconciler.yaml. `customer_slugs` None skips the slug check."""
+    data = doc.data
+    if not isinstance(data, dict):
+        return
+    catalog = Catalog.from_settings(data)
+    url = _get(data, "connectwise", "url")
+    if isinstance(url, str):
+        problem = url_problem(url, "connectwise.url", allow_sandbox=True)
+        if problem:
+            yield _at(doc, ["connectwise", "url"], problem)
+    for source in ("usage", "detections"):
+        src_url = _get(data, "sources", source, "url")
+        if isinstance(src_url, str):
+            problem = url_problem(src_url, f"sources.{source}.url", allow_sandbox=True)
+            if problem:
+                yield _at(doc, ["sources", source, "url"], problem)
+    tz = data.get("timezone")
+    if isinstance(tz, str) and tz:
+        problem = timezone_problem(tz)
+        if problem:
+            yield _at(doc, ["timezone"], problem)
+    products = data.get("products")
+    if isinstance(products, dict):
+        seen: dict[str, str] = {}
+        for key, product in products.items():
+            item = _get(product, "catalog_item")
+            if isinstance(item, str):
+                if item.upper() in seen:
+                    yield _at(
+                        doc,
+                        ["products", key, "catalog_item"],
+                        f"catalog item {item!r} is also used by product {seen[item.upper()]!r}; "
+                        "each product needs its own",
+                    )
+                else:
+                    seen[item.upper()] = key
+    if catalog.known:
+        yield from check_policy(doc, ["notifications"], data.get("notifications"), catalog)
+    exceptions = _get(data, "safety", "quantity_exceptions")
+    if customer_slugs is not None and isinstance(exceptions, list):
+        for index, slug in enumerate(exceptions):
+            if isinstance(slug, str) and slug not in customer_slugs:
+                yield _at(
+                    doc,
+                    ["safety", "quantity_exceptions", index],
+                    f"quantity_exceptions names {slug!r}, which is not a customer file"
+                    + _suggest(slug, sorted(customer_slugs)),
+                    "warning",
+                )
+
+
+def url_problem(url: str, name: str, *, allow_sandbox: bool) -> str | None:
+    """Why `url` is not an acceptable endpoint; never repeats credentials found in it."""
+    if allow_sandbox and url == "sandbox":
+        return None
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return f"{name} is not a valid URL; expected 'sandbox' or https://<site>"
+    if "@" in parts.netloc:
+        return (
+            f"{name} contains credentials (user:password@host); remove them: credentials "
+            "come only from CW_COMPANY_ID, CW_PUBLIC_KEY, CW_PRIVATE_KEY and CW_CLIENT_ID"
+        )
+    if parts.scheme == "https" and host:
+        return None
+    if parts.scheme == "http" and host:
+        if _is_loopback(host):
+            return None
+        return f"{name} uses plain http:// to {host!r}; use https:// (http:// only to loopback)"
+    return f"{name} must be 'sandbox' or https://<site>"
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def timezone_problem(name: str) -> str | None:
+    try:
+        zoneinfo.ZoneInfo(name)
+        return None
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        pass
+    zones = sorted(zoneinfo.available_timezones())
+    close = difflib.get_close_matches(name, zones, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else " (e.g. 'America/New_York')"
+    return f"timezone {name!r} is not an IANA time zone{hint}"
+
+
+# -- policies (reconciler.yaml notifications, a customer's custom block) -------------------
+
+
+def check_policy(
+    doc: Document, path: list[Any], policy: Any, catalog: Catalog
+) -> Iterator[Diagnostic]:
+    """Product keys and detection names of one policy block."""
+    if not isinstance(policy, dict) or not catalog.known:
+        return
+    products = _get(policy, "billing", "products")
+    if isinstance(products, list):
+        for index, key in enumerate(products):
+            if isinstance(key, str) and key not in catalog.products:
+                yield _at(
+                    doc,
+                    [*path, "billing", "products", index],
+                    f"unknown product {key!r}" + _suggest(key, catalog.products),
+                )
+    hes = _get(policy, "hosted_email_security", "detections")
+    if isinstance(hes, list):
+        for index, name in enumerate(hes):
+            if isinstance(name, str) and name not in catalog.hes:
+                yield _at(
+                    doc,
+                    [*path, "hosted_email_security", "detections", index],
+                    f"unknown Hosted Email Security detection {name!r}"
+                    + _suggest(name, catalog.hes),
+                )
+    edition = _get(policy, "email_security", "edition")
+    ems = _get(policy, "email_security", "detections")
+    if isinstance(ems, list) and isinstance(edition, str) and edition in catalog.ems:
+        allowed = catalog.ems[edition]
+        for index, name in enumerate(ems):
+            if not isinstance(name, str) or name in allowed:
+                continue
+            others = [e for e, names in catalog.ems.items() if e != edition and name in names]
+            if others:
+                message = (
+                    f"detection {name!r} exists only in the {others[0]} edition of Email "
+                    f"Security; this customer's edition is {edition}"
+                )
+            else:
+                message = f"unknown Email Security detection {name!r}" + _suggest(name, allowed)
+            yield _at(doc, [*path, "email_security", "detections", index], message)
+
+
+# -- customer files ----------------------------------------------------------------------
+
+
+def check_customer(doc: Document, catalog: Catalog) -> Iterator[Diagnostic]:
+    """Checks of one customer file against reconciler.yaml."""
+    data = doc.data
+    if not isinstance(data, dict):
+        return
+    agreements = data.get("agreements")
+    if isinstance(agreements, dict) and catalog.known:
+        for key in agreements:
+            if isinstance(key, str) and key not in catalog.products:
+                yield _at_key(
+                    doc,
+                    ["agreements"],
+                    key,
+                    f"unknown product {key!r} in agreements" + _suggest(key, catalog.products),
+                )
+    settings = data.get("settings")
+    if settings == "global" and "custom" in data:
+        yield _at_key(
+            doc,
+            [],
+            "custom",
+            "a custom block beside `settings: global` would be ignored; remove it or set "
+            "`settings: custom`",
+        )
+    if settings == "custom" and "custom" not in data:
+        yield _at(doc, ["settings"], "`settings: custom` needs a `custom` block")
+    if "custom" in data:
+        yield from check_policy(doc, ["custom"], data.get("custom"), catalog)
+
+
+def check_across(docs: Sequence[tuple[str, Document]]) -> Iterator[Diagnostic]:
+    """Rules across customer files: one file per company, Trend Micro ID and slug."""
+    rules = (
+        (("connectwise", "company"), "ConnectWise company", True),
+        (("trend_micro", "customer_id"), "Trend Micro customer ID", True),
+    )
+    for keys, label, fold in rules:
+        first: dict[str, tuple[Document, int]] = {}
+        for _slug, doc in docs:
+            value = _get(doc.data, *keys)
+            if not isinstance(value, str):
+                continue
+            norm = value.casefold() if fold else value
+            line, col = doc.locate(list(keys))
+            if norm in first:
+                other, other_line = first[norm]
+                yield Diagnostic(
+                    doc.path,
+                    line,
+                    col,
+                    f"{label} {value!r} is also used by {other.path}:{other_line}; "
+                    "one file per customer",
+                )
+            else:
+                first[norm] = (doc, line)
+    slugs: dict[str, Document] = {}
+    for slug, doc in docs:
+        if slug in slugs:
+            yield Diagnostic(
+                doc.path,
+                1,
+                1,
+                f"customer slug {slug!r} is also the name of {slugs[slug].path}; "
+                "file names must be unique",
+            )
+        else:
+            slugs[slug] = doc
