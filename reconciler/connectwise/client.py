@@ -1,0 +1,532 @@
+"""The ConnectWise Manage REST client: one httpx.Client shared by worker threads.
+
+Responsibilities kept here: addressing (site URL, codebase discovery), sending with
+retries and the rate limit, paging and chunked `in (...)` reads. Credentials, conditions,
+Link parsing, retry policy and errors each live in their own module.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import random
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+from urllib.parse import quote as url_quote
+
+import httpx
+
+from reconciler.connectwise import conditions as cond
+from reconciler.connectwise.auth import DEFAULT_API_VERSION, Credentials, api_headers
+from reconciler.connectwise.errors import (
+    ConnectWiseError,
+    TransportFailed,
+    from_response,
+)
+from reconciler.connectwise.paging import next_url
+from reconciler.connectwise.retry import (
+    IDEMPOTENT_METHODS,
+    NOT_SENT_ERRORS,
+    RETRY_STATUSES,
+    RateLimiter,
+    RetryPolicy,
+)
+from reconciler.errors import ReconcilerError
+
+log = logging.getLogger("reconciler.connectwise")
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+MAX_PAGE_SIZE = 1000
+MAX_URL_LENGTH = 2000  # request URLs stay strictly under this many characters
+_CODEBASE_RE = re.compile(r"^[A-Za-z0-9_.-]+/?$")
+
+
+class SiteError(ReconcilerError):
+    """The site URL is unusable or codebase discovery failed."""
+
+
+def check_site_url(site_url: str) -> str:
+    """The normalised site URL: https, or http only to a loopback host."""
+    try:
+        url = httpx.URL(site_url.strip())
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise SiteError(f"ConnectWise URL {site_url!r} is not a valid URL") from exc
+    if url.scheme not in ("http", "https") or not url.host:
+        raise SiteError(f"ConnectWise URL {site_url!r} must look like https://<site>")
+    if url.userinfo:
+        raise SiteError("ConnectWise URL must not contain credentials; use CW_* variables")
+    if url.scheme == "http" and not is_loopback(url.host):
+        raise SiteError(
+            f"refusing plain http:// to {url.host}: use https:// "
+            "(http is only allowed to 127.0.0.1, ::1 or localhost)"
+        )
+    return str(url.copy_with(query=None, fragment=None)).rstrip("/")
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def replace_ops(**fields: Any) -> list[dict[str, Any]]:
+    """PATCH ops setting each field to a value: `[{"op": "replace", "path": k, "value": v}]`."""
+    return [{"op": "replace", "path": name, "value": value} for name, value in fields.items()]
+
+
+class ConnectWiseClient:
+    """A ConnectWise Manage API client. Paths are relative to the API base
+    (`/company/companies`); the base is `{site}/{codebase}apis/3.0`."""
+
+    def __init__(
+        self,
+        site_url: str,
+        credentials: Credentials,
+        *,
+        codebase: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        rate_limit_per_minute: int | None = 900,
+        max_retries: int = 5,
+        backoff_base: float = 0.5,
+        backoff_max: float = 30.0,
+        retry_after_max: float = 120.0,
+        timeout: float = 30.0,
+        page_size: int = MAX_PAGE_SIZE,
+        concurrency: int = 8,
+        api_version: str | None = DEFAULT_API_VERSION,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.site_url = check_site_url(site_url)
+        self._credentials = credentials
+        self._codebase = self._check_codebase(codebase) if codebase is not None else None
+        self.page_size = max(1, min(MAX_PAGE_SIZE, int(page_size)))
+        self.concurrency = max(1, int(concurrency))
+        self.retry = RetryPolicy(
+            max_retries=max(0, max_retries),
+            backoff_base=backoff_base,
+            backoff_max=backoff_max,
+            retry_after_max=retry_after_max,
+            rng=rng or random.Random(),
+        )
+        self.limiter = RateLimiter(rate_limit_per_minute, clock=clock, sleep=sleep)
+        self._sleep = sleep
+        self._headers = api_headers(credentials, api_version)
+        self._http = httpx.Client(
+            transport=transport,
+            timeout=timeout,
+            follow_redirects=False,  # a redirect must never carry our credentials elsewhere
+            limits=httpx.Limits(max_connections=max(10, 2 * self.concurrency)),
+        )
+        self._lock = threading.Lock()
+        self._discover_lock = threading.Lock()
+        self._by_method: Counter[str] = Counter()
+
+    # -- housekeeping -------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return (
+            f"ConnectWiseClient(site_url={self.site_url!r}, "
+            f"company_id={self._credentials.company_id!r})"
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ConnectWiseClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def request_count(self) -> int:
+        """Every HTTP attempt made, retries and discovery included."""
+        with self._lock:
+            return sum(self._by_method.values())
+
+    @property
+    def requests_by_method(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._by_method)
+
+    def reset_counters(self) -> None:
+        with self._lock:
+            self._by_method.clear()
+
+    def map_concurrent(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """`[fn(i) for i in items]` on up to `concurrency` threads, results in order.
+
+        The first exception raised by `fn` propagates (after running calls finish);
+        callers wanting per-item failures catch inside `fn`.
+        """
+        items = list(items)
+        if len(items) <= 1 or self.concurrency == 1:
+            return [fn(item) for item in items]
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(items))) as pool:
+            return list(pool.map(fn, items))
+
+    # -- addressing ---------------------------------------------------------------------
+    @staticmethod
+    def _check_codebase(codebase: str) -> str:
+        codebase = codebase.strip().strip("/")
+        if not _CODEBASE_RE.match(codebase):
+            raise SiteError(f"ConnectWise codebase {codebase!r} is not valid")
+        return codebase + "/"
+
+    @property
+    def codebase(self) -> str:
+        """The site's codebase (e.g. `v2025_1/`), discovered on first use."""
+        if self._codebase is None:
+            with self._discover_lock:
+                if self._codebase is None:
+                    self._codebase = self._discover()
+        return self._codebase
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.site_url}/{self.codebase}apis/3.0"
+
+    def _discover(self) -> str:
+        company = self._credentials.company_id
+        path = f"/login/companyinfo/{url_quote(company, safe='')}"
+        response = self._send("GET", self.site_url + path, path=path, authenticate=False)
+        try:
+            info = response.json()
+        except ValueError:
+            info = "invalid"
+        if info is None:
+            raise SiteError(
+                f"company ID {company!r} not found on this site ({self.site_url}): "
+                "check CW_COMPANY_ID and the ConnectWise URL"
+            )
+        codebase = info.get("Codebase") if isinstance(info, dict) else None
+        if not isinstance(codebase, str):
+            raise SiteError(
+                f"{self.site_url} did not answer codebase discovery like ConnectWise "
+                f"(GET {path}); is this a ConnectWise Manage site?"
+            )
+        return self._check_codebase(codebase)
+
+    def url(self, path: str) -> str:
+        """Absolute URL of an API path."""
+        if not path.startswith("/"):
+            path = "/" + path
+        return self.base_url + path
+
+    # -- sending ------------------------------------------------------------------------
+    def _count(self, method: str) -> None:
+        with self._lock:
+            self._by_method[method] += 1
+
+    def _send(
+        self,
+        method: str,
+        url: str | httpx.URL,
+        *,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        retry_safe: bool | None = None,
+        authenticate: bool = True,
+    ) -> httpx.Response:
+        """One logical request: rate-limited attempts with retries; a 2xx response or a
+        typed error. `retry_safe` says whether repeating a request that may have reached
+        the server is harmless (default: by method)."""
+        if retry_safe is None:
+            retry_safe = method in IDEMPOTENT_METHODS
+        all_headers = dict(self._headers) if authenticate else {"Accept": "application/json"}
+        all_headers.update(headers or {})
+        content = None
+        if body is not None:
+            content = json.dumps(body).encode()
+            all_headers["Content-Type"] = "application/json"
+        attempt = 0
+        maybe_applied = False  # an earlier attempt may have reached the server
+        while True:
+            attempt += 1
+            self.limiter.acquire()
+            self._count(method)
+            try:
+                response = self._http.request(
+                    method, url, params=params, content=content, headers=all_headers
+                )
+            except httpx.TransportError as exc:
+                not_sent = isinstance(exc, NOT_SENT_ERRORS)
+                log.debug("%s %s -> %s (attempt %d)", method, path, type(exc).__name__, attempt)
+                if (retry_safe or not_sent) and attempt <= self.retry.max_retries:
+                    maybe_applied = maybe_applied or not not_sent
+                    self._wait(method, path, attempt, type(exc).__name__, None)
+                    continue
+                raise self._transport_error(exc, method, path, attempt) from exc
+            status = response.status_code
+            log.debug("%s %s -> %d (attempt %d)", method, path, status, attempt)
+            if status < 300:
+                return response
+            # 429 comes from the throttle in front of the API: the request was refused,
+            # not processed, so repeating it is safe for every method including POST.
+            retryable = status in RETRY_STATUSES and (status == 429 or retry_safe)
+            if retryable and attempt <= self.retry.max_retries:
+                maybe_applied = maybe_applied or status != 429
+                response.read()
+                self._wait(method, path, attempt, str(status), response)
+                continue
+            if status == 404 and method == "DELETE" and maybe_applied:
+                # An earlier attempt that dropped or failed mid-way did the delete.
+                return response
+            response.read()
+            raise from_response(response, method, path, attempts=attempt)
+
+    def _wait(
+        self, method: str, path: str, attempt: int, why: str, response: httpx.Response | None
+    ) -> None:
+        delay = self.retry.delay(attempt, response)
+        log.info(
+            "retrying %s %s after %s in %.1f s (attempt %d of %d)",
+            method,
+            path,
+            why,
+            delay,
+            attempt + 1,
+            self.retry.max_retries + 1,
+        )
+        if response is not None and response.status_code == 429:
+            self.limiter.pause(delay)  # every thread holds back, not just this one
+        else:
+            self._sleep(delay)
+
+    def _transport_error(
+        self, exc: httpx.TransportError, method: str, path: str, attempts: int
+    ) -> TransportFailed:
+        detail = self._credentials.scrub(str(exc)) or "connection failed"
+        if not isinstance(exc, NOT_SENT_ERRORS) and method not in IDEMPOTENT_METHODS:
+            detail += " (not retried: the request may have reached ConnectWise)"
+        return TransportFailed(
+            None, type(exc).__name__, detail, (), method, path, attempts=attempts
+        )
+
+    @staticmethod
+    def _json(response: httpx.Response, method: str, path: str) -> Any:
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ConnectWiseError(
+                response.status_code, "", "the answer is not valid JSON", (), method, path
+            ) from exc
+
+    # -- verbs --------------------------------------------------------------------------
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        response = self._send("GET", self.url(path), path=path, params=params)
+        return self._json(response, "GET", path)
+
+    def post(self, path: str, body: Any) -> Any:
+        """Create; never repeated once the request may have reached the server."""
+        response = self._send("POST", self.url(path), path=path, body=body)
+        return self._json(response, "POST", path)
+
+    def patch(self, path: str, ops: Sequence[Mapping[str, Any]]) -> Any:
+        """PATCH with a JSON-patch-style array; retried only if every op is `replace`."""
+        ops = list(ops)
+        for op in ops:
+            if not isinstance(op, Mapping) or op.get("op") not in ("add", "replace", "remove"):
+                raise ValueError(f"invalid PATCH op {op!r}: op must be add, replace or remove")
+            if not isinstance(op.get("path"), str) or not op["path"]:
+                raise ValueError(f"invalid PATCH op {op!r}: path is required")
+        safe = all(op["op"] == "replace" for op in ops)
+        response = self._send("PATCH", self.url(path), path=path, body=ops, retry_safe=safe)
+        return self._json(response, "PATCH", path)
+
+    def patch_replace(self, path: str, **fields: Any) -> Any:
+        """PATCH setting each field to a value."""
+        return self.patch(path, replace_ops(**fields))
+
+    def put(self, path: str, body: Any) -> Any:
+        response = self._send("PUT", self.url(path), path=path, body=body)
+        return self._json(response, "PUT", path)
+
+    def delete(self, path: str) -> None:
+        self._send("DELETE", self.url(path), path=path)
+
+    # -- lists --------------------------------------------------------------------------
+    def _list_params(
+        self,
+        conditions: str | None,
+        fields: str | Sequence[str] | None,
+        order_by: str | None,
+        page_size: int,
+        params: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        query: dict[str, Any] = dict(params or {})
+        if conditions:
+            query["conditions"] = conditions
+        if fields:
+            query["fields"] = fields if isinstance(fields, str) else ",".join(fields)
+        if order_by:
+            query["orderBy"] = order_by
+        query["pageSize"] = page_size
+        return query
+
+    def iter_list(
+        self,
+        path: str,
+        *,
+        conditions: str | None = None,
+        fields: str | Sequence[str] | None = None,
+        order_by: str | None = None,
+        page_size: int | None = None,
+        forward_only: bool = False,
+        params: Mapping[str, Any] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every record of a list endpoint, page by page.
+
+        Navigable paging follows `Link rel="next"` until absent; forward-only paging sends
+        `pagination-type: forward-only` and follows the next `pageId` link. If a server
+        sends no Link header at all, a full page means "ask for the next one".
+        """
+        size = max(1, min(MAX_PAGE_SIZE, page_size or self.page_size))
+        if forward_only and order_by:
+            raise ValueError("forward-only paging is always ordered by id; drop order_by")
+        base_query = self._list_params(conditions, fields, order_by, size, params)
+        headers = {"pagination-type": "forward-only"} if forward_only else {}
+        page = 1
+        query: dict[str, Any] | None = (
+            dict(base_query) if forward_only else {**base_query, "page": page}
+        )
+        url: str | httpx.URL = self.url(path)
+        origin = httpx.URL(self.site_url)
+        while True:
+            response = self._send("GET", url, path=path, params=query, headers=headers)
+            items = self._json(response, "GET", path)
+            if not isinstance(items, list):
+                raise ConnectWiseError(response.status_code, "", "expected a list", (), "GET", path)
+            yield from items
+            if not items:
+                return
+            page += 1
+            nxt = next_url(response)
+            if nxt is not None:
+                if (nxt.scheme, nxt.host, nxt.port) != (origin.scheme, origin.host, origin.port):
+                    raise ConnectWiseError(
+                        response.status_code,
+                        "",
+                        "the next-page link points to another host",
+                        (),
+                        "GET",
+                        path,
+                    )
+                if nxt == response.request.url:
+                    raise ConnectWiseError(
+                        response.status_code,
+                        "",
+                        "the next-page link repeats this page",
+                        (),
+                        "GET",
+                        path,
+                    )
+                url, query = nxt, None
+            elif "Link" not in response.headers and len(items) >= size:
+                url = self.url(path)
+                if forward_only:
+                    query = {**base_query, "pageId": items[-1].get("id")}
+                else:
+                    query = {**base_query, "page": page}
+            else:
+                return
+
+    def list(self, path: str, **kwargs: Any) -> list[dict[str, Any]]:
+        """All records as a list (see `iter_list` for the arguments)."""
+        return list(self.iter_list(path, **kwargs))
+
+    def count(self, path: str, conditions: str | None = None) -> int:
+        """`GET {path}/count` with the same filters."""
+        params = {"conditions": conditions} if conditions else None
+        body = self.get(path.rstrip("/") + "/count", params)
+        if not isinstance(body, dict) or not isinstance(body.get("count"), int):
+            raise ConnectWiseError(200, "", 'expected {"count": N}', (), "GET", path + "/count")
+        return body["count"]
+
+    def in_chunks(
+        self,
+        path: str,
+        field: str,
+        values: Iterable[Any],
+        *,
+        conditions: str | None = None,
+        fields: str | Sequence[str] | None = None,
+        order_by: str | None = None,
+        max_url_length: int = MAX_URL_LENGTH,
+    ) -> list[str]:
+        """The `conditions` strings that split `field in (...)` over `values` so that each
+        request URL (fully encoded, page parameters included) is under max_url_length."""
+        unique = list(dict.fromkeys(values))
+        if not unique:
+            return []
+        quoted = [cond.quote(v) for v in unique]
+        cond.field(field)
+        # Worst-case page parameter so later pages fit too.
+        extra = {"page": 99999}
+
+        def url_length(chunk: list[str]) -> int:
+            condition = cond.and_(conditions, f"{field} in ({', '.join(chunk)})")
+            query = {**self._list_params(condition, fields, order_by, self.page_size, None)}
+            return len(str(httpx.URL(self.url(path), params={**query, **extra})))
+
+        def encoded(text: str) -> int:
+            return len(str(httpx.QueryParams({"c": text}))) - 2
+
+        separator = encoded(", ")
+        chunks: list[list[str]] = []
+        current: list[str] = []
+        length = 0
+        for literal in quoted:
+            if not current:
+                current, length = [literal], url_length([literal])
+                if length >= max_url_length:
+                    raise cond.UnsafeConditionValue(
+                        f"the value {literal[:60]}... alone makes a request URL over "
+                        f"{max_url_length} characters"
+                    )
+                continue
+            grown = length + separator + encoded(literal)
+            if grown < max_url_length:
+                current.append(literal)
+                length = grown
+            else:
+                chunks.append(current)
+                current, length = [literal], url_length([literal])
+        chunks.append(current)
+        return [cond.and_(conditions, f"{field} in ({', '.join(c)})") for c in chunks]
+
+    def list_in(
+        self,
+        path: str,
+        field: str,
+        values: Iterable[Any],
+        *,
+        conditions: str | None = None,
+        fields: str | Sequence[str] | None = None,
+        order_by: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Records where `field` is one of `values` (deduplicated), in chunked requests
+        run concurrently; no request at all for no values."""
+        chunks = self.in_chunks(
+            path, field, values, conditions=conditions, fields=fields, order_by=order_by
+        )
+        pages = self.map_concurrent(
+            lambda c: self.list(path, conditions=c, fields=fields, order_by=order_by), chunks
+        )
+        return [record for page in pages for record in page]
