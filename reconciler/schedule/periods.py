@@ -1,0 +1,96 @@
+"""Periods that sends cover: a day, an ISO week or a calendar month.
+
+A period is identified by its label, which is also the tail of the send's idempotency
+key: `2026-11-24` (day), `2026-W47` (ISO week, Monday to Sunday, ISO week-numbering
+year) and `2026-11` (month). Labels of one frequency sort in time order.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Literal
+
+from reconciler.schedule.clock import ScheduleError
+
+Frequency = Literal["day", "week", "month"]
+
+_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def last_day(year: int, month: int) -> int:
+    """The number of days in a month (February follows the leap-year rule)."""
+    return calendar.monthrange(year, month)[1]
+
+
+def clamp_day(year: int, month: int, day: int) -> date:
+    """Day `day` (1..31) of a month, or the month's last day when it is shorter."""
+    if not 1 <= day <= 31:
+        raise ScheduleError(f"billing day {day} is not between 1 and 31")
+    return date(year, month, min(day, last_day(year, month)))
+
+
+def add_months(year: int, month: int, delta: int) -> tuple[int, int]:
+    """(year, month) moved by `delta` months."""
+    index = year * 12 + (month - 1) + delta
+    return index // 12, index % 12 + 1
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """A day, ISO week or month: `start` and `end` are inclusive dates."""
+
+    start: date
+    end: date
+    frequency: Frequency
+
+    @classmethod
+    def containing(cls, frequency: Frequency, day: date) -> Period:
+        """The period of `frequency` that contains `day`."""
+        if frequency == "day":
+            return cls(day, day, "day")
+        if frequency == "week":
+            monday = day - timedelta(days=day.weekday())
+            return cls(monday, monday + timedelta(days=6), "week")
+        if frequency == "month":
+            first = day.replace(day=1)
+            return cls(first, first.replace(day=last_day(day.year, day.month)), "month")
+        raise ScheduleError(f"unknown frequency {frequency!r} (expected day, week or month)")
+
+    @classmethod
+    def parse(cls, label: str) -> Period:
+        """The period a label names: YYYY-MM-DD, YYYY-Www or YYYY-MM."""
+        try:
+            if m := _DAY.match(label):
+                return cls.containing("day", date(int(m[1]), int(m[2]), int(m[3])))
+            if m := _WEEK.match(label):
+                return cls.containing("week", date.fromisocalendar(int(m[1]), int(m[2]), 1))
+            if m := _MONTH.match(label):
+                return cls.containing("month", date(int(m[1]), int(m[2]), 1))
+        except ValueError as exc:
+            raise ScheduleError(f"period {label!r} is not a valid date: {exc}") from exc
+        raise ScheduleError(f"period {label!r} is not YYYY-MM-DD, YYYY-Www or YYYY-MM")
+
+    @property
+    def label(self) -> str:
+        if self.frequency == "day":
+            return self.start.isoformat()
+        if self.frequency == "week":
+            year, week, _ = self.start.isocalendar()
+            return f"{year}-W{week:02d}"
+        return f"{self.start.year}-{self.start.month:02d}"
+
+    def next(self) -> Period:
+        """The period right after this one."""
+        return Period.containing(self.frequency, self.end + timedelta(days=1))
+
+    def prev(self) -> Period:
+        """The period right before this one."""
+        return Period.containing(self.frequency, self.start - timedelta(days=1))
+
+    def __str__(self) -> str:
+        return self.label

@@ -1,0 +1,216 @@
+"""The file source: usage and detection counts as CSV or JSON files under a folder.
+
+Layout (paths relative to the fleet root, from `sources.usage.path` /
+`sources.detections.path`):
+- usage: `<usage>/YYYY-MM.csv` with columns
+  `customer_id,product,service_plan,unit,provisioned,used` (`used` empty = not reported;
+  `product` is a product key of reconciler.yaml or Trend Micro's product name), or
+  `<usage>/YYYY-MM.json` holding a list of objects with the same fields (`used` null).
+- detections: `<detections>/<kind>/YYYY-MM.csv` with columns
+  `customer_id,date,detection,count`, one row per customer, day and detection (weekly and
+  monthly summaries add the days up), or the same as a JSON list.
+A month with no file is unavailable (an error for whoever needs it, never zeros). Bad
+rows are errors naming file:line (JSON: file and item number).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+
+from reconciler.config.model import Product
+from reconciler.sources.model import MonthUsage, SourceError, UsageLine, as_number
+
+USAGE_COLUMNS = ("customer_id", "product", "service_plan", "unit", "provisioned", "used")
+DETECTION_COLUMNS = ("customer_id", "date", "detection", "count")
+
+
+def product_keys(products: Mapping[str, Product]) -> dict[str, str]:
+    """Lookup from product key or Trend Micro product name (any case) to the key."""
+    lookup: dict[str, str] = {}
+    for key, product in products.items():
+        lookup[key.lower()] = key
+        lookup[product.name.lower()] = key
+    return lookup
+
+
+def _display(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return str(path.relative_to(root))
+        except ValueError:
+            pass
+    return str(path)
+
+
+def _read_rows(path: Path, columns: tuple[str, ...], shown: str) -> list[tuple[str, dict]]:
+    """(location, row) pairs from a CSV (header required) or JSON list file."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceError(f"{shown}: cannot read: {exc}") from None
+    if path.suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SourceError(
+                f"{shown}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+        if isinstance(data, dict) and isinstance(data.get("items"), list):
+            data = data["items"]
+        if not isinstance(data, list):
+            raise SourceError(f"{shown}: expected a JSON list of objects")
+        rows = []
+        for number, item in enumerate(data, 1):
+            where = f"{shown}: item {number}"
+            if not isinstance(item, dict):
+                raise SourceError(f"{where}: expected an object")
+            missing = [c for c in columns if c not in item and c != "used"]
+            if missing:
+                raise SourceError(f"{where}: missing {', '.join(missing)}")
+            rows.append((where, item))
+        return rows
+    reader = csv.reader(text.splitlines())
+    header = next(reader, None)
+    if header is None:
+        raise SourceError(f"{shown}:1: empty file (expected header {','.join(columns)})")
+    header = [h.strip() for h in header]
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise SourceError(f"{shown}:1: header lacks column(s) {', '.join(missing)} "
+                          f"(expected {','.join(columns)})")
+    rows = []
+    for number, values in enumerate(reader, 2):
+        if not values or all(not v.strip() for v in values):
+            continue
+        if len(values) != len(header):
+            raise SourceError(f"{shown}:{number}: expected {len(header)} fields, "
+                              f"found {len(values)}")
+        rows.append((f"{shown}:{number}", dict(zip(header, values, strict=True))))
+    return rows
+
+
+def _month_file(folder: Path, stem: str) -> Path | None:
+    for suffix in (".csv", ".json"):
+        candidate = folder / f"{stem}{suffix}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _text(row: dict, column: str, where: str) -> str:
+    value = row.get(column)
+    text = "" if value is None else str(value).strip()
+    if not text:
+        raise SourceError(f"{where}: {column} is empty")
+    return text
+
+
+class FileUsageSource:
+    """License usage read from `<folder>/YYYY-MM.csv|json`."""
+
+    def __init__(self, folder: Path, products: Mapping[str, Product], *,
+                 root: Path | None = None) -> None:
+        self.folder = folder
+        self.root = root
+        self._products = product_keys(products)
+        self.description = f"file {_display(folder, root)}"
+        self._cache: dict[tuple[int, int], MonthUsage | SourceError] = {}
+
+    def usage(self, year: int, month: int) -> MonthUsage:
+        key = (year, month)
+        if key not in self._cache:
+            try:
+                self._cache[key] = self._load(year, month)
+            except SourceError as exc:
+                self._cache[key] = exc
+        found = self._cache[key]
+        if isinstance(found, SourceError):
+            raise found
+        return found
+
+    def _load(self, year: int, month: int) -> MonthUsage:
+        stem = f"{year}-{month:02d}"
+        path = _month_file(self.folder, stem)
+        if path is None:
+            raise SourceError(f"no usage file for {stem} "
+                              f"({_display(self.folder / stem, self.root)}.csv or .json)")
+        shown = _display(path, self.root)
+        lines = []
+        for where, row in _read_rows(path, USAGE_COLUMNS, shown):
+            product_text = _text(row, "product", where)
+            product = self._products.get(product_text.lower())
+            if product is None:
+                continue  # a Trend Micro product this fleet does not bill: not ours to judge
+            lines.append(UsageLine(
+                customer_id=_text(row, "customer_id", where),
+                product=product,
+                service_plan=str(row.get("service_plan") or "").strip(),
+                unit=str(row.get("unit") or "").strip(),
+                provisioned=as_number(row.get("provisioned"), "provisioned", where),
+                used=as_number(row.get("used"), "used", where, optional=True),
+                origin=where,
+            ))
+        return MonthUsage(year, month, tuple(lines), source=self.description)
+
+
+class FileDetectionSource:
+    """Detection counts read from `<folder>/<kind>/YYYY-MM.csv|json` (daily rows)."""
+
+    def __init__(self, folder: Path, *, root: Path | None = None) -> None:
+        self.folder = folder
+        self.root = root
+        self.description = f"file {_display(folder, root)}"
+        # (kind, year, month) -> {customer_id: {date: {detection: count}}}
+        self._cache: dict[tuple[str, int, int], dict | SourceError] = {}
+
+    def counts(self, kind: str, customer_id: str, start: date, end: date) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        year, month = start.year, start.month
+        while (year, month) <= (end.year, end.month):
+            days = self._month(kind, year, month).get(customer_id, {})
+            for day, counts in days.items():
+                if start <= day <= end:
+                    for detection, count in counts.items():
+                        totals[detection] = totals.get(detection, 0) + count
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return totals
+
+    def _month(self, kind: str, year: int, month: int) -> dict:
+        key = (kind, year, month)
+        if key not in self._cache:
+            try:
+                self._cache[key] = self._load(kind, year, month)
+            except SourceError as exc:
+                self._cache[key] = exc
+        found = self._cache[key]
+        if isinstance(found, SourceError):
+            raise found
+        return found
+
+    def _load(self, kind: str, year: int, month: int) -> dict:
+        stem = f"{year}-{month:02d}"
+        folder = self.folder / kind
+        path = _month_file(folder, stem)
+        if path is None:
+            raise SourceError(f"no {kind} detection file for {stem} "
+                              f"({_display(folder / stem, self.root)}.csv or .json)")
+        shown = _display(path, self.root)
+        data: dict[str, dict[date, dict[str, int]]] = {}
+        for where, row in _read_rows(path, DETECTION_COLUMNS, shown):
+            day_text = _text(row, "date", where)
+            try:
+                day = date.fromisoformat(day_text)
+            except ValueError:
+                raise SourceError(f"{where}: date {day_text!r} is not YYYY-MM-DD") from None
+            if (day.year, day.month) != (year, month):
+                raise SourceError(f"{where}: date {day_text} is outside {stem}")
+            count = as_number(row.get("count"), "count", where)
+            if not float(count).is_integer():
+                raise SourceError(f"{where}: count {row.get('count')!r} is not a whole number")
+            detection = _text(row, "detection", where)
+            per_day = data.setdefault(_text(row, "customer_id", where), {}).setdefault(day, {})
+            per_day[detection] = per_day.get(detection, 0) + int(count)
+        return data
