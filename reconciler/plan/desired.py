@@ -1,0 +1,71 @@
+"""Desired objects: for each billed product, one Billable addition on its agreement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from reconciler.config.model import Customer, Settings
+from reconciler.plan.cw import Record
+from reconciler.plan.model import AgreementInfo, CustomerError
+from reconciler.plan.resolve import ResolutionError, resolve_agreement
+
+# The fields of a managed addition that the tool owns; everything else (quantity above
+# all: the billing run sets it) is never diffed or written.
+DESIRED_BILL_CUSTOMER = "Billable"
+
+
+@dataclass(frozen=True)
+class DesiredAddition:
+    """One addition the fleet wants: product on agreement, billed to the customer."""
+
+    product: str  # product key
+    catalog_item: str
+    agreement: AgreementInfo
+
+    def fields(self) -> dict:
+        return {"product": self.catalog_item, "billCustomer": DESIRED_BILL_CUSTOMER}
+
+
+def agreement_info(agreement: Record) -> AgreementInfo:
+    return AgreementInfo(
+        id=int(agreement["id"]),
+        name=str(agreement.get("name") or ""),
+        type=str((agreement.get("type") or {}).get("name") or ""),
+    )
+
+
+def desired_additions(
+    customer: Customer, settings: Settings, agreements: Sequence[Record]
+) -> tuple[list[DesiredAddition], list[CustomerError]]:
+    """The customer's desired additions, or the errors that stop it from being planned."""
+    desired: list[DesiredAddition] = []
+    errors: list[CustomerError] = []
+    for product_key in sorted(customer.billed_products):
+        product = settings.products.get(product_key)
+        if product is None:  # config validation prevents this; never guess a catalog item
+            errors.append(
+                CustomerError(
+                    customer.slug,
+                    customer.company,
+                    f"{customer.slug}: product '{product_key}' is not defined in reconciler.yaml",
+                )
+            )
+            continue
+        ref = customer.agreement_for(product_key)
+        try:
+            agreement = resolve_agreement(ref, agreements, settings.default_agreement_types)
+        except ResolutionError as exc:
+            errors.append(
+                CustomerError(
+                    customer.slug,
+                    customer.company,
+                    f"{customer.slug}: company {customer.company}: {product_key} ({ref}): "
+                    f"{exc.message}",
+                    exc.candidates,
+                )
+            )
+            continue
+        info = agreement_info(agreement)
+        desired.append(DesiredAddition(product_key, product.catalog_item, info))
+    return desired, errors

@@ -1,0 +1,255 @@
+"""Diff desired additions against the live snapshot into a Plan.
+
+Per enabled customer: the company must exist and not be deleted, every billed product's
+agreement must resolve, then managed additions are created, updated (billCustomer, a
+pending cancelledDate) or cancelled (moved, no longer billed, duplicate). Additions of
+catalog items outside `products` are never looked at. A customer that cannot be planned
+gets errors and no changes; every other customer is planned as usual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from reconciler.config.model import Customer, Settings
+from reconciler.plan.cw import (
+    Record,
+    is_active_agreement,
+    is_live_addition,
+    key,
+    product_identifier,
+)
+from reconciler.plan.desired import (
+    DESIRED_BILL_CUSTOMER,
+    DesiredAddition,
+    agreement_info,
+    desired_additions,
+)
+from reconciler.plan.model import (
+    AgreementInfo,
+    Change,
+    CustomerError,
+    CustomerStatus,
+    Fingerprint,
+    Plan,
+    Warning,
+)
+from reconciler.plan.snapshot import Snapshot
+
+
+@dataclass
+class CustomerDiff:
+    """What planning one customer produced."""
+
+    changes: list[Change] = field(default_factory=list)
+    warnings: list[Warning] = field(default_factory=list)
+    errors: list[CustomerError] = field(default_factory=list)
+    managed_additions: int = 0
+
+
+def diff_customer(
+    customer: Customer, settings: Settings, snapshot: Snapshot, today: date
+) -> CustomerDiff:
+    """Plan one enabled customer against the live snapshot."""
+    out = CustomerDiff()
+    company = snapshot.company(customer.company)
+    if company is None:
+        close = snapshot.suggestions.get(key(customer.company), ())
+        hint = f"; closest identifiers: {', '.join(close)}" if close else ""
+        out.errors.append(
+            CustomerError(
+                customer.slug,
+                customer.company,
+                f"{customer.slug}: company {customer.company} does not exist in ConnectWise{hint}",
+                tuple(close),
+            )
+        )
+        return out
+    if company.get("deletedFlag"):
+        out.errors.append(
+            CustomerError(
+                customer.slug,
+                customer.company,
+                f"{customer.slug}: company {customer.company} (id {company.get('id')}) "
+                "is deleted in ConnectWise",
+            )
+        )
+        return out
+    cw_name = str(company.get("name") or "")
+    if cw_name.strip() != customer.name.strip():
+        out.warnings.append(
+            Warning(
+                "name_drift",
+                f"{customer.slug}: name '{customer.name}' differs from ConnectWise company "
+                f"{customer.company}'s name '{cw_name}'",
+                customer.slug,
+                customer.company,
+            )
+        )
+    agreements = snapshot.agreements.get(int(company["id"]), [])
+    desired, errors = desired_additions(customer, settings, agreements)
+    if errors:
+        out.errors.extend(errors)
+        return out
+    live = managed_live_additions(settings, agreements, snapshot, today)
+    out.managed_additions = sum(len(v) for v in live.values())
+    out.changes = diff_additions(customer, settings, desired, live, today)
+    return out
+
+
+def managed_live_additions(
+    settings: Settings, agreements: Sequence[Record], snapshot: Snapshot, today: date
+) -> dict[tuple[int, str], list[tuple[Record, Record]]]:
+    """Live managed additions per (agreement id, catalog key): (agreement, addition) pairs."""
+    managed = {key(item) for item in settings.catalog_items()}
+    live: dict[tuple[int, str], list[tuple[Record, Record]]] = {}
+    for agreement in agreements:
+        if not is_active_agreement(agreement):
+            continue
+        for addition in snapshot.additions.get(int(agreement["id"]), []):
+            item = key(product_identifier(addition))
+            if item in managed and is_live_addition(addition, today):
+                live.setdefault((int(agreement["id"]), item), []).append((agreement, addition))
+    for pairs in live.values():
+        pairs.sort(key=lambda p: int(p[1]["id"]))
+    return live
+
+
+def diff_additions(
+    customer: Customer,
+    settings: Settings,
+    desired: Iterable[DesiredAddition],
+    live: dict[tuple[int, str], list[tuple[Record, Record]]],
+    today: date,
+) -> list[Change]:
+    """Creates, updates and cancels that turn `live` into `desired`."""
+    by_item = {key(p.catalog_item): p for p in settings.products.values()}
+    pool = {k: list(v) for k, v in live.items()}
+    wanted_at: dict[str, AgreementInfo] = {}
+    changes: list[Change] = []
+
+    def change(kind, agreement: AgreementInfo, item: str, addition, before, after, why):
+        product = by_item[key(item)]
+        changes.append(
+            Change(
+                kind=kind,
+                customer=customer.slug,
+                company=customer.company,
+                agreement=agreement,
+                product=product.key,
+                catalog_item=product.catalog_item,
+                addition_id=int(addition["id"]) if addition is not None else None,
+                before=before,
+                after=after,
+                reason=why,
+            )
+        )
+
+    for d in desired:
+        item = key(d.catalog_item)
+        wanted_at[item] = d.agreement
+        found = pool.pop((d.agreement.id, item), [])
+        if not found:
+            change("create", d.agreement, d.catalog_item, None, None, d.fields(),
+                   f"{d.product} is billed on {d.agreement.type} / {d.agreement.name}")
+            continue
+        _, keep = found[0]
+        before, after = {}, {}
+        if keep.get("billCustomer") != DESIRED_BILL_CUSTOMER:
+            before["billCustomer"] = keep.get("billCustomer")
+            after["billCustomer"] = DESIRED_BILL_CUSTOMER
+        if keep.get("cancelledDate"):  # live but cancelled in the future: keep it billing
+            before["cancelledDate"] = keep.get("cancelledDate")
+            after["cancelledDate"] = None
+        if after:
+            change("update", d.agreement, d.catalog_item, keep, before, after,
+                   "drifted from the desired addition")
+        for agreement, extra in found[1:]:
+            change("cancel", agreement_info(agreement), d.catalog_item, extra,
+                   _cancel_before(extra), _cancel_after(today),
+                   f"duplicate of addition {keep['id']} on the same agreement")
+
+    for (_, item), pairs in sorted(pool.items()):
+        for agreement, addition in pairs:
+            target = wanted_at.get(item)
+            why = (
+                f"moved to {target.type} / {target.name}"
+                if target is not None
+                else f"{by_item[item].key} is no longer billed"
+            )
+            change("cancel", agreement_info(agreement), product_identifier(addition), addition,
+                   _cancel_before(addition), _cancel_after(today), why)
+    return changes
+
+
+def _cancel_before(addition: Record) -> dict:
+    return {
+        "billCustomer": addition.get("billCustomer"),
+        "cancelledDate": addition.get("cancelledDate"),
+    }
+
+
+def _cancel_after(today: date) -> dict:
+    # Apply stamps the date it runs on; a plan applied the same day shows exactly this.
+    return {"cancelledDate": today.isoformat()}
+
+
+def build_plan(
+    settings: Settings,
+    targeted: Sequence[Customer],
+    disabled: Sequence[Customer],
+    snapshot: Snapshot,
+    *,
+    today: date,
+    generated_at: str = "",
+    config_fingerprint: str = "",
+) -> Plan:
+    """The Plan for the targeted (enabled) customers; disabled ones only warn."""
+    changes: list[Change] = []
+    warnings: list[Warning] = []
+    errors: list[CustomerError] = []
+    statuses: list[CustomerStatus] = []
+    for customer in sorted(targeted, key=lambda c: c.slug):
+        result = diff_customer(customer, settings, snapshot, today)
+        changes += result.changes
+        warnings += result.warnings
+        errors += result.errors
+        statuses.append(
+            CustomerStatus(
+                customer.slug,
+                customer.company,
+                "error" if result.errors else "ok",
+                result.managed_additions,
+            )
+        )
+    for customer in disabled:
+        warnings.append(
+            Warning(
+                "disabled",
+                f"{customer.slug}: integration disabled, nothing in ConnectWise is touched "
+                f"for company {customer.company}",
+                customer.slug,
+                customer.company,
+            )
+        )
+    for unmanaged in snapshot.unmanaged:
+        warnings.append(
+            Warning(
+                "unmanaged_company",
+                f"ConnectWise company {unmanaged.identifier} ({unmanaged.name}) has managed "
+                f"additions ({', '.join(unmanaged.catalog_items)}) but no customer file",
+                None,
+                unmanaged.identifier,
+            )
+        )
+    return Plan.build(
+        changes,
+        warnings,
+        errors,
+        customers=tuple(statuses),
+        fingerprint=Fingerprint(config_fingerprint, snapshot.fingerprint(targeted)),
+        requests=snapshot.requests,
+        generated_at=generated_at,
+    )

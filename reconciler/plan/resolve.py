@@ -1,0 +1,80 @@
+"""Agreement resolution: which ConnectWise agreement a product is billed on.
+
+- explicit `{type, name}`: exactly one active, not cancelled agreement of the company with
+  that type and name;
+- default: the first type in `default_agreement_types` of which the company has any active
+  agreement; exactly one active agreement of that type is required.
+Zero or several matches are errors that list the candidates (name, type, status, id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from reconciler.config.model import AgreementRef
+from reconciler.plan.cw import Record, agreement_type, describe_agreement, is_active_agreement, key
+
+
+@dataclass(frozen=True)
+class ResolutionError(Exception):
+    """No single agreement matches; `candidates` describe what the company has."""
+
+    message: str
+    candidates: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _candidates(agreements: Sequence[Record]) -> tuple[str, ...]:
+    ordered = sorted(agreements, key=lambda a: (agreement_type(a), a.get("name", ""), a.get("id")))
+    return tuple(describe_agreement(a) for a in ordered)
+
+
+def resolve_agreement(
+    ref: AgreementRef, agreements: Sequence[Record], default_types: Sequence[str]
+) -> Record:
+    """The one agreement `ref` designates among a company's agreements, or ResolutionError."""
+    active = [a for a in agreements if is_active_agreement(a)]
+    if not ref.is_default:
+        matches = [
+            a
+            for a in active
+            if key(agreement_type(a)) == key(ref.type) and key(a.get("name")) == key(ref.name)
+        ]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            # List every agreement with that name or type, active or not: the likely typo.
+            near = [
+                a
+                for a in agreements
+                if key(a.get("name")) == key(ref.name) or key(agreement_type(a)) == key(ref.type)
+            ]
+            return _fail(f"no active agreement '{ref.type} / {ref.name}'", near or agreements)
+        return _fail(f"{len(matches)} active agreements match '{ref.type} / {ref.name}'", matches)
+
+    for wanted in default_types:
+        of_type = [a for a in active if key(agreement_type(a)) == key(wanted)]
+        if len(of_type) == 1:
+            return of_type[0]
+        if of_type:
+            return _fail(
+                f"{len(of_type)} active '{wanted}' agreements, so no single default agreement",
+                of_type,
+            )
+    types = ", ".join(f"'{t}'" for t in default_types)
+    return _fail(f"no active agreement of a default type ({types})", agreements)
+
+
+def _fail(message: str, candidates: Sequence[Record]) -> Record:
+    raise ResolutionError(message, _candidates(candidates))
+
+
+def default_agreement(agreements: Sequence[Record], default_types: Sequence[str]) -> Record | None:
+    """The company's default agreement, or None when there is no single one."""
+    try:
+        return resolve_agreement(AgreementRef(), agreements, default_types)
+    except ResolutionError:
+        return None

@@ -1,0 +1,103 @@
+"""Fleet objects and ConnectWise records built directly, for pure planner tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reconciler.config.model import (
+    AgreementRef,
+    BillingPolicy,
+    ConnectWiseSettings,
+    Customer,
+    Policy,
+    Product,
+    SafetySettings,
+    Settings,
+    SourceSettings,
+    TicketSettings,
+)
+from reconciler.plan.snapshot import Snapshot
+
+PRODUCTS = {
+    "wfbss": Product("wfbss", "Worry-Free Business Security Services", "TM-WFBSS"),
+    "apex-one": Product("apex-one", "Apex One as a Service", "TM-APEXONE"),
+    "hes": Product("hes", "Hosted Email Security", "TM-HES"),
+}
+DEFAULT_TYPES = ("TMRM Management Solution", "Managed Service")
+
+
+def settings(**overrides) -> Settings:
+    values = dict(
+        path="reconciler.yaml",
+        connectwise=ConnectWiseSettings(url="sandbox", concurrency=4),
+        timezone="UTC",
+        send_at="06:00",
+        products=PRODUCTS,
+        default_agreement_types=DEFAULT_TYPES,
+        hes_detections=(),
+        ems_detections={},
+        notifications=Policy(),
+        tickets=TicketSettings("b", "s", "p"),
+        usage_source=SourceSettings("file", "data/usage"),
+        detection_source=SourceSettings("file", "data/detections"),
+        safety=SafetySettings(),
+    )
+    values.update(overrides)
+    return Settings(**values)
+
+
+def customer(
+    slug: str = "acme",
+    company: str = "ACME",
+    products: tuple[str, ...] = ("wfbss",),
+    agreements: dict[str, AgreementRef] | None = None,
+    enabled: bool = True,
+    name: str | None = None,
+) -> Customer:
+    return Customer(
+        slug=slug,
+        path=f"customers/{slug}.yaml",
+        name=name or f"{slug.title()} Corp",
+        company=company,
+        trend_micro_id="x",
+        enabled=enabled,
+        settings="custom",
+        agreements=agreements or {},
+        policy=Policy(billing=BillingPolicy(day=1, products=products)),
+    )
+
+
+def company(id: int, identifier: str, name: str, deleted: bool = False) -> dict:
+    return {"id": id, "identifier": identifier, "name": name, "deletedFlag": deleted}
+
+
+def agreement(id: int, company_id: int, type_: str, name: str, status: str = "Active",
+              cancelled: bool = False) -> dict:
+    return {
+        "id": id,
+        "name": name,
+        "type": {"id": 1, "name": type_},
+        "company": {"id": company_id},
+        "agreementStatus": status,
+        "cancelledFlag": cancelled,
+    }
+
+
+def addition(id: int, item: str, bill: str = "Billable", cancelled: str | None = None) -> dict:
+    return {"id": id, "product": {"identifier": item}, "billCustomer": bill,
+            "cancelledDate": cancelled}
+
+
+def snapshot(companies=(), agreements=(), additions=None) -> Snapshot:
+    """A Snapshot from records; additions maps agreement id -> list (in-play agreements)."""
+    snap = Snapshot()
+    for c in companies:
+        snap.companies[c["identifier"].casefold()] = c
+        snap.agreements.setdefault(c["id"], [])
+    for a in agreements:
+        snap.agreements.setdefault(a["company"]["id"], []).append(a)
+    snap.additions = {k: list(v) for k, v in (additions or {}).items()}
+    return snap
+
+
+ROOT = Path(".")
