@@ -1,0 +1,66 @@
+"""Text, markdown and JSON renderings of the policy review and of `history`."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from reconciler.review.policy import CustomerPolicyChange
+from reconciler.review.service import PolicyReview
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
+
+
+def md_escape(text: str) -> str:
+    """Text from configuration, safe in markdown (no links, tables or HTML from names)."""
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _who(change: CustomerPolicyChange) -> str:
+    return f"{change.slug} ({change.name}, ConnectWise {change.company})"
+
+
+def review_text(review: PolicyReview) -> str:
+    """The review as plain text, one block per customer."""
+    head = f"Policy changes since {review.base_ref} ({review.base_commit[:7]})"
+    if review.note:
+        return f"{head}: not compared: {review.note}\n"
+    if not review.changes:
+        return f"{head}: none\n"
+    lines = [f"{head}:"]
+    for change in review.changes:
+        lines.append(f"  {_who(change)}:")
+        lines.extend(f"    - {text}" for text in change.sentences)
+        lines.extend(f"    > {move}" for move in change.moves)
+    return "\n".join(lines) + "\n"
+
+
+def _md_block(change: CustomerPolicyChange) -> str:
+    lines = [
+        f"**{md_escape(change.slug)}** ({md_escape(change.name)}, "
+        f"ConnectWise `{change.company.replace('`', '')}`)"
+    ]
+    lines.extend(f"- {md_escape(text)}" for text in change.sentences)
+    lines.extend(f"- ⏱ {md_escape(move)}" for move in change.moves)
+    return "\n".join(lines) + "\n"
+
+
+def review_markdown(review: PolicyReview, *, max_chars: int | None = None) -> str:
+    """The review as markdown for a PR comment; past `max_chars` it says what it left out."""
+    head = f"### Policy changes since `{review.base_ref}` (`{review.base_commit[:7]}`)\n\n"
+    if review.note:
+        return head + f"Not compared: {md_escape(review.note)}\n"
+    if not review.changes:
+        return head + "No customer's effective policy changes.\n"
+    out = head
+    for shown, change in enumerate(review.changes):
+        block = _md_block(change) + "\n"
+        left = len(review.changes) - shown
+        if max_chars is not None and len(out) + len(block) > max_chars - 120:
+            return out + f"_{left} more customer(s) not shown: see the full plan artifact._\n"
+        out += block
+    return out
+
+
+def review_json(review: PolicyReview) -> str:
+    return json.dumps(review.to_json(), indent=2, sort_keys=False) + "\n"

@@ -1,0 +1,73 @@
+"""The policy review of a change set: base ref vs. the working tree, for `plan --changed-since`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from reconciler.config.model import Fleet
+from reconciler.gitrefs import FleetInvalidAtRef, NoFleetAtRef, fleet_at, merge_base
+from reconciler.review.moves import sends_moved
+from reconciler.review.policy import CustomerPolicyChange, policy_changes
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class PolicyReview:
+    """Every customer whose effective policy the change set alters, with the sends it moves."""
+
+    base_ref: str
+    base_commit: str  # full id of the merge base the head is compared with
+    at: datetime  # "upcoming" is after this instant
+    changes: tuple[CustomerPolicyChange, ...]
+    note: str | None = None  # why the base could not be compared, when it could not
+
+    def to_json(self) -> dict:
+        return {
+            "format_version": FORMAT_VERSION,
+            "base_ref": self.base_ref,
+            "base_commit": self.base_commit,
+            "at": self.at.isoformat(),
+            "note": self.note,
+            "customers": [c.to_json() for c in self.changes],
+        }
+
+
+def review_fleets(
+    base: Fleet | None, head: Fleet, *, at: datetime, slugs: Iterable[str] | None = None
+) -> tuple[CustomerPolicyChange, ...]:
+    """Policy changes between two fleets, each with the upcoming sends it moves."""
+    before = {c.slug: (c, base.settings) for c in base.customers} if base else {}
+    after = {c.slug: (c, head.settings) for c in head.customers}
+    return tuple(
+        replace(change, moves=sends_moved(before.get(change.slug), after.get(change.slug), at))
+        for change in policy_changes(base, head, slugs=slugs)
+    )
+
+
+def policy_review(
+    root: Path,
+    base_ref: str,
+    head_fleet: Fleet,
+    *,
+    at: datetime,
+    slugs: Iterable[str] | None = None,
+) -> PolicyReview:
+    """Compare the fleet at the merge base of `base_ref` with `head_fleet` (the working tree).
+
+    A base without a fleet counts every customer as added; a base whose configuration
+    does not load is reported in `note` (the review then has no changes) rather than
+    failing the plan it is part of. Unknown refs raise `GitError`.
+    """
+    commit = merge_base(Path(root), base_ref)
+    try:
+        base: Fleet | None = fleet_at(Path(root), commit)
+    except NoFleetAtRef:
+        base = None
+    except FleetInvalidAtRef as exc:
+        note = str(exc).replace(commit, base_ref)
+        return PolicyReview(base_ref, commit, at, (), note=note)
+    return PolicyReview(base_ref, commit, at, review_fleets(base, head_fleet, at=at, slugs=slugs))
