@@ -287,7 +287,9 @@ class ConnectWiseClient:
                 # An earlier attempt that dropped or failed mid-way did the delete.
                 return response
             response.read()
-            raise from_response(response, method, path, attempts=attempt)
+            raise from_response(
+                response, method, path, attempts=attempt, scrub=self._credentials.scrub
+            )
 
     def _wait(
         self, method: str, path: str, attempt: int, why: str, response: httpx.Response | None

@@ -8,7 +8,7 @@ string and no error ever holds a header, so credentials cannot leak through a me
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,16 +130,22 @@ def error_class(status: int) -> type[ConnectWiseError]:
 
 
 def _text(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
+    return value.strip()[:500] if isinstance(value, str) else ""
 
 
 def from_response(
-    response: httpx.Response, method: str, path: str, *, attempts: int = 1
+    response: httpx.Response,
+    method: str,
+    path: str,
+    *,
+    attempts: int = 1,
+    scrub: Callable[[str], str] = lambda text: text,
 ) -> ConnectWiseError:
     """Build the typed error for an error response, parsing ConnectWise's error body.
 
     Bodies may not be JSON (throttling sits in a CDN in front of the API), so anything
     unparseable falls back to the HTTP reason phrase rather than echoing raw HTML.
+    `scrub` removes secrets from every text taken from the body (a server could echo them).
     """
     code = message = ""
     errors: list[FieldError] = []
@@ -148,16 +154,16 @@ def from_response(
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
         body = None
     if isinstance(body, dict):
-        code = _text(body.get("code")) or _text(body.get("error"))
-        message = _text(body.get("message"))
+        code = scrub(_text(body.get("code")) or _text(body.get("error")))
+        message = scrub(_text(body.get("message")))
         for item in body.get("errors") or ():
             if isinstance(item, dict):
                 errors.append(
                     FieldError(
-                        code=_text(item.get("code")),
-                        message=_text(item.get("message")),
-                        resource=_text(item.get("resource")),
-                        field=_text(item.get("field")),
+                        code=scrub(_text(item.get("code"))),
+                        message=scrub(_text(item.get("message"))),
+                        resource=scrub(_text(item.get("resource"))),
+                        field=scrub(_text(item.get("field"))),
                     )
                 )
     if not message:
