@@ -1,9 +1,95 @@
-"""`reconciler plan` (not built yet)."""
+"""`reconciler plan`: diff the fleet against ConnectWise and show (or save) the plan."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
+from reconciler.config import load_fleet
+from reconciler.connectwise import connect
+from reconciler.plan.model import Plan
+from reconciler.plan.render import FORMATS, render
+from reconciler.plan.render.markdown import LIMIT, render_markdown
+from reconciler.plan.select import Selection, select
+from reconciler.plan.service import make_plan
+
+
+def use_color(stream=None) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
+    stream = stream or sys.stdout
+    return "NO_COLOR" not in os.environ and bool(getattr(stream, "isatty", lambda: False)())
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def selection_for(root: Path, fleet, patterns, changed_since: str | None) -> Selection:
+    changed = None
+    if changed_since:
+        from reconciler.gitrefs import changed_files
+
+        changed = changed_files(root, changed_since)
+    return select(fleet, patterns, changed)
+
+
+def write_plan(path: str, plan: Plan) -> None:
+    Path(path).write_text(render(plan, "json"), encoding="utf-8")
+
+
+def _with_review(root: Path, fleet, plan: Plan, fmt: str, ref: str, at: datetime) -> str:
+    """The plan followed by the policy review of the change set (what the PR changes)."""
+    from reconciler import review
+
+    result = review.policy_review(root, ref, fleet, at=at)
+    if fmt == "json":
+        import json
+
+        data = plan.to_json()
+        data["policy_review"] = json.loads(review.review_json(result))
+        return json.dumps(data, indent=2) + "\n"
+    if fmt == "markdown":
+        section = review.review_markdown(result, max_chars=15_000)
+        return render_markdown(plan, limit=LIMIT - len(section) - 2) + "\n" + section
+    return render(plan, "text", color=use_color()) + "\n" + review.review_text(result)
+
 
 @click.command("plan")
-def command() -> None:
-    """Not built yet."""
-    raise click.ClickException("'plan' is not built yet")
+@click.option("--customer", "patterns", multiple=True, metavar="GLOB",
+              help="Only customers whose slug or company identifier matches (repeatable).")
+@click.option("--changed-since", metavar="REF",
+              help="Only customers whose file changed since REF (reconciler.yaml: all).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Also save the plan as JSON here, "
+              "for `reconciler apply PLAN`.")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 0 with no changes, 2 with changes (1 on any error).")
+@click.option("--scan-unmanaged/--no-scan-unmanaged", default=None,
+              help="Look for ConnectWise companies with managed additions but no customer "
+              "file (default: only when planning the whole fleet).")
+@click.pass_context
+def command(ctx: click.Context, patterns, changed_since, fmt, out, detailed_exitcode,
+            scan_unmanaged) -> None:
+    """Diff the fleet against ConnectWise: what apply would create, update and cancel."""
+    root = Path(ctx.obj["root"])
+    fleet = load_fleet(root)
+    selection = selection_for(root, fleet, patterns, changed_since)
+    at = now_utc()
+    with connect(fleet.settings.connectwise, root) as client:
+        plan = make_plan(fleet, client, selection, now=at, scan_unmanaged=scan_unmanaged)
+    if out:
+        write_plan(out, plan)
+    if changed_since:
+        text = _with_review(root, fleet, plan, fmt, changed_since, at)
+    else:
+        text = render(plan, fmt, color=use_color())
+    click.echo(text, nl=False)
+    if out and fmt != "json":
+        click.echo(f"Saved the plan to {out}; apply it with: reconciler apply {out}", err=True)
+    if plan.errors:
+        ctx.exit(1)
+    ctx.exit(2 if detailed_exitcode and plan.has_changes else 0)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -93,12 +92,9 @@ class Snapshot:
         return canonical_hash(data)
 
 
-def _map(fn: Callable[[Any], Any], items: Sequence[Any], concurrency: int) -> list[Any]:
-    """Run `fn` over items with at most `concurrency` in flight, results in order."""
-    if len(items) <= 1 or concurrency <= 1:
-        return [fn(i) for i in items]
-    with ThreadPoolExecutor(max_workers=min(concurrency, len(items))) as pool:
-        return list(pool.map(fn, items))
+def _map(client: Any, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+    """`fn` over items on the client's bounded thread pool (connectwise.concurrency)."""
+    return client.map_concurrent(fn, items)
 
 
 def read(
@@ -113,7 +109,6 @@ def read(
     """Read companies, agreements and additions in play for `customers`."""
     start = client.request_count
     snap = Snapshot()
-    concurrency = max(1, settings.connectwise.concurrency)
     identifiers = sorted({c.company for c in customers}, key=key)
     if identifiers:
         for company in client.list_in(COMPANIES, "identifier", identifiers, fields=COMPANY_FIELDS):
@@ -122,7 +117,7 @@ def read(
             if ident not in snap.companies or snap.companies[ident].get("deletedFlag"):
                 snap.companies[ident] = company
     missing = [i for i in identifiers if snap.company(i) is None]
-    for ident, close in zip(missing, _map(lambda i: suggest(client, i), missing, concurrency),
+    for ident, close in zip(missing, _map(client, lambda i: suggest(client, i), missing),
                             strict=True):
         snap.suggestions[key(ident)] = close
 
@@ -142,14 +137,14 @@ def read(
         if is_active_agreement(a)
     )
     for agreement_id, additions in zip(
-        in_play, _map(lambda a: read_additions(client, a), in_play, concurrency), strict=True
+        in_play, _map(client, lambda a: read_additions(client, a), in_play), strict=True
     ):
         snap.additions[agreement_id] = additions
 
     if scan_unmanaged:
         known = {key(i) for i in fleet_companies} | {key(c.company) for c in customers}
         snap.unmanaged = scan_unmanaged_companies(
-            client, settings, known, concurrency, today or date.today()
+            client, settings, known, today or date.today()
         )
     snap.requests = client.request_count - start
     return snap
@@ -166,12 +161,18 @@ def suggest(client: Any, identifier: str, limit: int = 5) -> tuple[str, ...]:
     prefix = "".join(ch for ch in identifier[:2] if ch.isalnum())
     if not prefix:
         return ()
-    found = client.list(
+    # One page at most (1000 records): suggestions, not an inventory.
+    found = client.get(
         COMPANIES,
-        conditions=c.and_(c.like("identifier", f"{prefix}*"), c.eq("deletedFlag", False)),
-        fields="identifier",
-        max_items=1000,  # one page at most: suggestions, not an inventory
+        {
+            "conditions": c.and_(c.like("identifier", f"{prefix}*"), c.eq("deletedFlag", False)),
+            "fields": "identifier",
+            "pageSize": 1000,
+            "page": 1,
+        },
     )
+    if not isinstance(found, list):
+        return ()
     names = [str(r.get("identifier")) for r in found if r.get("identifier")]
     by_key = {key(n): n for n in names}
     close = difflib.get_close_matches(key(identifier), list(by_key), n=limit, cutoff=0.5)
@@ -179,7 +180,7 @@ def suggest(client: Any, identifier: str, limit: int = 5) -> tuple[str, ...]:
 
 
 def scan_unmanaged_companies(
-    client: Any, settings: Settings, known: set[str], concurrency: int, today: date
+    client: Any, settings: Settings, known: set[str], today: date
 ) -> list[UnmanagedCompany]:
     """Companies without a customer file that hold live managed additions.
 
@@ -207,7 +208,7 @@ def scan_unmanaged_companies(
     ids = [int(a["id"]) for a in agreements]
     found: dict[str, tuple[str, set[str]]] = {}
     for agreement, additions in zip(
-        agreements, _map(lambda a: read_additions(client, a), ids, concurrency), strict=True
+        agreements, _map(client, lambda a: read_additions(client, a), ids), strict=True
     ):
         items = {
             product_identifier(x)
