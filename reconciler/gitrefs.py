@@ -43,11 +43,11 @@ class FleetInvalidAtRef(ConfigError):
         self.diagnostics = tuple(diagnostics)
         shown = "; ".join(str(d) for d in self.diagnostics[:3])
         more = len(self.diagnostics) - 3
-        tail = f" (and {more} more)" if more > 0 else ""
-        super().__init__(f"the configuration at {ref} is invalid: {shown}{tail}")
+        self.detail = shown + (f" (and {more} more)" if more > 0 else "")
+        super().__init__(f"the configuration at {ref} is invalid: {self.detail}")
 
 
-def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
+def run_git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
     """Run git in `root` and return stdout; any failure becomes a `GitError`."""
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
     try:
@@ -74,7 +74,7 @@ def repo_prefix(root: Path) -> str:
     if not Path(root).is_dir():
         raise GitError(f"{root} is not a folder")
     try:
-        return _git(root, "rev-parse", "--show-prefix").decode().strip()
+        return run_git(root, "rev-parse", "--show-prefix").decode().strip()
     except GitError as exc:
         raise GitError(f"{root} is not inside a git repository: {exc}") from None
 
@@ -85,7 +85,9 @@ def resolve_commit(root: Path, ref: str) -> str:
     if ref.startswith("-"):  # never let a ref be read as an option
         raise GitError(f"unknown git ref {ref!r}")
     try:
-        return _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").decode().strip()
+        return (
+            run_git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").decode().strip()
+        )
     except GitError:
         raise GitError(
             f"unknown git ref {ref!r} (in CI, fetch it first: git fetch origin <branch>)"
@@ -96,7 +98,7 @@ def merge_base(root: Path, ref: str) -> str:
     """The commit a branch forked from `ref` (the ref itself when HEAD descends from it)."""
     commit = resolve_commit(root, ref)
     try:
-        return _git(root, "merge-base", commit, "HEAD").decode().strip()
+        return run_git(root, "merge-base", commit, "HEAD").decode().strip()
     except GitError:
         # No common history (or no HEAD yet): compare against the ref itself.
         return commit
@@ -110,9 +112,9 @@ def changed_files(root: Path, ref: str) -> set[str]:
     """
     root = Path(root)
     base = merge_base(root, ref)
-    out = _git(root, "diff", "--name-only", "-z", "--relative", "--no-renames", base, "--")
+    out = run_git(root, "diff", "--name-only", "-z", "--relative", "--no-renames", base, "--")
     changed = {p for p in out.decode().split("\0") if p}
-    untracked = _git(root, "ls-files", "--others", "--exclude-standard", "-z")
+    untracked = run_git(root, "ls-files", "--others", "--exclude-standard", "-z")
     changed.update(p for p in untracked.decode().split("\0") if p)
     return changed
 
@@ -121,7 +123,7 @@ def tree_entries(root: Path, commit: str) -> dict[str, str]:
     """The fleet's files at `commit`: path relative to `root` -> blob id."""
     prefix = repo_prefix(root)
     specs = [f"{prefix}{p}" for p in FLEET_PATHS]
-    out = _git(root, "ls-tree", "-r", "-z", "--full-tree", commit, "--", *specs)
+    out = run_git(root, "ls-tree", "-r", "-z", "--full-tree", commit, "--", *specs)
     entries: dict[str, str] = {}
     for record in out.decode().split("\0"):
         if not record:
@@ -138,7 +140,7 @@ def read_blobs(root: Path, blobs: Iterable[str]) -> dict[str, bytes]:
     wanted = list(dict.fromkeys(blobs))
     if not wanted:
         return {}
-    out = _git(root, "cat-file", "--batch", stdin="".join(f"{b}\n" for b in wanted).encode())
+    out = run_git(root, "cat-file", "--batch", stdin="".join(f"{b}\n" for b in wanted).encode())
     contents: dict[str, bytes] = {}
     pos = 0
     for blob in wanted:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+from reconciler.review.history import History
 from reconciler.review.policy import CustomerPolicyChange
 from reconciler.review.service import PolicyReview
 
@@ -64,3 +65,26 @@ def review_markdown(review: PolicyReview, *, max_chars: int | None = None) -> st
 
 def review_json(review: PolicyReview) -> str:
     return json.dumps(review.to_json(), indent=2, sort_keys=False) + "\n"
+
+
+def history_text(hist: History) -> str:
+    """git-log-like: one header line per commit, one line per customer change."""
+    if not hist.entries:
+        who = f"customer {hist.customer}'s" if hist.customer else "any customer's"
+        return f"No commit changed {who} effective policy.\n"
+    lines: list[str] = []
+    for entry in hist.entries:
+        lines.append(f"{entry.short}  {entry.date}  {entry.author}  {entry.subject}")
+        if entry.error:
+            lines.append(f"    ! {entry.error}")
+        if entry.compared_with:
+            lines.append(
+                f"    (compared with {entry.compared_with[:7]}, the last valid configuration)"
+            )
+        for change in entry.changes:
+            lines.extend(f"    {change.slug}: {text}" for text in change.sentences)
+    return "\n".join(lines) + "\n"
+
+
+def history_json(hist: History) -> str:
+    return json.dumps(hist.to_json(), indent=2) + "\n"
