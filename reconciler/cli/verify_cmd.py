@@ -1,9 +1,44 @@
-"""`reconciler verify` (not built yet)."""
+"""`reconciler verify`: the Verify button for every targeted customer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import click
 
+from reconciler.cli.plan_cmd import selection_for
+from reconciler.config import load_fleet
+from reconciler.connectwise import connect
+from reconciler.plan.verify import verify
+
 
 @click.command("verify")
-def command() -> None:
-    """Not built yet."""
-    raise click.ClickException("'verify' is not built yet")
+@click.option("--customer", "patterns", multiple=True, metavar="GLOB",
+              help="Only customers whose slug or company identifier matches (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.pass_context
+def command(ctx: click.Context, patterns, fmt) -> None:
+    """Check each company exists and is not deleted; list its agreements and the default."""
+    root = Path(ctx.obj["root"])
+    fleet = load_fleet(root)
+    selection = selection_for(root, fleet, patterns, None)
+    customers = selection.enabled + selection.disabled  # Verify works before enabling too
+    with connect(fleet.settings.connectwise, root) as client:
+        checks, requests = verify(client, fleet.settings, customers)
+    if fmt == "json":
+        click.echo(json.dumps({"format_version": 1, "requests": requests,
+                               "customers": [c.to_json() for c in checks]}, indent=2))
+    else:
+        for c in checks:
+            click.echo(f"{'ok  ' if c.ok else 'FAIL'} {c.customer} ({c.company}): {c.message}")
+            for description, is_default in c.agreements:
+                click.echo(f"       {'*' if is_default else ' '} {description}"
+                           + ("  [default]" if is_default else ""))
+            for product, text, ok in c.mappings:
+                click.echo(f"       {product} -> {text}" + ("" if ok else "  <- error"))
+        failed = sum(1 for c in checks if not c.ok)
+        click.echo(f"{len(checks) - failed} of {len(checks)} customers verified, "
+                   f"{requests} requests to ConnectWise.")
+    ctx.exit(1 if any(not c.ok for c in checks) else 0)

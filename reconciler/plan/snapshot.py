@@ -105,8 +105,10 @@ def read(
     scan_unmanaged: bool = False,
     fleet_companies: Iterable[str] = (),
     today: date | None = None,
+    with_additions: bool = True,
 ) -> Snapshot:
-    """Read companies, agreements and additions in play for `customers`."""
+    """Read companies, agreements and (unless `with_additions` is False) the additions of
+    the agreements in play for `customers`."""
     start = client.request_count
     snap = Snapshot()
     identifiers = sorted({c.company for c in customers}, key=key)
@@ -135,7 +137,7 @@ def read(
     in_play = sorted(
         int(a["id"]) for items in snap.agreements.values() for a in items
         if is_active_agreement(a)
-    )
+    ) if with_additions else []
     for agreement_id, additions in zip(
         in_play, _map(client, lambda a: read_additions(client, a), in_play), strict=True
     ):

@@ -1,0 +1,240 @@
+"""`import`: customer YAML written from live ConnectWise, mapping each managed addition
+back to its agreement.
+
+For each company: its live managed additions (catalog items in `products`, on active
+agreements) become the billed products; each product maps to `default` when it sits on
+the company's default agreement, else to `{type, name}` of its agreement (which must be
+unique, or the company is refused). The file uses `settings: global` when the products
+are exactly the global billing products, else `custom` with the global billing day and
+the global summary blocks. The Trend Micro customer ID is not in ConnectWise: without
+`trend_micro_id` the file gets a placeholder and `integration: disabled` (nothing is
+touched until someone fills it in). Every file written is validated with the fleet.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reconciler.config import validate
+from reconciler.config.model import Customer, Fleet, Policy, Settings
+from reconciler.errors import ReconcilerError
+from reconciler.plan import snapshot as snapshot_mod
+from reconciler.plan.cw import (
+    agreement_type,
+    is_active_agreement,
+    is_live_addition,
+    key,
+    product_identifier,
+)
+from reconciler.plan.resolve import default_agreement
+
+CUSTOMERS_DIR = "customers"
+
+
+class ImportError_(ReconcilerError):
+    """A company that cannot be written as a customer file."""
+
+
+@dataclass
+class Imported:
+    """The result for one company: a file written, or why not."""
+
+    company: str
+    path: str | None = None
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def slug_for(identifier: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", identifier.casefold()).strip("-")
+    return slug or "company"
+
+
+def policy_dict(policy: Policy) -> dict:
+    """A Policy back in customer-file shape (only the blocks that are on)."""
+    out: dict[str, Any] = {}
+    if policy.billing:
+        out["billing"] = {"day": policy.billing.day, "products": list(policy.billing.products)}
+    for kind in ("hosted_email_security", "email_security"):
+        block = policy.summary(kind)
+        if block:
+            data: dict[str, Any] = {}
+            if block.edition:
+                data["edition"] = block.edition
+            data["every"] = block.every
+            data["detections"] = list(block.detections)
+            out[kind] = data
+    return out
+
+
+def company_document(
+    company: dict,
+    agreements: Sequence[dict],
+    additions: dict[int, list[dict]],
+    settings: Settings,
+    today: date,
+    trend_micro_id: str | None,
+) -> tuple[dict, list[str]]:
+    """The customer-file data for one company, and notes for the user."""
+    notes: list[str] = []
+    by_item = {key(p.catalog_item): p.key for p in settings.products.values()}
+    default = default_agreement(agreements, settings.default_agreement_types)
+    active = [a for a in agreements if is_active_agreement(a)]
+    placed: dict[str, dict] = {}  # product key -> agreement it is billed on
+    for agreement in sorted(active, key=lambda a: a["id"]):
+        for addition in sorted(additions.get(int(agreement["id"]), []), key=lambda x: x["id"]):
+            product = by_item.get(key(product_identifier(addition)))
+            if product is None or not is_live_addition(addition, today):
+                continue
+            if product not in placed:
+                placed[product] = agreement
+            elif default is not None and agreement["id"] == default["id"]:
+                notes.append(f"{product} is on several agreements; mapped to the default one")
+                placed[product] = agreement
+            else:
+                notes.append(f"{product} is also on agreement {agreement.get('name')} "
+                             f"(id {agreement['id']}); plan will cancel that one")
+    mapping: dict[str, Any] = {}
+    for product, agreement in sorted(placed.items()):
+        if default is not None and agreement["id"] == default["id"]:
+            mapping[product] = "default"
+            continue
+        same = [a for a in active if key(a.get("name")) == key(agreement.get("name"))
+                and key(agreement_type(a)) == key(agreement_type(agreement))]
+        if len(same) != 1:
+            raise ImportError_(
+                f"company {company.get('identifier')}: {product} is on agreement "
+                f"'{agreement_type(agreement)} / {agreement.get('name')}', which is not unique "
+                "among its active agreements, so it cannot be named in a customer file"
+            )
+        mapping[product] = {"type": agreement_type(agreement), "name": agreement.get("name")}
+    products = sorted(placed)
+    glob = settings.notifications
+    doc: dict[str, Any] = {
+        "name": str(company.get("name") or company.get("identifier")),
+        "connectwise": {"company": company.get("identifier")},
+        "trend_micro": {
+            "customer_id": trend_micro_id or f"unset-{slug_for(company['identifier'])}"
+        },
+        "integration": "enabled" if trend_micro_id else "disabled",
+    }
+    if mapping:
+        doc["agreements"] = mapping
+    if glob.billing and sorted(glob.billing.products) == products:
+        doc["settings"] = "global"
+    else:
+        custom = policy_dict(glob)
+        custom["billing"] = {"day": glob.billing.day if glob.billing else 1, "products": products}
+        doc["settings"] = "custom"
+        doc["custom"] = {"billing": custom.pop("billing"), **custom}
+    return doc, notes
+
+
+def render_file(doc: dict, identifier: str, today: date, placeholder: bool) -> str:
+    header = [
+        "# yaml-language-server: $schema=../schemas/customer.schema.json",
+        f"# Imported from ConnectWise company {identifier} on {today.isoformat()}.",
+    ]
+    if placeholder:
+        header.append("# TODO: set trend_micro.customer_id to the customer's Trend Micro ID, "
+                      "then set integration: enabled.")
+    body = yaml.safe_dump(doc, sort_keys=False, default_flow_style=None, allow_unicode=True)
+    return "\n".join(header) + "\n" + body
+
+
+def import_companies(
+    client: Any,
+    fleet: Fleet,
+    identifiers: Sequence[str] | None,
+    *,
+    today: date,
+    overwrite: bool = False,
+    trend_micro_id: str | None = None,
+) -> list[Imported]:
+    """Write customers/<slug>.yaml for each company (None: every candidate company)."""
+    settings = fleet.settings
+    existing = {key(c.company): c for c in fleet.customers}
+    if identifiers is None:
+        identifiers = candidate_companies(client, settings, set(existing))
+    results: list[Imported] = []
+    wanted = []
+    for ident in dict.fromkeys(identifiers):
+        current = existing.get(key(ident))
+        if current is not None and not overwrite:
+            results.append(Imported(ident, error=f"company {ident} already has {current.path} "
+                                    "(use --overwrite to replace it)"))
+        else:
+            wanted.append(ident)
+    if not wanted:
+        return results
+    stand_ins = [_stand_in(i) for i in wanted]
+    snap = snapshot_mod.read(client, settings, stand_ins, today=today)
+    for ident in wanted:
+        results.append(_import_one(fleet, snap, ident, existing.get(key(ident)), today,
+                                   overwrite, trend_micro_id))
+    return results
+
+
+def _import_one(fleet: Fleet, snap: snapshot_mod.Snapshot, ident: str,
+                existing: Customer | None, today: date, overwrite: bool,
+                trend_micro_id: str | None) -> Imported:
+    company = snap.company(ident)
+    if company is None:
+        close = snap.suggestions.get(key(ident), ())
+        hint = f"; closest identifiers: {', '.join(close)}" if close else ""
+        return Imported(ident, error=f"company {ident} does not exist in ConnectWise{hint}")
+    if company.get("deletedFlag"):
+        return Imported(ident, error=f"company {ident} is deleted in ConnectWise")
+    agreements = snap.agreements.get(int(company["id"]), [])
+    try:
+        doc, notes = company_document(company, agreements, snap.additions, fleet.settings, today,
+                                      trend_micro_id)
+    except ImportError_ as exc:
+        return Imported(ident, error=str(exc))
+    rel = existing.path if existing else f"{CUSTOMERS_DIR}/{slug_for(company['identifier'])}.yaml"
+    path = Path(fleet.root) / rel
+    if path.exists() and not overwrite:
+        return Imported(ident, error=f"{rel} already exists (use --overwrite to replace it)")
+    previous = path.read_bytes() if path.exists() else None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_file(doc, company["identifier"], today, not trend_micro_id),
+                    encoding="utf-8")
+    problems = [d for d in validate(fleet.root, [rel]) if d.severity == "error"]
+    if problems:  # never leave a file behind that would break validate
+        if previous is None:
+            path.unlink()
+        else:
+            path.write_bytes(previous)
+        return Imported(ident, error=f"the generated {rel} does not validate: {problems[0]}")
+    return Imported(ident, path=rel, notes=notes)
+
+
+def _stand_in(identifier: str) -> Customer:
+    """A minimal Customer so the snapshot reader can be reused for any company."""
+    return Customer(slug=slug_for(identifier), path="", name="", company=identifier,
+                    trend_micro_id="", enabled=True, settings="global", agreements={},
+                    policy=Policy())
+
+
+def candidate_companies(client: Any, settings: Settings, known: set[str]) -> list[str]:
+    """Companies without a file that hold an active agreement of a default type."""
+    from reconciler.connectwise import conditions as c
+
+    agreements = client.list(
+        snapshot_mod.AGREEMENTS,
+        conditions=c.and_(
+            c.in_("type/name", list(settings.default_agreement_types)),
+            c.eq("agreementStatus", "Active"),
+            c.eq("cancelledFlag", False),
+        ),
+        fields="id,company/identifier",
+    )
+    found = {str((a.get("company") or {}).get("identifier") or "") for a in agreements}
+    return sorted(i for i in found if i and key(i) not in known)

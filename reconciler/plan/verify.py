@@ -1,0 +1,87 @@
+"""The Verify button: each company exists and is not deleted, its agreements, its default.
+
+Also checks that every billed product's agreement resolves, since that is what the
+Verify button is pressed for before saving the mappings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.config.model import Customer, Settings
+from reconciler.plan import snapshot as snapshot_mod
+from reconciler.plan.cw import agreement_type, describe_agreement, key
+from reconciler.plan.resolve import ResolutionError, default_agreement, resolve_agreement
+
+
+@dataclass(frozen=True)
+class CompanyCheck:
+    """What Verify found for one customer."""
+
+    customer: str
+    company: str
+    ok: bool
+    message: str  # "Acme Corporation (id 12)" or why it failed
+    agreements: tuple[tuple[str, bool], ...] = ()  # (description, is the default)
+    mappings: tuple[tuple[str, str, bool], ...] = ()  # (product, agreement or error, ok)
+
+    def to_json(self) -> dict:
+        return {
+            "customer": self.customer,
+            "company": self.company,
+            "ok": self.ok,
+            "message": self.message,
+            "agreements": [{"agreement": d, "default": dflt} for d, dflt in self.agreements],
+            "mappings": [{"product": p, "agreement": a, "ok": ok} for p, a, ok in self.mappings],
+        }
+
+
+def verify(client: Any, settings: Settings, customers: Sequence[Customer]
+           ) -> tuple[list[CompanyCheck], int]:
+    """One check per customer, and the number of requests made."""
+    snap = snapshot_mod.read(client, settings, customers, with_additions=False)
+    checks = []
+    for customer in sorted(customers, key=lambda c: c.slug):
+        checks.append(check_customer(customer, settings, snap))
+    return checks, snap.requests
+
+
+def check_customer(customer: Customer, settings: Settings, snap: snapshot_mod.Snapshot
+                   ) -> CompanyCheck:
+    company = snap.company(customer.company)
+    if company is None:
+        close = snap.suggestions.get(key(customer.company), ())
+        hint = f"; closest identifiers: {', '.join(close)}" if close else ""
+        return CompanyCheck(customer.slug, customer.company, False,
+                            f"company {customer.company} does not exist in ConnectWise{hint}")
+    if company.get("deletedFlag"):
+        return CompanyCheck(customer.slug, customer.company, False,
+                            f"company {customer.company} (id {company.get('id')}) is deleted")
+    agreements = sorted(
+        snap.agreements.get(int(company["id"]), []),
+        key=lambda a: (agreement_type(a), str(a.get("name")), a.get("id")),
+    )
+    default = default_agreement(agreements, settings.default_agreement_types)
+    lines = tuple(
+        (describe_agreement(a), default is not None and a.get("id") == default.get("id"))
+        for a in agreements
+    )
+    mappings = []
+    for product in sorted(customer.billed_products):
+        ref = customer.agreement_for(product)
+        try:
+            found = resolve_agreement(ref, agreements, settings.default_agreement_types)
+            mappings.append((product, f"{ref}: {describe_agreement(found)}", True))
+        except ResolutionError as exc:
+            mappings.append((product, f"{ref}: {exc.message}", False))
+    ok = all(m[2] for m in mappings)
+    return CompanyCheck(
+        customer.slug,
+        customer.company,
+        ok,
+        f"{company.get('name')} (id {company.get('id')})",
+        lines,
+        tuple(mappings),
+    )
