@@ -16,10 +16,11 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 # Statuses worth another attempt. 429: the throttle refused the request. 502/503/504: a
-# gateway or an overloaded node, typically transient on cloud instances. 500 is NOT
-# retried: ConnectWise answers 500 for deterministic failures too (e.g. a condition on a
-# field it cannot filter), so retrying only burns the rate budget and delays a clear error.
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# gateway or an overloaded node. 500: ConnectWise cloud answers "An unexpected error has
+# occurred" for transient faults too; for deterministic ones retrying an idempotent call
+# only costs a few requests and seconds before the same clear error, a fair price for not
+# failing a whole CI run on a blip. None of 5xx is ever retried for a POST (see client).
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 # Methods whose repetition cannot duplicate anything. PATCH is added per call when every
 # op is a `replace` (setting a field to a value twice is the same as once).

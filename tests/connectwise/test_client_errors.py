@@ -63,7 +63,6 @@ def test_error_body_is_parsed_into_a_typed_error(make_client):
         (404, NotFound),
         (409, Conflict),
         (422, ConnectWiseError),
-        (500, ServerError),
         (501, ServerError),
     ],
 )
@@ -72,7 +71,7 @@ def test_status_maps_to_error_class(make_client, status, cls):
     with pytest.raises(cls) as info:
         client.get("/company/companies/9")
     assert type(info.value) is cls
-    assert len(site.requests) == 1  # none of these is retried (500 included: see retry.py)
+    assert len(site.requests) == 1  # none of these is retried
 
 
 def test_query_strings_stay_out_of_messages(make_client):

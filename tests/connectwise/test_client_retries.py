@@ -108,10 +108,13 @@ def test_gives_up_after_max_retries(make_client, fake_time):
     assert len(site.requests) == 2
 
 
-def test_500_is_not_retried(make_client):
+def test_500_is_retried_for_get_but_not_for_post(make_client):
+    client, site = make_client(script(httpx.Response(500), OK))
+    assert client.get("/x") == {"id": 1}
+    assert len(site.requests) == 2
     client, site = make_client(script(httpx.Response(500), OK))
     with pytest.raises(ServerError):
-        client.get("/x")
+        client.post("/x", {})
     assert len(site.requests) == 1
 
 
@@ -125,7 +128,7 @@ def test_500_is_not_retried(make_client):
         httpx.ReadTimeout("timed out"),
         httpx.WriteError("broken pipe"),
     ],
-    ids=["503", "502", "504", "drop", "read-timeout", "write-error"],
+    ids=["503", "500", "502", "504", "drop", "read-timeout", "write-error"],
 )
 def test_post_is_never_repeated_once_it_may_have_arrived(make_client, fake_time, failure):
     client, site = make_client(script(failure, httpx.Response(201, json={"id": 9})))

@@ -1,0 +1,51 @@
+"""connect(): a real site from settings + environment (the sandbox is in test_against_sandbox)."""
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.config.model import ConnectWiseSettings
+from reconciler.connectwise import ConnectWiseClient, MissingCredentials, SiteError, connect
+from reconciler.connectwise.connect import sandbox_credentials
+
+ENV = {
+    "CW_COMPANY_ID": "acme",
+    "CW_PUBLIC_KEY": "PUBKEY123",
+    "CW_PRIVATE_KEY": "s3cr3t-PRIVATE",
+    "CW_CLIENT_ID": "0b8f6c7e-1111-2222-3333-444455556666",
+}
+
+
+def test_real_site_takes_settings_and_environment(tmp_path: Path):
+    settings = ConnectWiseSettings(
+        url="https://na.myconnectwise.net", rate_limit_per_minute=300, concurrency=3, page_size=250
+    )
+    with connect(settings, tmp_path, env=ENV) as client:
+        assert isinstance(client, ConnectWiseClient)
+        assert client.site_url == "https://na.myconnectwise.net"
+        assert client.limiter.per_minute == 300
+        assert client.concurrency == 3 and client.page_size == 250
+        assert "s3cr3t" not in repr(client)
+    assert not (tmp_path / ".reconciler").exists()
+
+
+def test_real_site_needs_every_credential(tmp_path: Path):
+    env = dict(ENV, CW_CLIENT_ID="")
+    with pytest.raises(MissingCredentials, match="CW_CLIENT_ID is not set"):
+        connect(ConnectWiseSettings(url="https://na.myconnectwise.net"), tmp_path, env=env)
+
+
+def test_plain_http_to_a_remote_site_is_refused(tmp_path: Path):
+    with pytest.raises(SiteError, match="refusing plain http"):
+        connect(ConnectWiseSettings(url="http://cw.example.com"), tmp_path, env=ENV)
+
+
+def test_sandbox_credentials_default_and_are_overridden_per_variable():
+    default = sandbox_credentials({})
+    assert (default.company_id, default.public_key, default.private_key) == (
+        "sandbox",
+        "sandbox-public",
+        "sandbox-private",
+    )
+    mixed = sandbox_credentials({"CW_PRIVATE_KEY": "other", "CW_COMPANY_ID": " "})
+    assert (mixed.company_id, mixed.private_key) == ("sandbox", "other")
