@@ -122,6 +122,7 @@ def test_500_is_retried_for_get_but_not_for_post(make_client):
     "failure",
     [
         httpx.Response(503),
+        httpx.Response(500),
         httpx.Response(502),
         httpx.Response(504),
         drop(),
