@@ -1,9 +1,53 @@
-"""`reconciler run-due` (not built yet)."""
+"""`reconciler run-due`: perform every send due at an instant (default now)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
+from reconciler.config import load_fleet
+from reconciler.connectwise import connect
+from reconciler.plan.select import select
+from reconciler.schedule import parse_instant, zone
+from reconciler.sends import run_due
+from reconciler.sends.render import results_json, results_text
+from reconciler.sources import open_sources
+
 
 @click.command("run-due")
-def command() -> None:
-    """Not built yet."""
-    raise click.ClickException("'run-due' is not built yet")
+@click.option("--at", "at_text", metavar="ISO8601",
+              help="The instant to run at (default: now). Without an offset it is read in "
+              "the configured time zone.")
+@click.option("--dry-run", is_flag=True, help="Read and check everything; send nothing.")
+@click.option("--customer", "patterns", multiple=True, metavar="GLOB",
+              help="Only customers whose slug or company identifier matches (repeatable).")
+@click.option("--approve-quantities", "approve", multiple=True, metavar="CUSTOMER",
+              help="Let this customer's billing past the quantity guardrail (slug or "
+              "company; repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.pass_context
+def command(ctx: click.Context, at_text, dry_run, patterns, approve, fmt) -> None:
+    """Send every due billing and summary, filling gaps since the last period sent.
+
+    Exit 1 if a send failed or was held, or a period was missed."""
+    root = Path(ctx.obj["root"])
+    fleet = load_fleet(root)
+    tz = zone(fleet.settings.timezone)
+    at = parse_instant(at_text, tz) if at_text else datetime.now(UTC)
+    customers = select(fleet, patterns).enabled
+    usage, detections = open_sources(fleet)
+    progress = None
+    if sys.stderr.isatty():
+        def progress(text: str) -> None:
+            click.echo(f"sending {text}", err=True)
+    with connect(fleet.settings.connectwise, root) as client:
+        report = run_due(fleet, client, at, usage=usage, detections=detections,
+                         customers=customers, dry_run=dry_run, approve=approve,
+                         progress=progress)
+    click.echo(results_json(report.results) if fmt == "json" else results_text(report),
+               nl=False)
+    ctx.exit(0 if report.ok else 1)

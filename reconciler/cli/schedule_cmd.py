@@ -1,9 +1,41 @@
-"""`reconciler schedule` (not built yet)."""
+"""`reconciler schedule`: upcoming sends per customer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import click
 
+from reconciler.config import load_fleet
+from reconciler.plan.select import select
+from reconciler.schedule import Clock, ScheduleError, parse_date, upcoming
+from reconciler.schedule.clock import start_of_day
+from reconciler.sends.render import schedule_json, schedule_text
+
+DEFAULT_DAYS = 31
+
 
 @click.command("schedule")
-def command() -> None:
-    """Not built yet."""
-    raise click.ClickException("'schedule' is not built yet")
+@click.option("--from", "start_text", metavar="DATE",
+              help="First day (YYYY-MM-DD, in the configured zone; default today).")
+@click.option("--to", "end_text", metavar="DATE",
+              help=f"Last day, included (default {DEFAULT_DAYS} days after --from).")
+@click.option("--customer", "patterns", multiple=True, metavar="GLOB",
+              help="Only customers whose slug or company identifier matches (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.pass_context
+def command(ctx: click.Context, start_text, end_text, patterns, fmt) -> None:
+    """Upcoming sends: when each customer's billing and summaries are due."""
+    fleet = load_fleet(Path(ctx.obj["root"]))
+    clock = Clock.of(fleet.settings.timezone, fleet.settings.send_at)
+    first = parse_date(start_text) if start_text else datetime.now(UTC).astimezone(
+        clock.tz).date()
+    last = parse_date(end_text) if end_text else first + timedelta(days=DEFAULT_DAYS)
+    if last < first:
+        raise ScheduleError(f"--to {last} is before --from {first}")
+    customers = select(fleet, patterns).enabled
+    sends = upcoming(customers, start_of_day(first, clock.tz),
+                     start_of_day(last + timedelta(days=1), clock.tz), clock)
+    click.echo(schedule_json(sends) if fmt == "json" else schedule_text(sends), nl=False)

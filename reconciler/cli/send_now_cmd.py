@@ -1,9 +1,53 @@
-"""`reconciler send-now` (not built yet)."""
+"""`reconciler send-now billing --customer ID`: the Send now button."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
+from reconciler.config import load_fleet
+from reconciler.connectwise import connect
+from reconciler.schedule import parse_instant, zone
+from reconciler.sends import send_now
+from reconciler.sends.now import find_customer, unapplied_changes
+from reconciler.sends.render import results_json
+from reconciler.sources import open_sources
 
-@click.command("send-now")
+
+@click.group("send-now")
 def command() -> None:
-    """Not built yet."""
-    raise click.ClickException("'send-now' is not built yet")
+    """Send at once, outside the schedule (uses only applied settings)."""
+
+
+@command.command("billing")
+@click.option("--customer", "customer_id", required=True, metavar="ID",
+              help="The customer's slug or ConnectWise company identifier.")
+@click.option("--approve-quantities", "approve", is_flag=True,
+              help="Let this billing past the quantity guardrail.")
+@click.option("--dry-run", is_flag=True, help="Read and check everything; send nothing.")
+@click.option("--at", "at_text", metavar="ISO8601", hidden=True,
+              help="Pretend it is this instant (tests and demos).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.pass_context
+def billing(ctx: click.Context, customer_id, approve, dry_run, at_text, fmt) -> None:
+    """Bill one customer now for the current month (key tmrm:billing-now:<COMPANY>:<minute>).
+
+    Refused while the customer has unapplied changes: run plan/apply first."""
+    root = Path(ctx.obj["root"])
+    fleet = load_fleet(root)
+    customer = find_customer(fleet, customer_id)
+    at = parse_instant(at_text, zone(fleet.settings.timezone)) if at_text else datetime.now(UTC)
+    usage, _ = open_sources(fleet)
+    with connect(fleet.settings.connectwise, root) as client:
+        unapplied_changes(fleet, client, customer, at)  # raises when refused
+        result = send_now(fleet, client, customer, at, usage=usage, dry_run=dry_run,
+                          approve=[customer.slug] if approve else [])
+    if fmt == "json":
+        click.echo(results_json([result]), nl=False)
+    else:
+        click.echo(f"{result.outcome} {result.customer} billing {result.period} "
+                   f"{result.key}: {result.detail}")
+    ctx.exit(1 if result.outcome in ("failed", "held") else 0)

@@ -1,6 +1,13 @@
 """Periods and due computation for scheduled sends (pure; the clock is a parameter)."""
 
-from reconciler.schedule.clock import ScheduleError, local_instant, parse_send_at, zone
+from reconciler.schedule.clock import (
+    ScheduleError,
+    local_instant,
+    parse_date,
+    parse_instant,
+    parse_send_at,
+    zone,
+)
 from reconciler.schedule.due import (
     KINDS,
     Cadence,
@@ -24,6 +31,8 @@ __all__ = [
     "clamp_day",
     "last_day",
     "local_instant",
+    "parse_date",
+    "parse_instant",
     "parse_send_at",
     "upcoming",
     "zone",

@@ -79,3 +79,23 @@ def local_date(instant: datetime, tz: ZoneInfo) -> date:
 def start_of_day(day: date, tz: ZoneInfo) -> datetime:
     """The first instant of `day` in `tz`."""
     return local_instant(day, time(0, 0), tz)
+
+
+def parse_instant(text: str, tz: ZoneInfo) -> datetime:
+    """An ISO 8601 instant; without a UTC offset it is read as wall time in `tz`."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        raise ScheduleError(f"{text!r} is not an ISO 8601 date-time such as "
+                            "2026-12-01T12:00:00-05:00") from None
+    if value.tzinfo is None:
+        return local_instant(value.date(), value.time(), tz)
+    return value
+
+
+def parse_date(text: str) -> date:
+    """A YYYY-MM-DD date."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ScheduleError(f"{text!r} is not a date YYYY-MM-DD") from None

@@ -12,6 +12,7 @@ from reconciler.sources.model import (
     DetectionSource,
     MonthUsage,
     SourceError,
+    Unavailable,
     UsageLine,
     UsageSource,
     format_units,
@@ -24,10 +25,12 @@ __all__ = [
     "LmpiUsageSource",
     "MonthUsage",
     "SourceError",
+    "Unavailable",
     "UsageLine",
     "UsageSource",
     "detection_source",
     "format_units",
+    "open_sources",
     "usage_source",
 ]
 
@@ -51,3 +54,18 @@ def detection_source(fleet: Fleet) -> DetectionSource:
                           "license usage only; use kind: file")
     return FileDetectionSource(fleet.root / (settings.path or "data/detections"),
                                root=fleet.root)
+
+
+def open_sources(fleet: Fleet, env: Mapping[str, str] = os.environ
+                 ) -> tuple[UsageSource, DetectionSource]:
+    """Both sources; one that cannot be set up becomes `Unavailable` (its sends fail
+    with the reason, the other kind still goes out)."""
+    try:
+        usage: UsageSource = usage_source(fleet, env)
+    except SourceError as exc:
+        usage = Unavailable(exc)
+    try:
+        detections: DetectionSource = detection_source(fleet)
+    except SourceError as exc:
+        detections = Unavailable(exc)
+    return usage, detections

@@ -116,3 +116,18 @@ def as_number(raw: object, what: str, where: str, *, optional: bool = False) -> 
 def format_units(value: float) -> str:
     """Units for people: 25 rather than 25.0."""
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+class Unavailable:
+    """A source that could not be set up: every use reports why (so summaries still go
+    out when, say, LMPI credentials are missing, and billing fails with the reason)."""
+
+    def __init__(self, error: SourceError, description: str = "unavailable") -> None:
+        self.error = error
+        self.description = description
+
+    def usage(self, year: int, month: int) -> MonthUsage:
+        raise self.error
+
+    def counts(self, kind: str, customer_id: str, start: date, end: date) -> dict[str, int]:
+        raise self.error

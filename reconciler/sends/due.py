@@ -1,0 +1,157 @@
+"""What a run must send: due periods, gaps to fill and periods missed, from keys read in
+bulk.
+
+For each enabled customer and each kind its policy turns on:
+- candidates are the periods due within the look-back window (`lookback_days` before
+  `at`), always including the latest period due at `at`;
+- the keys of every candidate of the run are read in one chunked
+  `externalXRef in (...)` listing;
+- only for a (customer, kind) whose oldest candidate is unsent, one more listing
+  (`externalXRef like "tmrm:<kind>:<COMPANY>:%"`, many customers per request) finds keys
+  sent before the window;
+- the latest period is sent when unsent; an earlier unsent candidate is a gap, sent only
+  if some period before it was sent (a customer's first run sends only the latest);
+- periods after the last key sent before the window but due before the window starts are
+  `missed`: too old to catch up automatically, reported so someone looks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from reconciler.config.model import Customer
+from reconciler.connectwise import conditions as cond
+from reconciler.plan.cw import key as fold
+from reconciler.schedule import KINDS, Cadence, Clock, Period, ScheduleError, cadences
+from reconciler.sends.delivery import TICKETS, read_keys
+from reconciler.sends.keys import KIND_TAGS, parse_key, send_key
+
+LIKES_PER_REQUEST = 12  # keeps each history request URL well under 2,000 characters
+MAX_MISSED_LISTED = 400  # a very long outage is summarised past this many periods
+
+
+@dataclass(frozen=True)
+class DueSend:
+    """One period of one customer's cadence that the run looked at."""
+
+    customer: Customer
+    cadence: Cadence
+    period: Period
+    key: str
+    status: str  # send | already_sent | missed
+    due: datetime
+    gap: bool = False  # an earlier period being caught up
+
+
+@dataclass
+class DuePlan:
+    """The work of a run, plus what the key reads found."""
+
+    sends: list[DueSend] = field(default_factory=list)
+    found: dict[str, list[dict]] = field(default_factory=dict)  # key -> tickets
+    billed_before: dict[str, set[str]] = field(default_factory=dict)  # company -> labels
+
+    def has_billing_before(self, company: str, period: Period) -> bool:
+        """Whether a scheduled billing ticket exists for a month before `period`."""
+        for label in self.billed_before.get(fold(company), ()):
+            try:
+                if Period.parse(label).end < period.start:
+                    return True
+            except ScheduleError:
+                continue
+        return False
+
+
+def _candidates(cadence: Cadence, at: datetime, window_start: datetime,
+                clock: Clock) -> list[Period]:
+    found = cadence.due_between(window_start, at, clock)
+    return found or [cadence.latest_due(at, clock)]
+
+
+def _history(client: Any, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[Period]]:
+    """Every period sent for each (company, kind) pair, from `like` listings."""
+    history: dict[tuple[str, str], list[Period]] = {pair: [] for pair in pairs}
+    wanted = {(fold(c), k) for c, k in pairs}
+    for start in range(0, len(pairs), LIKES_PER_REQUEST):
+        chunk = pairs[start:start + LIKES_PER_REQUEST]
+        condition = cond.or_(*(cond.like("externalXRef", f"tmrm:{KIND_TAGS[kind]}:{company}:%")
+                               for company, kind in chunk))
+        for ticket in client.iter_list(TICKETS, conditions=condition, fields="id,externalXRef"):
+            parsed = parse_key(str(ticket.get("externalXRef") or ""))
+            if parsed is None or parsed.kind is None or (fold(parsed.company), parsed.kind) \
+                    not in wanted:
+                continue
+            try:
+                period = Period.parse(parsed.label)
+            except ScheduleError:
+                continue  # not one of ours after all
+            for company, kind in chunk:
+                if fold(company) == fold(parsed.company) and kind == parsed.kind:
+                    history[(company, kind)].append(period)
+    return history
+
+
+def find_due(client: Any, customers: Iterable[Customer], clock: Clock, at: datetime,
+             lookback_days: int) -> DuePlan:
+    """The sends due at `at` for `customers` (two bulk reads at most)."""
+    window_start = at - timedelta(days=max(0, lookback_days))
+    work: list[tuple[Customer, Cadence, list[Period]]] = []
+    for customer in sorted(customers, key=lambda c: c.slug):
+        if not customer.enabled:
+            continue
+        for cadence in cadences(customer.policy):
+            work.append((customer, cadence, _candidates(cadence, at, window_start, clock)))
+    plan = DuePlan()
+    keys = [send_key(c.kind, cu.company, p.label) for cu, c, ps in work for p in ps]
+    plan.found = read_keys(client, keys) if keys else {}
+
+    def sent(customer: Customer, cadence: Cadence, period: Period) -> bool:
+        return send_key(cadence.kind, customer.company, period.label) in plan.found
+
+    need_history = sorted({(cu.company, c.kind) for cu, c, ps in work if not sent(cu, c, ps[0])})
+    history = _history(client, need_history) if need_history else {}
+
+    for customer, cadence, periods in work:
+        first = periods[0]
+        sent_periods = [p for p in periods if sent(customer, cadence, p)]
+        before = [p for p in history.get((customer.company, cadence.kind), [])
+                  if p.end < first.start]
+        if cadence.kind == "billing":
+            plan.billed_before.setdefault(fold(customer.company), set()).update(
+                p.label for p in [*sent_periods, *before])
+        known = sent_periods + before
+        if before:
+            plan.sends.extend(_missed(customer, cadence, max(before, key=lambda p: p.end),
+                                      first, clock))
+        for period in periods:
+            key = send_key(cadence.kind, customer.company, period.label)
+            due = cadence.due(period, clock)
+            latest = period is periods[-1]
+            if sent(customer, cadence, period):
+                if latest:
+                    plan.sends.append(DueSend(customer, cadence, period, key, "already_sent", due))
+                continue
+            earlier = any(p.end < period.start for p in known)
+            if latest or earlier:
+                plan.sends.append(DueSend(customer, cadence, period, key, "send", due,
+                                          gap=not latest))
+    plan.sends.sort(key=lambda s: (s.customer.slug, KINDS.index(s.cadence.kind), s.period.start))
+    return plan
+
+
+def _missed(customer: Customer, cadence: Cadence, last_sent: Period, first_candidate: Period,
+            clock: Clock) -> list[DueSend]:
+    """Periods after `last_sent` and before the window: never sent, too old to send now."""
+    period = (Period.containing("month", last_sent.end + timedelta(days=1))
+              if cadence.kind == "billing"
+              else Period.containing(cadence.frequency, last_sent.end + timedelta(days=1)))
+    missed: list[DueSend] = []
+    while period.start < first_candidate.start and len(missed) < MAX_MISSED_LISTED:
+        key = send_key(cadence.kind, customer.company, period.label)
+        missed.append(DueSend(customer, cadence, period, key, "missed",
+                              cadence.due(period, clock)))
+        period = period.next()
+    return missed

@@ -1,0 +1,212 @@
+"""run-due and send-now: perform sends and report one result per send.
+
+One customer's failure never stops the others: every send ends as a `SendResult`.
+In a dry run everything is read and checked exactly as in a real run (usage, additions,
+guardrail, detection counts) but nothing is PATCHed, POSTed or deleted; sends that would
+go out are reported `skipped` with "dry run: would send ...".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from reconciler.config.model import Customer, Fleet
+from reconciler.errors import ReconcilerError
+from reconciler.plan.cw import key as fold
+from reconciler.schedule import Clock, Period
+from reconciler.sends import billing
+from reconciler.sends.content import billing_ticket, summary_ticket
+from reconciler.sends.delivery import deliver, read_key, remove_duplicates
+from reconciler.sends.due import DuePlan, DueSend, find_due
+from reconciler.sends.keys import now_key
+from reconciler.sends.model import RunReport, SendResult
+from reconciler.sends.routing import Routing, resolve_routing
+from reconciler.sources import DetectionSource, SourceError, UsageSource
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class SendContext:
+    """What every send of one run shares (read once, lazily)."""
+
+    fleet: Fleet
+    client: Any
+    usage: UsageSource | None
+    detections: DetectionSource | None
+    clock: Clock
+    at: datetime
+    dry_run: bool = False
+    approve: frozenset[str] = frozenset()  # folded slugs / company identifiers
+    _routing: Routing | None = None
+    _billing: billing.BillingData | None = None
+    _billing_companies: set[str] = field(default_factory=set)
+
+    @property
+    def routing(self) -> Routing:
+        if self._routing is None:
+            self._routing = resolve_routing(self.client, self.fleet.settings.tickets)
+        return self._routing
+
+    def billing_data(self) -> billing.BillingData:
+        if self._billing is None:
+            self._billing = billing.BillingData.read(self.client, sorted(self._billing_companies))
+        return self._billing
+
+    def approved(self, customer: Customer) -> bool:
+        exceptions = {fold(s) for s in self.fleet.settings.safety.quantity_exceptions}
+        names = {fold(customer.slug), fold(customer.company)}
+        return bool(names & (self.approve | exceptions))
+
+    def ticket_body(self, customer: Customer, summary: str, description: str) -> dict:
+        return {
+            "summary": summary,
+            "company": {"identifier": customer.company},
+            **self.routing.fields(),
+            "initialDescription": description,
+        }
+
+
+def _result(send: DueSend, outcome: str, detail: str = "") -> SendResult:
+    return SendResult(send.customer.slug, send.customer.company, send.cadence.kind,
+                      send.period.label, send.key, outcome, detail)  # type: ignore[arg-type]
+
+
+def send_billing(ctx: SendContext, customer: Customer, period: Period, key: str,
+                 billed_before: bool, *, title: str = "Trend Micro billing") -> tuple[str, str]:
+    """Bill one customer for the month `period`: (outcome, detail)."""
+    if ctx.usage is None:
+        raise ReconcilerError("no usage source configured")
+    settings = ctx.fleet.settings
+    today = ctx.at.astimezone(ctx.clock.tz).date()
+    lines = billing.prepare(customer, settings, ctx.usage, ctx.billing_data(),
+                            period.start.year, period.start.month, today)
+    held = billing.guardrail(lines, billed_before, settings.safety.max_quantity_change_percent)
+    if held and not ctx.approved(customer):
+        return "held", (f"held by the quantity guardrail: {'; '.join(held)}; nothing sent. "
+                        f"If right, run again with --approve-quantities {customer.slug}")
+    summary, description = billing_ticket(customer, period.label, lines, key,
+                                          ctx.usage.description, title=title)
+    detail = billing.describe(lines)
+    if held:
+        detail += " (approved past the guardrail: " + "; ".join(held) + ")"
+    if ctx.dry_run:
+        return "skipped", f"dry run: would bill {detail}"
+    if read_key(ctx.client, key):  # sent meanwhile: leave the quantities alone
+        return "already_sent", "sent by another run"
+    billing.apply_quantities(ctx.client, ctx.billing_data(), lines)
+    body = ctx.ticket_body(customer, summary, description)
+    agreements = {line.agreement_id for line in lines}
+    if len(agreements) == 1:
+        body["agreement"] = {"id": agreements.pop()}
+    delivery = deliver(ctx.client, key, body)
+    if delivery.outcome == "already_sent":
+        return "already_sent", delivery.note or f"ticket #{delivery.ticket_id}"
+    return "sent", f"{detail}; ticket #{delivery.ticket_id}"
+
+
+def send_summary(ctx: SendContext, send: DueSend) -> tuple[str, str]:
+    """Send one detection summary: (outcome, detail)."""
+    if ctx.detections is None:
+        raise ReconcilerError("no detection source configured")
+    customer, kind = send.customer, send.cadence.kind
+    policy = customer.policy.summary(kind)  # type: ignore[arg-type]
+    if policy is None:  # cadences() only yields kinds the policy has
+        return "skipped", f"{kind} is off for this customer"
+    try:
+        counts = ctx.detections.counts(kind, customer.trend_micro_id, send.period.start,
+                                       send.period.end)
+    except SourceError as exc:
+        return "failed", str(exc)
+    summary, description = summary_ticket(customer, kind, send.period, policy.edition,
+                                          policy.detections, counts, send.key,
+                                          ctx.detections.description)
+    total = sum(counts.get(name, 0) for name in policy.detections)
+    detail = f"{len(policy.detections)} detections, {total} in total"
+    if ctx.dry_run:
+        return "skipped", f"dry run: would send {detail}"
+    delivery = deliver(ctx.client, send.key, ctx.ticket_body(customer, summary, description))
+    if delivery.outcome == "already_sent":
+        return "already_sent", delivery.note or f"ticket #{delivery.ticket_id}"
+    return "sent", f"{detail}; ticket #{delivery.ticket_id}"
+
+
+def run_due(fleet: Fleet, client: Any, at: datetime, *, usage: UsageSource | None,
+            detections: DetectionSource | None, customers: Iterable[Customer] | None = None,
+            dry_run: bool = False, approve: Iterable[str] = (),
+            progress: Progress | None = None) -> RunReport:
+    """Perform every send due at `at` (gaps included) and report each one."""
+    settings = fleet.settings
+    clock = Clock.of(settings.timezone, settings.send_at)
+    start_requests = client.request_count
+    chosen = list(fleet.customers if customers is None else customers)
+    plan: DuePlan = find_due(client, chosen, clock, at, settings.lookback_days)
+    ctx = SendContext(fleet, client, usage, detections, clock, at, dry_run,
+                      frozenset(fold(a) for a in approve))
+    ctx._billing_companies = {s.customer.company for s in plan.sends
+                              if s.status == "send" and s.cadence.kind == "billing"}
+    results: list[SendResult] = []
+    duplicates = {k: v for k, v in plan.found.items() if len(v) > 1}
+    notes = [] if dry_run or not duplicates else remove_duplicates(client, duplicates)
+    for send in plan.sends:
+        if send.status != "send":
+            detail = ""
+            if send.status == "missed":
+                detail = (f"due {send.due.isoformat()}, older than the {settings.lookback_days}"
+                          "-day look-back and never sent; send it by hand if it is needed")
+            else:
+                tickets = plan.found.get(send.key, [])
+                detail = f"ticket #{tickets[0]['id']}" if tickets else ""
+                detail += "".join(f"; {n}" for n in notes if send.key in n)
+            results.append(_result(send, send.status, detail))
+            continue
+        if progress:
+            progress(f"{send.customer.slug} {send.cadence.kind} {send.period.label}")
+        try:
+            if send.cadence.kind == "billing":
+                billed_before = plan.has_billing_before(send.customer.company, send.period)
+                outcome, detail = send_billing(ctx, send.customer, send.period, send.key,
+                                               billed_before)
+            else:
+                outcome, detail = send_summary(ctx, send)
+        except ReconcilerError as exc:
+            outcome, detail = "failed", str(exc)
+        if send.gap and outcome in ("sent", "skipped"):
+            detail = "catching up: " + detail
+        results.append(_result(send, outcome, detail))
+    return RunReport(tuple(results), dry_run=dry_run,
+                     requests=client.request_count - start_requests)
+
+
+def send_now(fleet: Fleet, client: Any, customer: Customer, at: datetime, *,
+             usage: UsageSource, dry_run: bool = False,
+             approve: Iterable[str] = ()) -> SendResult:
+    """The Send now button: bill the current month (in the configured zone) at once,
+    with key `tmrm:billing-now:<COMPANY>:<UTC minute>`."""
+    settings = fleet.settings
+    clock = Clock.of(settings.timezone, settings.send_at)
+    period = Period.containing("month", at.astimezone(clock.tz).date())
+    key = now_key(customer.company, at)
+    ctx = SendContext(fleet, client, usage, None, clock, at, dry_run,
+                      frozenset(fold(a) for a in approve))
+    ctx._billing_companies = {customer.company}
+
+    def result(outcome: str, detail: str) -> SendResult:
+        return SendResult(customer.slug, customer.company, "billing", period.label, key,
+                          outcome, detail)  # type: ignore[arg-type]
+
+    if customer.policy.billing is None or not customer.billed_products:
+        return result("skipped", "billing is off for this customer")
+    try:
+        existing = read_key(client, key)
+        if existing:
+            return result("already_sent", f"ticket #{existing[0]['id']}")
+        billed_before = billing.has_billing_key(client, customer.company)
+        outcome, detail = send_billing(ctx, customer, period, key, billed_before,
+                                       title="Trend Micro billing (sent now)")
+    except ReconcilerError as exc:
+        outcome, detail = "failed", str(exc)
+    return result(outcome, detail)
