@@ -16,11 +16,35 @@ COMPANY_IDENTIFIER_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9 ._&-]{0,28}[A-Za-z0-9._
 _COMPANY_RE = re.compile(COMPANY_IDENTIFIER_PATTERN)
 _COMPANY_CHAR = re.compile(r"[A-Za-z0-9 ._&-]")
 
-# Agreement type and agreement names also appear in conditions (type/name = "..."): no
-# quotes, backslashes or control characters, no leading/trailing blanks, ConnectWise's 50.
+# Agreement types, agreement names and ticket routing names also appear in conditions
+# (type/name = "..."). The schema pattern refuses the double quote, the backslash,
+# control characters, leading/trailing blanks and more than ConnectWise's 50 characters;
+# `condition_text_problem` also applies the client's whitelist (letters and digits of any
+# script, the space, ASCII punctuation), mirroring reconciler.connectwise.conditions.quote
+# so that a value that validates can always be put in a condition.
 NAME_MAX = 50
-CONDITION_TEXT_PATTERN = r"^[^\"'\\\s](?:[^\"'\\\u0000-\u001f\u007f]{0,48}[^\"'\\\s])?$"
+# Written for both Python's re and ECMA-262 (check-jsonschema checks patterns as ECMA).
+CONDITION_TEXT_PATTERN = r"""^[^"\\\s](?:[^"\\\x00-\x1f\x7f]{0,48}[^"\\\s])?$"""
 _TEXT_RE = re.compile(CONDITION_TEXT_PATTERN)
+_SAFE_PUNCTUATION = frozenset(" !#$%&'()*+,-./:;<=>?@[]^_`{|}~")
+
+
+def condition_text_problem(value: str, what: str) -> str | None:
+    """Why an agreement type/name cannot be used in a condition, or None when it is safe."""
+    if not value.strip():
+        return f"{what} is empty"
+    if len(value) > NAME_MAX:
+        return f"{what} is {len(value)} characters long; ConnectWise allows at most {NAME_MAX}"
+    if value != value.strip():
+        return f"{what} {value!r} starts or ends with a blank"
+    bad = [ch for ch in value if not (ch in _SAFE_PUNCTUATION or ch.isalnum())]
+    if bad or not _TEXT_RE.match(value):
+        ch = bad[0] if bad else "?"
+        return (
+            f"{what} {value!r} contains {ch!r}, which cannot be put safely into a ConnectWise "
+            'condition (allowed: letters, digits, space and ASCII punctuation except " and \\)'
+        )
+    return None
 
 
 def company_identifier_problem(value: str) -> str | None:
@@ -43,20 +67,4 @@ def company_identifier_problem(value: str) -> str | None:
     return (
         f"company identifier {value!r} contains {bad!r}, which cannot be put safely into a "
         "ConnectWise condition; use letters, digits, space, '.', '_', '&' or '-'"
-    )
-
-
-def condition_text_problem(value: str, what: str) -> str | None:
-    """Why an agreement type/name cannot be used in a condition, or None when it is safe."""
-    if _TEXT_RE.match(value):
-        return None
-    if not value.strip():
-        return f"{what} is empty"
-    if len(value) > NAME_MAX:
-        return f"{what} is {len(value)} characters long; ConnectWise allows at most {NAME_MAX}"
-    if value != value.strip():
-        return f"{what} {value!r} starts or ends with a blank"
-    return (
-        f"{what} {value!r} contains a quote, backslash or control character, which cannot be "
-        "put safely into a ConnectWise condition"
     )

@@ -20,6 +20,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from reconciler.config.diagnostics import Diagnostic
+from reconciler.config.fastcheck import Check, Unsupported, compile_schema
 from reconciler.config.identifiers import company_identifier_problem, condition_text_problem
 from reconciler.config.yamlio import Document
 from reconciler.errors import ConfigError
@@ -67,11 +68,20 @@ def validator(kind: str) -> Draft202012Validator:
     return Draft202012Validator(schema(kind))
 
 
+@cache
+def fast_check(kind: str) -> Check:
+    """The compiled yes/no check (jsonschema's own is_valid if the schema outgrows it)."""
+    try:
+        return compile_schema(schema(kind))
+    except Unsupported:
+        return validator(kind).is_valid
+
+
 def check(kind: str, doc: Document) -> list[Diagnostic]:
     """Every schema error of `doc`, located; an empty list when it is valid."""
-    v = validator(kind)
-    if v.is_valid(doc.data):  # the common case: skip building error objects at all
+    if fast_check(kind)(doc.data):  # the common case: no error objects built at all
         return []
+    v = validator(kind)
     found: list[Diagnostic] = []
     for error in v.iter_errors(doc.data):
         found.extend(_diagnostics(error, doc))

@@ -258,40 +258,62 @@ def check_customer(doc: Document, catalog: Catalog) -> Iterator[Diagnostic]:
         yield from check_policy(doc, ["custom"], data.get("custom"), catalog)
 
 
-def check_across(docs: Sequence[tuple[str, Document]]) -> Iterator[Diagnostic]:
-    """Rules across customer files: one file per company, Trend Micro ID and slug."""
-    rules = (
-        (("connectwise", "company"), "ConnectWise company", True),
-        (("trend_micro", "customer_id"), "Trend Micro customer ID", True),
-    )
-    for keys, label, fold in rules:
-        first: dict[str, tuple[Document, int]] = {}
-        for _slug, doc in docs:
-            value = _get(doc.data, *keys)
-            if not isinstance(value, str):
+@dataclass(frozen=True)
+class Identity:
+    """What cross-file checks need from one customer file (so node trees can be dropped)."""
+
+    slug: str
+    path: str
+    keys: tuple[tuple[str, tuple[int, int]] | None, ...]  # (value, line:col) per rule
+
+
+_IDENTITY_RULES = (
+    (("connectwise", "company"), "ConnectWise company"),
+    (("trend_micro", "customer_id"), "Trend Micro customer ID"),
+)
+
+
+def identity(slug: str, doc: Document) -> Identity:
+    keys = []
+    for path, _label in _IDENTITY_RULES:
+        value = _get(doc.data, *path)
+        keys.append((value, doc.locate(list(path))) if isinstance(value, str) else None)
+    return Identity(slug, doc.path, tuple(keys))
+
+
+def check_across(identities: Sequence[Identity]) -> Iterator[Diagnostic]:
+    """Rules across customer files: one file per company, Trend Micro ID and slug.
+
+    Identifiers compare case-insensitively: ConnectWise matches them that way.
+    """
+    for index, (_path, label) in enumerate(_IDENTITY_RULES):
+        first: dict[str, tuple[str, int]] = {}
+        for ident in identities:
+            key = ident.keys[index]
+            if key is None:
                 continue
-            norm = value.casefold() if fold else value
-            line, col = doc.locate(list(keys))
+            value, (line, col) = key
+            norm = value.casefold()
             if norm in first:
-                other, other_line = first[norm]
+                other_path, other_line = first[norm]
                 yield Diagnostic(
-                    doc.path,
+                    ident.path,
                     line,
                     col,
-                    f"{label} {value!r} is also used by {other.path}:{other_line}; "
+                    f"{label} {value!r} is also used by {other_path}:{other_line}; "
                     "one file per customer",
                 )
             else:
-                first[norm] = (doc, line)
-    slugs: dict[str, Document] = {}
-    for slug, doc in docs:
-        if slug in slugs:
+                first[norm] = (ident.path, line)
+    slugs: dict[str, str] = {}
+    for ident in identities:
+        if ident.slug in slugs:
             yield Diagnostic(
-                doc.path,
+                ident.path,
                 1,
                 1,
-                f"customer slug {slug!r} is also the name of {slugs[slug].path}; "
+                f"customer slug {ident.slug!r} is also the name of {slugs[ident.slug]}; "
                 "file names must be unique",
             )
         else:
-            slugs[slug] = doc
+            slugs[ident.slug] = ident.path

@@ -12,7 +12,7 @@ import codecs
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -46,6 +46,33 @@ _UTF16_32_BOMS = (
     codecs.BOM_UTF16_LE,
     codecs.BOM_UTF16_BE,
 )
+
+
+class _Loader(yaml.CSafeLoader):
+    """CSafeLoader with memoised implicit tag resolution.
+
+    The C composer calls back into Python's regex-based resolver for every scalar and
+    into the (unused) path resolvers for every node; fleets repeat the same few hundred
+    plain scalars (keys, product and detection names), so a cache pays off.
+    """
+
+    _tags: ClassVar[dict[str, str]] = {}
+
+    def resolve(self, kind, value, implicit):
+        if kind is ScalarNode and implicit[0]:
+            tag = self._tags.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(self._tags) < 50_000:  # bounded: arbitrary input cannot grow it forever
+                    self._tags[value] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
+
+    def descend_resolver(self, current_node, current_index):
+        pass  # no path resolvers are registered on the safe loader
+
+    def ascend_resolver(self):
+        pass
 
 
 class _Refused(Exception):
@@ -148,7 +175,7 @@ def parse(raw: bytes, path: str) -> tuple[Document | None, list[Diagnostic]]:
         hint = " (is this a binary file?)" if bad.group() == "\x00" else ""
         return fail(line, col, f"character U+{ord(bad.group()):04X} is not allowed in YAML{hint}")
 
-    loader = yaml.CSafeLoader(text)
+    loader = _Loader(text)
     try:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
