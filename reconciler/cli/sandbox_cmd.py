@@ -1,9 +1,76 @@
-"""`reconciler sandbox` (not built yet)."""
+"""`reconciler sandbox serve`: run the embedded ConnectWise (+ LMPI) simulator on loopback."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
 
 import click
 
+from reconciler.sandbox import Faults, SandboxCredentials, create_app, serve
+from reconciler.sandbox.app import CODEBASE
 
-@click.command("sandbox")
+_DEFAULTS = SandboxCredentials()
+
+
+@click.group("sandbox")
 def command() -> None:
-    """Not built yet."""
-    raise click.ClickException("'sandbox' is not built yet")
+    """The embedded ConnectWise Manage sandbox."""
+
+
+@command.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Loopback address to listen on (127.0.0.1 or localhost only).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
+              help="Port (0 picks a free one).")
+@click.option("--seed", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Seed YAML (default: the packaged seed matching customers/).")
+@click.option("--state", type=click.Path(dir_okay=False, path_type=Path),
+              help="JSON state file: loaded if it exists, else seeded; saved after writes.")
+@click.option("--company", default=_DEFAULTS.company, show_default=True)
+@click.option("--public-key", default=_DEFAULTS.public_key, show_default=True)
+@click.option("--private-key", default=_DEFAULTS.private_key,
+              envvar="RECONCILER_SANDBOX_PRIVATE_KEY", show_default=False,
+              help="Private key (or RECONCILER_SANDBOX_PRIVATE_KEY); default sandbox-private.")
+@click.option("--latency-ms", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--rate-429", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of API requests answered 429 with Retry-After.")
+@click.option("--retry-after", type=click.IntRange(0), default=1, show_default=True)
+@click.option("--rate-5xx", type=click.FloatRange(0, 1), default=0.0, show_default=True)
+@click.option("--rate-drop", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of API requests whose connection is closed without an answer.")
+@click.option("--throttle-per-minute", type=click.IntRange(0), default=0, show_default=True,
+              help="Answer 429 past this many API requests a minute (0: off).")
+@click.option("--fault-seed", type=int, default=0, show_default=True,
+              help="Seed of the random faults, so a run repeats.")
+def serve_command(host, port, seed, state, company, public_key, private_key, latency_ms,
+                  rate_429, retry_after, rate_5xx, rate_drop, throttle_per_minute,
+                  fault_seed) -> None:
+    """Serve the sandbox until interrupted (Ctrl-C)."""
+    if host not in ("127.0.0.1", "localhost"):
+        raise click.BadParameter("the sandbox only listens on loopback", param_hint="--host")
+    try:
+        faults = Faults(latency_ms=latency_ms, rate_429=rate_429, retry_after=retry_after,
+                        rate_5xx=rate_5xx, rate_drop=rate_drop,
+                        throttle_per_minute=throttle_per_minute, seed=fault_seed)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    credentials = SandboxCredentials(company=company, public_key=public_key,
+                                     private_key=private_key)
+    app = create_app(seed=seed, state_path=state, credentials=credentials, faults=faults)
+    with serve(app, host=host, port=port) as url:
+        key_hint = ("sandbox-private" if private_key == _DEFAULTS.private_key
+                    else "(custom, not shown)")
+        click.echo(f"ConnectWise sandbox listening on {url}")
+        click.echo(f"  API base:      {url}/{CODEBASE}/apis/3.0/")
+        click.echo(f"  companyinfo:   {url}/login/companyinfo/{company}")
+        click.echo(f"  credentials:   company {company}, public key {public_key}, "
+                   f"private key {key_hint}, any clientId GUID")
+        click.echo(f"  LMPI report:   POST {url}/LMPI/v3/reports/summary "
+                   f"(token {_DEFAULTS.lmpi_token})")
+        click.echo(f"  state:         {state or 'in memory'}")
+        click.echo("Press Ctrl-C to stop.")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            click.echo("stopped")

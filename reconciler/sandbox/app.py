@@ -1,0 +1,455 @@
+"""The sandbox WSGI app: ConnectWise Manage's REST API (the subset this project uses), its
+codebase discovery, and Trend Micro LMPI's summary report.
+
+Routing and HTTP live here; record rules are in resources.py, list queries in paging.py,
+state in store.py, faults in faults.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from . import lmpi, paging
+from .faults import DropConnection, Faults
+from .resources import (
+    ADDITION,
+    AGREEMENT,
+    AGREEMENT_TYPE,
+    BOARD,
+    BOARD_STATUS,
+    BOARD_TYPE,
+    CATALOG,
+    COMPANY,
+    KINDS,
+    NOTE,
+    PRIORITY,
+    TICKET,
+    Kind,
+    editable,
+    known_field,
+    prepare,
+    render,
+)
+from .responses import ApiError, bad_request, error_body, forbidden, not_found, unauthorized
+from .seed import build_state
+from .store import State, Store
+
+# The one codebase this sandbox serves, like an on-premise server. Any other codebase
+# answers 404, as ConnectWise cloud does for a wrong codebase.
+CODEBASE = "v4_6_release"
+API_VERSION = "2025.1"
+SERVER_NAME = "sandbox-api-01"
+WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
+_GUID = re.compile(r"^\{?[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
+                   r"[0-9a-fA-F]{12}\}?$")
+
+
+@dataclass(frozen=True)
+class SandboxCredentials:
+    """Who may call the sandbox. The defaults are public sandbox values.
+
+    The read-only key pair answers 403 to every write, like a limited security role.
+    """
+
+    company: str = "sandbox"
+    public_key: str = "sandbox-public"
+    private_key: str = "sandbox-private"
+    readonly_public_key: str | None = "sandbox-readonly"
+    readonly_private_key: str | None = "sandbox-readonly-private"
+    lmpi_token: str = "sandbox-lmpi-token"
+    lmpi_secret: str = "sandbox-lmpi-secret"
+
+    def __repr__(self) -> str:  # never show keys
+        return f"SandboxCredentials(company={self.company!r}, keys=<hidden>)"
+
+
+# (path template, kind); parent ids as {pid}. Literal paths come before {id} ones:
+# /finance/agreements/types must never be read as agreement "types".
+ROUTES: tuple[tuple[str, Kind], ...] = (
+    ("company/companies", COMPANY),
+    ("finance/agreements/types", AGREEMENT_TYPE),
+    ("finance/agreements/{pid}/additions", ADDITION),
+    ("finance/agreements", AGREEMENT),
+    ("procurement/catalog", CATALOG),
+    ("service/tickets/{pid}/notes", NOTE),
+    ("service/tickets", TICKET),
+    ("service/boards/{pid}/statuses", BOARD_STATUS),
+    ("service/boards/{pid}/types", BOARD_TYPE),
+    ("service/boards", BOARD),
+    ("service/priorities", PRIORITY),
+)
+_COMPILED = [
+    (re.compile("^" + t.replace("{pid}", r"(?P<pid>\d+)") + r"(?:/(?P<item>count|search|\d+))?/?$"),
+     kind)
+    for t, kind in ROUTES
+]
+
+
+class Request:
+    """The parts of a WSGI request the sandbox uses."""
+
+    def __init__(self, environ: dict) -> None:
+        self.method = environ["REQUEST_METHOD"].upper()
+        raw_path = environ.get("PATH_INFO", "") or "/"
+        self.path = raw_path.encode("latin-1").decode("utf-8", "replace")
+        self.query_string = environ.get("QUERY_STRING", "")
+        self.query = paging.Query(parse_qsl(self.query_string, keep_blank_values=True))
+        self.headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items()
+                        if k.startswith("HTTP_")}
+        if environ.get("CONTENT_TYPE"):
+            self.headers["content-type"] = environ["CONTENT_TYPE"]
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        self.body = environ["wsgi.input"].read(length) if length > 0 else b""
+        scheme = environ.get("wsgi.url_scheme", "http")
+        host = environ.get("HTTP_HOST") or (
+            f"{environ.get('SERVER_NAME', '127.0.0.1')}:{environ.get('SERVER_PORT', '80')}")
+        self.origin = f"{scheme}://{host}"
+
+    @property
+    def uri(self) -> str:
+        return self.path + (f"?{self.query_string}" if self.query_string else "")
+
+    def json(self) -> Any:
+        if not self.body.strip():
+            raise bad_request("The request body is empty; a JSON object is required.")
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            raise bad_request("The request body is not valid JSON.") from None
+
+
+class Response:
+    def __init__(self, status: int, body: Any = None, headers: dict | None = None,
+                 content_type: str = "application/json; charset=utf-8") -> None:
+        self.status = status
+        self.body = body
+        self.headers = headers or {}
+        self.content_type = content_type
+
+
+_REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request",
+            401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+            409: "Conflict", 429: "Too Many Requests", 500: "Internal Server Error",
+            502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+
+
+class SandboxApp:
+    """The WSGI callable. `faults` may be replaced or changed while it runs."""
+
+    def __init__(self, store: Store, credentials: SandboxCredentials, faults: Faults,
+                 clock: Callable[[], datetime]) -> None:
+        self.store = store
+        self.credentials = credentials
+        self.faults = faults
+        self.clock = clock
+        self.request_log: list[tuple[str, str]] = []
+        self._log_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<SandboxApp state={self.store.path or 'memory'}>"
+
+    # -- WSGI
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        request = Request(environ)
+        with self._log_lock:
+            self.request_log.append((request.method, request.uri))
+        try:
+            response = self.handle(request)
+        except ApiError as exc:
+            response = Response(exc.status, exc.body, exc.headers, exc.content_type)
+        except DropConnection:
+            raise
+        except Exception:  # a bug in the sandbox still answers like a server would
+            response = Response(500, error_body("ConnectWiseApi",
+                                                "An unexpected error has occurred."))
+        return self._send(response, start_response)
+
+    def _send(self, response: Response, start_response: Callable) -> list[bytes]:
+        if response.status == 204:
+            payload = b""
+        elif isinstance(response.body, str):
+            payload = response.body.encode("utf-8")
+        else:
+            payload = json.dumps(response.body).encode("utf-8")
+        headers = [
+            ("api-current-version", API_VERSION),
+            ("x-cw-request-id", str(uuid.uuid4())),
+            ("x-server-name", SERVER_NAME),
+            *response.headers.items(),
+        ]
+        if response.status != 204:
+            headers.append(("Content-Type", response.content_type))
+        headers.append(("Content-Length", str(len(payload))))
+        status = f"{response.status} {_REASONS.get(response.status, 'Status')}"
+        start_response(status, headers)
+        return [payload]
+
+    def now(self) -> datetime:
+        moment = self.clock()
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+    # -- dispatch
+    def handle(self, request: Request) -> Response:
+        path = request.path
+        if path.lower().startswith("/login/companyinfo/"):
+            return self._company_info(request, path.split("/", 3)[3])
+        if path.rstrip("/").lower() == lmpi.PATH.lower():
+            return self._lmpi(request)
+        match = re.match(r"^/([^/]+)/apis/3\.0/(.*)$", path)
+        if not match:
+            raise not_found("The requested resource was not found.")
+        if match.group(1) != CODEBASE:
+            raise not_found("The requested codebase was not found.")
+        self.faults.apply(self.now().timestamp())
+        readonly = self._authenticate(request)
+        if request.method in WRITE_METHODS and readonly and match.group(2) != \
+                "service/tickets/search":
+            raise forbidden("You do not have security access to perform this action.")
+        return self._api(request, match.group(2))
+
+    def _company_info(self, request: Request, company: str) -> Response:
+        if request.method != "GET":
+            raise ApiError(405, error_body("MethodNotAllowed", "Only GET is allowed here."))
+        if company.strip("/").lower() != self.credentials.company.lower():
+            return Response(200, None)  # ConnectWise answers JSON null for an unknown company
+        return Response(200, {
+            "CompanyName": "Sandbox MSP",
+            "Codebase": f"{CODEBASE}/",
+            "VersionCode": f"v{API_VERSION}",
+            "VersionNumber": "v4.6.12345",
+            "CompanyID": self.credentials.company,
+            "IsCloud": False,
+            "SiteUrl": request.origin.split("://", 1)[1],
+        })
+
+    def _authenticate(self, request: Request) -> bool:
+        """401 unless Basic auth and clientId are right; True for the read-only key pair."""
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "basic" or not token:
+            raise unauthorized("Authentication is required.")
+        try:
+            decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise unauthorized("Authentication failed.") from None
+        user, sep, secret = decoded.partition(":")
+        creds = self.credentials
+        pairs = [(creds.public_key, creds.private_key, False)]
+        if creds.readonly_public_key and creds.readonly_private_key:
+            pairs.append((creds.readonly_public_key, creds.readonly_private_key, True))
+        readonly: bool | None = None
+        for public, private, is_readonly in pairs:
+            expected_user = f"{creds.company}+{public}"
+            user_ok = hmac.compare_digest(user.lower().encode(), expected_user.lower().encode())
+            if sep and user_ok and hmac.compare_digest(secret.encode(), private.encode()):
+                readonly = is_readonly
+        if readonly is None:
+            raise unauthorized("Authentication failed.")
+        client_id = request.headers.get("clientid", "")
+        if not _GUID.match(client_id.strip()):
+            raise unauthorized("A clientId header with a GUID is required.")
+        return readonly
+
+    def _lmpi(self, request: Request) -> Response:
+        if request.method != "POST":
+            raise ApiError(405, {"error_code": 405001, "message": "Only POST is allowed."})
+        creds = self.credentials
+        lmpi.check_auth(request.headers, request.method, request.uri, request.body,
+                        creds.lmpi_token, creds.lmpi_secret, self.now().timestamp())
+        with self.store.session() as state:
+            return Response(200, lmpi.summary(request.body, state.lmpi_usage))
+
+    def _api(self, request: Request, rest: str) -> Response:
+        if rest.rstrip("/") == "system/info":
+            if request.method != "GET":
+                raise _method_not_allowed()
+            return Response(200, {"version": f"v{API_VERSION}.12345", "isCloud": False,
+                                  "serverTimeZone": "Eastern Standard Time",
+                                  "cloudRegion": "", "maxWorkFlowRecordsAllowed": 10000})
+        for pattern, kind in _COMPILED:
+            m = pattern.match(rest)
+            if m:
+                pid = int(m.group("pid")) if "pid" in pattern.groupindex else None
+                return self._resource(request, kind, pid, m.group("item"))
+        raise not_found("The requested resource was not found.")
+
+    # -- resources
+    def _resource(self, request: Request, kind: Kind, pid: int | None,
+                  item: str | None) -> Response:
+        method = request.method
+        write = method in WRITE_METHODS and item != "search"
+        with self.store.session(write=write) as state:
+            if kind.parent and state.find(kind.parent, pid) is None:
+                raise not_found(f"{KINDS[kind.parent].label} with id {pid} was not found.")
+            base = f"{request.origin}/{CODEBASE}/apis/3.0/"
+            if item is None:
+                if method == "GET":
+                    return self._list(request, state, kind, pid, base, None)
+                if method == "POST":
+                    return self._create(request, state, kind, pid, base)
+                raise _method_not_allowed()
+            if item == "count":
+                if method != "GET":
+                    raise _method_not_allowed()
+                return self._list(request, state, kind, pid, base, None, count=True)
+            if item == "search":
+                if kind is not TICKET or method != "POST":
+                    raise not_found("The requested resource was not found.")
+                body = request.json() if request.body.strip() else {}
+                if not isinstance(body, dict):
+                    raise bad_request("The search body must be a JSON object.")
+                return self._list(request, state, kind, pid, base, body.get("conditions"),
+                                  order_by=body.get("orderBy"))
+            record_id = int(item)
+            current = state.find(kind.collection, record_id)
+            if current is None or (kind.parent_field and _parent_id(current, kind) != pid):
+                raise not_found(f"{kind.label} with id {record_id} was not found.")
+            if method == "GET":
+                rendered = render(kind, current, base, self.now())
+                return Response(200, paging.project(rendered, request.query.get("fields")))
+            if method == "DELETE":
+                return self._delete(state, kind, record_id)
+            if method == "PUT":
+                return self._update(state, kind, pid, record_id, request.json(), base)
+            if method == "PATCH":
+                body = _apply_patch(kind, editable(kind, current), request.json())
+                return self._update(state, kind, pid, record_id, body, base)
+            raise _method_not_allowed()
+
+    def _list(self, request: Request, state: State, kind: Kind, pid: int | None, base: str,
+              conditions: str | None, *, count: bool = False,
+              order_by: str | None = None) -> Response:
+        query = request.query
+        now = self.now()
+        records = [render(kind, r, base, now) for r in state.records(kind.collection)
+                   if kind.parent_field is None or _parent_id(r, kind) == pid]
+        known = lambda field: known_field(kind, field)  # noqa: E731
+        # childConditions and customFieldConditions are accepted and not applied: no
+        # sandbox record has child collections or custom fields to match.
+        records = paging.filter_records(records, conditions or query.get("conditions"), known)
+        if count:
+            return Response(200, {"count": len(records)})
+        url = base + request.path.split("/apis/3.0/", 1)[1]
+        if request.headers.get("pagination-type", "").lower() == "forward-only":
+            chunk, link = paging.forward_only(records, query, url)
+        else:
+            records = paging.order(records, order_by or query.get("orderBy"), known)
+            chunk, link = paging.navigable(records, query, url)
+        fields = query.get("fields")
+        body = [paging.project(r, fields) for r in chunk]
+        return Response(200, body, {"Link": link} if link else {})
+
+    def _create(self, request: Request, state: State, kind: Kind, pid: int | None,
+                base: str) -> Response:
+        now = self.now()
+        rec = prepare(kind, request.json(), state, now=now, parent_id=pid)
+        extras = {name: rec.pop(name) for name in kind.write_only if name in rec}
+        stored = state.insert(kind.collection, rec, now)
+        if kind is TICKET:
+            flags = {"initialDescription": "detailDescriptionFlag",
+                     "initialInternalAnalysis": "internalAnalysisFlag",
+                     "initialResolution": "resolutionFlag"}
+            for name, flag in flags.items():
+                if extras.get(name):
+                    note = prepare(NOTE, {"text": extras[name], flag: True}, state, now=now,
+                                   parent_id=stored["id"])
+                    state.insert(NOTE.collection, note, now)
+        return Response(201, render(kind, stored, base, now))
+
+    def _update(self, state: State, kind: Kind, pid: int | None, record_id: int, body: Any,
+                base: str) -> Response:
+        now = self.now()
+        rec = prepare(kind, body, state, now=now, parent_id=pid, record_id=record_id)
+        for name in kind.write_only:
+            rec.pop(name, None)
+        stored = state.replace(kind.collection, record_id, rec, now)
+        return Response(200, render(kind, stored, base, now))
+
+    def _delete(self, state: State, kind: Kind, record_id: int) -> Response:
+        for collection, field in kind.in_use:
+            for other in state.records(collection):
+                ref = other.get(field)
+                refs = ref if isinstance(ref, list) else [ref]
+                if any(isinstance(r, dict) and r.get("id") == record_id for r in refs):
+                    raise ApiError(409, error_body(
+                        "ObjectInUse", f"{kind.label} {record_id} is in use and cannot be "
+                        "deleted."))
+        for collection, _field in kind.cascade:
+            child_kind = KINDS[collection]
+            for other in state.records(collection):
+                if _parent_id(other, child_kind) == record_id:
+                    state.delete(collection, other["id"])
+        state.delete(kind.collection, record_id)
+        return Response(204)
+
+
+def _parent_id(rec: dict, kind: Kind) -> Any:
+    value = rec.get(kind.parent_field)
+    return value.get("id") if isinstance(value, dict) else value
+
+
+def _method_not_allowed() -> ApiError:
+    return ApiError(405, error_body("MethodNotAllowed",
+                                    "The requested method is not allowed here."))
+
+
+PATCH_OPS = ("add", "replace", "remove")
+
+
+def _apply_patch(kind: Kind, current: dict, ops: Any) -> dict:
+    """Apply a ConnectWise PATCH array to a write body; 400 on a bad operation."""
+    if not isinstance(ops, list) or not ops:
+        raise bad_request("The PATCH body must be a non-empty array of operations.")
+    body = dict(current)
+    for i, op in enumerate(ops):
+        if not isinstance(op, dict):
+            raise bad_request(f"PATCH operation {i} must be an object.")
+        name = op.get("op")
+        if not isinstance(name, str) or name.lower() not in PATCH_OPS:
+            raise bad_request(f"PATCH operation {i}: op must be one of add, replace, remove.")
+        path = op.get("path")
+        if not isinstance(path, str) or not path.strip("/"):
+            raise bad_request(f"PATCH operation {i}: path is required.")
+        parts = path.strip("/").split("/")
+        # Paths are case-sensitive: `Quantity` is not `quantity`.
+        if parts[0] not in kind.fields or parts[0] in ("id", "_info") or len(parts) > 2:
+            raise bad_request(f"PATCH operation {i}: '{path}' is not a field of "
+                              f"{kind.resource}.", [{
+                                  "code": "InvalidField", "message": f"unknown path '{path}'",
+                                  "resource": kind.resource, "field": path}])
+        if name.lower() != "remove" and "value" not in op:
+            raise bad_request(f"PATCH operation {i}: value is required for {name}.")
+        value = None if name.lower() == "remove" else op["value"]
+        if len(parts) == 2:  # `company/id`: the reference is replaced by the new key
+            body[parts[0]] = None if value is None else {parts[1]: value}
+        else:
+            body[parts[0]] = value
+    return body
+
+
+def create_app(*, seed: Path | str | dict | None = None, state_path: Path | str | None = None,
+               credentials: SandboxCredentials | None = None, faults: Faults | None = None,
+               clock: Callable[[], datetime] | None = None) -> SandboxApp:
+    """A sandbox app: seeded from `seed` (the packaged seed.yaml when None), persisted to
+    `state_path` when given (loaded if it exists, else seeded and saved)."""
+    clock = clock or (lambda: datetime.now(UTC))
+    if state_path is not None and Path(state_path).exists():
+        store = Store(State(), state_path)
+    else:
+        store = Store(build_state(seed), state_path)
+    return SandboxApp(store, credentials or SandboxCredentials(), faults or Faults(), clock)

@@ -1,0 +1,155 @@
+"""List queries: conditions, orderBy, fields, navigable and forward-only paging, Link headers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from . import conditions as cond
+from .responses import bad_request, field_error
+
+DEFAULT_PAGE_SIZE = 25
+# ConnectWise documents 1000 as the maximum pageSize; whether a larger value is clamped or
+# refused is unconfirmed. The sandbox clamps, which is what clients observe in practice.
+MAX_PAGE_SIZE = 1000
+
+
+class Query:
+    """Query parameters with case-insensitive names; keeps the original order for links."""
+
+    def __init__(self, pairs: Sequence[tuple[str, str]]) -> None:
+        self.pairs = list(pairs)
+        self._by_name = {k.lower(): v for k, v in self.pairs}
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        value = self._by_name.get(name.lower())
+        return default if value in (None, "") else value
+
+    def integer(self, name: str, default: int) -> int:
+        raw = self.get(name)
+        if raw is None:
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise bad_request(f"{name} must be a whole number",
+                              [field_error("InvalidField", f"{name} must be a whole number",
+                                           "query", name)]) from None
+
+
+def page_size(query: Query) -> int:
+    size = query.integer("pageSize", DEFAULT_PAGE_SIZE)
+    if size < 1:
+        size = DEFAULT_PAGE_SIZE  # unconfirmed: a non-positive size falls back to the default
+    return min(size, MAX_PAGE_SIZE)
+
+
+def filter_records(records: list[dict], text: str | None, known: Callable[[str], bool]) -> list:
+    """Records matching `conditions` (400 ConnectWise-style when they don't parse)."""
+    if not text:
+        return records
+    try:
+        tree = cond.parse(text, known)
+    except cond.ConditionError as exc:
+        raise bad_request(f"conditions are invalid: {exc}", [field_error(
+            "InvalidCondition", str(exc), "conditions", exc.field or "conditions")]) from None
+    return [r for r in records if cond.evaluate(tree, r)]
+
+
+def order(records: list[dict], text: str | None, known: Callable[[str], bool]) -> list[dict]:
+    """Sort by `orderBy` ("name asc, id desc"); by id when absent."""
+    result = sorted(records, key=lambda r: r.get("id") or 0)
+    if not text:
+        return result
+    keys: list[tuple[str, bool]] = []
+    for part in text.split(","):
+        words = part.split()
+        if not words or len(words) > 2 or (len(words) == 2 and
+                                           words[1].lower() not in ("asc", "desc")):
+            raise bad_request(f"orderBy is invalid near {part.strip()!r}")
+        if not known(words[0]):
+            raise bad_request(f"orderBy names an unknown field '{words[0]}'", [field_error(
+                "InvalidField", f"unknown field '{words[0]}'", "orderBy", words[0])])
+        keys.append((words[0], len(words) == 2 and words[1].lower() == "desc"))
+    for field, desc in reversed(keys):  # stable sorts, last key first
+        result.sort(key=lambda r, f=field: _sort_key(cond.lookup(r, f)), reverse=desc)
+    return result
+
+
+def _sort_key(value: Any) -> tuple:
+    # Nulls sort first ascending, as in SQL Server; strings case-insensitively.
+    if value is None:
+        return (0, 0)
+    if isinstance(value, bool):
+        return (1, int(value))
+    if isinstance(value, (int, float)):
+        return (1, value)
+    return (2, str(value).lower())
+
+
+def project(record: Mapping, fields_text: str | None) -> dict:
+    """`fields=id,name,company/id`: only those paths (unknown ones are left out)."""
+    if not fields_text:
+        return dict(record)
+    out: dict[str, Any] = {}
+    for path in (p.strip() for p in fields_text.split(",")):
+        if not path:
+            continue
+        parts = path.split("/")
+        source: Any = record
+        for part in parts:
+            source = source.get(part) if isinstance(source, Mapping) else None
+            if source is None:
+                break
+        if source is None:
+            continue
+        target = out
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+        target[parts[-1]] = source
+    return out
+
+
+def link(base_url: str, query: Query, drop: tuple[str, ...], last_name: str, value: int) -> str:
+    """A URL with the other query parameters kept and `last_name=value` LAST (clients
+    parse the page number with a regex anchored at the end)."""
+    pairs = [(k, v) for k, v in query.pairs if k.lower() not in drop]
+    pairs.append((last_name, str(value)))
+    return f"{base_url}?{urlencode(pairs, quote_via=quote)}"
+
+
+def navigable(records: list, query: Query, base_url: str) -> tuple[list, str | None]:
+    """One page and its Link header (first/prev/next/last; prev/next only where they exist).
+
+    A page past the end is an empty list, not an error.
+    """
+    size = page_size(query)
+    page = max(1, query.integer("page", 1))
+    last = max(1, -(-len(records) // size))
+    chunk = records[(page - 1) * size : page * size]
+    drop = ("page", "pageid")
+    rels = [("first", 1)]
+    if page > 1:
+        rels.append(("prev", min(page - 1, last)))
+    if page < last:
+        rels.append(("next", page + 1))
+    rels.append(("last", last))
+    header = ", ".join(f'<{link(base_url, query, drop, "page", n)}>; rel="{rel}"'
+                       for rel, n in rels)
+    return chunk, header
+
+
+def forward_only(records: list, query: Query, base_url: str) -> tuple[list, str | None]:
+    """`pagination-type: forward-only`: records with id > pageId by id; Link to the next
+    pageId, none on the last page. orderBy is refused."""
+    if query.get("orderBy"):
+        raise bad_request("orderBy is not allowed with forward-only pagination")
+    size = page_size(query)
+    after = query.integer("pageId", 0)
+    rest = [r for r in sorted(records, key=lambda r: r["id"]) if r["id"] > after]
+    chunk = rest[:size]
+    if len(rest) <= size:
+        return chunk, None
+    return chunk, f'<{link(base_url, query, ("page", "pageid"), "pageId", chunk[-1]["id"])}>; ' \
+                  'rel="next"'

@@ -1,0 +1,132 @@
+"""Build the sandbox's initial State from seed YAML (or a dict, for tests' tiny worlds).
+
+Seed records go through the same write rules as API requests, so a seed cannot hold a
+record the API would refuse. References may be written as a plain identifier or name
+(`company: ACME`, `type: Managed Service`) or as `{id: N}`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from importlib import resources as importlib_resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reconciler.errors import ReconcilerError
+
+from .conditions import ConditionError, parse_datetime
+from .resources import KINDS, prepare
+from .responses import ApiError
+from .store import State
+
+LOOKUPS = (
+    "company_statuses", "company_types", "contacts", "billing_cycles", "locations",
+    "departments", "catalog_subcategories", "catalog_types", "catalog_categories",
+)
+# (seed key, collection, nested children: seed key -> collection)
+ORDER = (
+    ("agreement_types", "agreement_types", {}),
+    ("catalog", "catalog", {}),
+    ("companies", "companies", {}),
+    ("agreements", "agreements", {"additions": "additions"}),
+    ("boards", "boards", {"statuses": "statuses", "types": "board_types"}),
+    ("priorities", "priorities", {}),
+    ("tickets", "tickets", {"notes": "notes"}),
+)
+DEFAULT_SEEDED_AT = "2026-10-01T12:00:00Z"
+
+
+class SeedError(ReconcilerError, ValueError):
+    """A seed that cannot be loaded; the message names the record."""
+
+
+def default_seed_text() -> str:
+    return importlib_resources.files(__package__).joinpath("seed.yaml").read_text("utf-8")
+
+
+def load_seed(seed: Path | str | Mapping | None) -> dict:
+    """The seed as plain data: the packaged seed, a YAML file, or a dict."""
+    if seed is None:
+        data = yaml.safe_load(default_seed_text())
+    elif isinstance(seed, Mapping):
+        data = dict(seed)
+    else:
+        try:
+            data = yaml.safe_load(Path(seed).read_text("utf-8"))
+        except OSError as exc:
+            raise SeedError(f"cannot read seed {seed}: {exc.strerror}") from None
+        except yaml.YAMLError as exc:
+            raise SeedError(f"seed {seed} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise SeedError("a seed must be a mapping of collections")
+    return _plain(data)
+
+
+def _plain(value: Any) -> Any:
+    """YAML dates and datetimes become ConnectWise datetime strings."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%dT00:00:00Z")
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def build_state(seed: Path | str | Mapping | None, now: dt.datetime | None = None) -> State:
+    """A fresh State holding the seed's records."""
+    data = load_seed(seed)
+    if now is None:
+        try:
+            now = parse_datetime(str(data.get("seeded_at", DEFAULT_SEEDED_AT)))
+        except ConditionError:
+            raise SeedError("seeded_at must be a datetime") from None
+    state = State()
+    lookups = data.get("lookups") or {}
+    for name in LOOKUPS:
+        for i, rec in enumerate(lookups.get(name) or [], start=1):
+            rec = dict(rec)
+            state.insert(name, rec, now, record_id=int(rec.pop("id", i)))
+    for key, collection, children in ORDER:
+        for rec in data.get(key) or []:
+            _add(state, collection, rec, children, now, None)
+    usage = data.get("lmpi_usage") or []
+    if not isinstance(usage, list):
+        raise SeedError("lmpi_usage must be a list")
+    state.lmpi_usage = usage
+    state.dirty = False
+    return state
+
+
+def _add(state: State, collection: str, rec: Any, children: Mapping, now: dt.datetime,
+         parent_id: int | None) -> None:
+    kind = KINDS[collection]
+    if not isinstance(rec, dict):
+        raise SeedError(f"{kind.resource} seed records must be mappings")
+    body = {k: v for k, v in rec.items() if k not in children}
+    record_id = body.pop("id", None)
+    try:
+        stored = prepare(kind, body, state, now=now, parent_id=parent_id, record_id=record_id)
+    except ApiError as exc:
+        problems = "; ".join(e["message"] for e in exc.body.get("errors", [])) or exc.body
+        raise SeedError(f"seed {kind.resource} {_describe(rec)}: {problems}") from None
+    for name in kind.write_only:
+        stored.pop(name, None)
+    new = state.insert(collection, stored, now, record_id=record_id)
+    for key, child_collection in children.items():
+        for child in rec.get(key) or []:
+            _add(state, child_collection, child, {}, now, new["id"])
+
+
+def _describe(rec: Mapping) -> str:
+    for key in ("identifier", "name", "summary", "product", "id"):
+        if key in rec:
+            return f"{key}={rec[key]!r}"
+    return "(unnamed)"

@@ -1,0 +1,252 @@
+"""The sandbox's state: records per collection, optionally persisted to a JSON file.
+
+Every request runs inside `Store.session()`: one thread lock plus, with a state file, an
+exclusive `fcntl.flock` on `<state>.lock`, so CLI runs in sequence or in parallel share
+one consistent world. The file is reloaded when it changed on disk and rewritten
+atomically (temp file + os.replace) after every mutating request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import fcntl
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import ReconcilerError
+
+from .resources import API_MEMBER, Kind, Ref, iso
+
+STATE_FORMAT = 1
+
+
+class StateFileError(ReconcilerError, ValueError):
+    """A state file that cannot be read as sandbox state."""
+
+
+class State:
+    """All records, by collection and id, plus the LMPI usage rows."""
+
+    def __init__(self) -> None:
+        self.collections: dict[str, dict[int, dict]] = {}
+        self.next_id: dict[str, int] = {}
+        self.lmpi_usage: list[dict] = []
+        self.dirty = False
+
+    # -- reads
+    def records(self, collection: str) -> list[dict]:
+        """The records of a collection, ordered by id."""
+        coll = self.collections.get(collection, {})
+        return [coll[i] for i in sorted(coll)]
+
+    def find(self, collection: str, record_id: int) -> dict | None:
+        return self.collections.get(collection, {}).get(record_id)
+
+    def get(self, collection: str, record_id: int) -> dict:
+        rec = self.find(collection, record_id)
+        if rec is None:
+            raise KeyError(record_id)
+        return rec
+
+    def reference(self, ref: Ref, value: Any, owner: Mapping | None = None) -> dict:
+        """Resolve `{"id": N}` / `{"identifier": "X"}` / `{"name": "X"}` to a stored reference.
+
+        Raises LookupError with a message naming what was not found.
+        """
+        if isinstance(value, bool) or value is None:
+            raise LookupError("must be a reference object")
+        if isinstance(value, int):
+            value = {"id": value}
+        elif isinstance(value, str):  # seed shorthand: the identifier or name
+            value = {ref.by[0]: value}
+        if not isinstance(value, Mapping):
+            raise LookupError("must be a reference object such as {\"id\": 1}")
+        candidates = self.records(ref.target)
+        noun = ref.target.replace("_", " ").rstrip("s")
+        if ref.scoped_to_board:
+            board = (owner or {}).get("board")
+            board_id = board.get("id") if isinstance(board, Mapping) else None
+            if board_id is None:
+                raise LookupError(f"a board is needed to find the {noun}")
+            candidates = [c for c in candidates if (c.get("board") or {}).get("id") == board_id]
+        found: list[dict]
+        if value.get("id") is not None:
+            try:
+                wanted = int(value["id"])
+            except (TypeError, ValueError):
+                raise LookupError(f"{noun} id must be a number") from None
+            found = [c for c in candidates if c["id"] == wanted]
+            described = f"id {wanted}"
+        else:
+            key = next((k for k in ref.by if isinstance(value.get(k), str)), None)
+            if key is None:
+                raise LookupError(f"{noun} reference needs an id or {' or '.join(ref.by)}")
+            wanted_text = value[key].lower()
+            found = [c for c in candidates if str(c.get(key, "")).lower() == wanted_text]
+            described = f"{key} '{value[key]}'"
+        if not found:
+            raise LookupError(f"{noun} with {described} was not found")
+        if len(found) > 1:
+            raise LookupError(f"{noun} with {described} is ambiguous; give its id")
+        target = found[0]
+        return {"id": target["id"], **{k: target.get(k) for k in ref.copy}}
+
+    def duplicate(self, kind: Kind, name: str, value: str, rec: Mapping,
+                  record_id: int | None) -> bool:
+        """Whether another record (within the same parent) already has this value."""
+        for other in self.records(kind.collection):
+            if other["id"] == record_id:
+                continue
+            if kind.parent_field and _parent_of(other, kind) != _parent_of(rec, kind):
+                continue
+            if str(other.get(name, "")).lower() == value.lower():
+                return True
+        return False
+
+    # -- writes
+    def insert(self, collection: str, rec: dict, now: datetime, record_id: int | None = None,
+               info: dict | None = None) -> dict:
+        coll = self.collections.setdefault(collection, {})
+        if record_id is None:
+            record_id = max(self.next_id.get(collection, 1), max(coll, default=0) + 1)
+        self.next_id[collection] = max(self.next_id.get(collection, 1), record_id + 1)
+        stamp = iso(now)
+        rec = {"id": record_id, **rec, "_info": info or {
+            "lastUpdated": stamp, "updatedBy": API_MEMBER,
+            "dateEntered": stamp, "enteredBy": API_MEMBER}}
+        coll[record_id] = rec
+        self.dirty = True
+        return rec
+
+    def replace(self, collection: str, record_id: int, rec: dict, now: datetime) -> dict:
+        old = self.get(collection, record_id)
+        info = dict(old.get("_info") or {})
+        info.update({"lastUpdated": iso(now), "updatedBy": API_MEMBER})
+        new = {"id": record_id, **rec, "_info": info}
+        self.collections[collection][record_id] = new
+        self.dirty = True
+        return new
+
+    def delete(self, collection: str, record_id: int) -> None:
+        del self.collections[collection][record_id]
+        self.dirty = True
+
+    # -- persistence
+    def to_json(self) -> dict:
+        return {
+            "format": STATE_FORMAT,
+            "collections": {name: self.records(name) for name in sorted(self.collections)},
+            "next_id": dict(sorted(self.next_id.items())),
+            "lmpi_usage": self.lmpi_usage,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> State:
+        if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
+            raise StateFileError("not a sandbox state file (format 1)")
+        state = cls()
+        try:
+            for name, records in data["collections"].items():
+                state.collections[name] = {int(r["id"]): r for r in records}
+            state.next_id = {k: int(v) for k, v in data.get("next_id", {}).items()}
+            state.lmpi_usage = list(data.get("lmpi_usage", []))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise StateFileError(f"damaged sandbox state file ({exc})") from None
+        return state
+
+    def clone(self) -> State:
+        return State.from_json(copy.deepcopy(self.to_json()))
+
+
+def _parent_of(rec: Mapping, kind: Kind) -> Any:
+    value = rec.get(kind.parent_field)
+    return value.get("id") if isinstance(value, Mapping) else value
+
+
+class Store:
+    """Owns the State and its file; hands it out one request at a time."""
+
+    def __init__(self, initial: State, path: Path | str | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+        self._lock = threading.RLock()
+        self._stamp: tuple | None = None
+        self.state = initial
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._file_lock():
+                if self.path.exists():
+                    self._load()
+                else:
+                    self._save()
+
+    @contextlib.contextmanager
+    def session(self, write: bool = False) -> Iterator[State]:
+        """The state for one request; a write session saves what changed on success."""
+        with self._lock:
+            if self.path is None:
+                yield self.state
+                self.state.dirty = False
+                return
+            with self._file_lock():
+                if self._file_stamp() != self._stamp:
+                    self._load()
+                backup = self.state.clone() if write else None
+                try:
+                    yield self.state
+                except BaseException:
+                    if backup is not None and self.state.dirty:
+                        self.state = backup  # a failed write leaves no half-change behind
+                    raise
+                if self.state.dirty:
+                    self._save()
+
+    @contextlib.contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        assert self.path is not None
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        with open(lock_path, "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _file_stamp(self) -> tuple | None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _load(self) -> None:
+        try:
+            data = json.loads(self.path.read_text("utf-8"))
+        except FileNotFoundError:
+            self._save()
+            return
+        except (OSError, ValueError) as exc:
+            raise StateFileError(f"cannot read sandbox state {self.path}: {exc}") from None
+        self.state = State.from_json(data)
+        self._stamp = self._file_stamp()
+
+    def _save(self) -> None:
+        assert self.path is not None
+        fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp",
+                                   dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(self.state.to_json(), out, indent=1, sort_keys=False)
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        self.state.dirty = False
+        self._stamp = self._file_stamp()
