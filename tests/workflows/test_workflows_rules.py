@@ -1,0 +1,162 @@
+"""The review workflows keep the project's CI rules (beyond what the linters know)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+WORKFLOWS = Path(__file__).resolve().parents[2] / ".github" / "workflows"
+PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+
+
+def load(name: str) -> dict:
+    data = yaml.safe_load((WORKFLOWS / name).read_text())
+    data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads the key `on` as True
+    return data
+
+
+def steps(workflow: dict):
+    for job in workflow["jobs"].values():
+        yield from job.get("steps", [])
+
+
+@pytest.mark.parametrize("name", ["pr.yml", "apply.yml", "drift.yml"])
+def test_actions_pinned_checkout_without_credentials_no_templates_in_scripts(name):
+    workflow = load(name)
+    text = (WORKFLOWS / name).read_text()
+    assert workflow["permissions"] == {}, "default to no permissions; grant per job"
+    for step in steps(workflow):
+        if "uses" in step:
+            assert PINNED.match(step["uses"]), f"{step['uses']} is not pinned by commit SHA"
+            assert re.search(re.escape(step["uses"]) + r" # v\d", text), "say which version"
+        if step.get("uses", "").startswith("actions/checkout@"):
+            assert step["with"]["persist-credentials"] is False
+        assert "${{" not in step.get("run", ""), f"{name}: pass values through env, not ${{{{ }}}}"
+    for job in workflow["jobs"].values():
+        assert "permissions" in job and "timeout-minutes" in job
+
+
+def test_pr_plans_changed_customers_without_secrets_for_forks():
+    pr = load("pr.yml")
+    assert set(pr["on"]) == {"pull_request"}  # never pull_request_target
+    plan, comment = pr["jobs"]["plan"], pr["jobs"]["comment"]
+    assert plan["permissions"] == {"contents": "read"}
+    script = "\n".join(s.get("run", "") for s in plan["steps"])
+    assert 'plan --changed-since "origin/$BASE_REF" --format markdown' in script
+    same_repo = "github.event.pull_request.head.repo.full_name == github.repository"
+    secret_envs = [
+        value
+        for step in plan["steps"]
+        for value in step.get("env", {}).values()
+        if "secrets." in str(value)
+    ]
+    assert len(secret_envs) == 4 and all(
+        v.startswith(f"${{{{ {same_repo} && ") for v in secret_envs
+    )
+    assert same_repo in comment["if"]
+    assert comment["permissions"] == {"pull-requests": "write"}
+    assert not any(s.get("uses", "").startswith("actions/checkout@") for s in comment["steps"])
+    sticky = comment["steps"][-1]["run"]
+    assert "<!-- reconciler-plan -->" in sticky and "--method PATCH" in sticky
+
+
+def test_apply_never_overlaps_and_needs_the_protected_environment():
+    apply = load("apply.yml")
+    assert apply["on"]["push"]["branches"] == ["main"]
+    assert apply["concurrency"] == {"group": "reconciler-apply", "cancel-in-progress": False}
+    job = apply["jobs"]["apply"]
+    assert job["environment"] == "production"
+    assert "apply --yes" in "\n".join(s.get("run", "") for s in job["steps"])
+
+
+def fake(bin_dir: Path, name: str, script: str) -> None:
+    path = bin_dir / name
+    path.write_text("#!/usr/bin/env bash\n" + script)
+    path.chmod(0o755)
+
+
+def run_step(script: str, cwd: Path, env: dict) -> subprocess.CompletedProcess:
+    """A `run:` block as GitHub runs it (bash -e), with fakes first on PATH."""
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+        cwd=cwd,
+        env={**os.environ, "PATH": f"{cwd / 'bin'}:{os.environ['PATH']}", **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def step_named(workflow: dict, job: str, name: str) -> dict:
+    return next(s for s in workflow["jobs"][job]["steps"] if s.get("name") == name)
+
+
+@pytest.mark.parametrize(
+    ("plan_exit", "job_exit", "says"),
+    [
+        (0, 0, "No drift"),
+        (2, 1, "::error title=Drift::"),
+        (1, 1, "::error title=Plan failed::reconciler plan exited 1"),
+    ],
+)
+def test_drift_runs_nightly_and_fails_on_drift(tmp_path, plan_exit, job_exit, says):
+    drift = load("drift.yml")
+    assert drift["on"]["schedule"][0]["cron"]
+    step = step_named(drift, "drift", "Plan against ConnectWise")
+    assert "plan --detailed-exitcode" in step["run"]
+    (tmp_path / "bin").mkdir()
+    fake(tmp_path / "bin", "reconciler", f"echo '## plan'\nexit {plan_exit}\n")
+    summary = tmp_path / "summary.md"
+    done = run_step(step["run"], tmp_path, {"GITHUB_STEP_SUMMARY": str(summary)})
+    assert done.returncode == job_exit, done.stderr
+    assert says in done.stdout
+    assert summary.read_text() == "## plan\n"
+
+
+@pytest.mark.parametrize("existing", ["", "4242"])
+def test_pr_comment_is_created_once_then_updated(tmp_path, existing):
+    step = step_named(load("pr.yml"), "comment", "Create or update the comment")
+    (tmp_path / "bin").mkdir()
+    # A fake gh: logs its arguments, answers the comment listing with `existing`.
+    fake(
+        tmp_path / "bin",
+        "gh",
+        f"""echo "$*" >> gh.log
+case "$*" in *--paginate*) [ -n "{existing}" ] && echo {existing} ;; esac
+for a in "$@"; do case "$a" in body=@*) cp "${{a#body=@}}" posted.md ;; esac; done
+""",
+    )
+    (tmp_path / "comment.md").write_text("## reconciler plan\n\nno changes\n")
+    env = {"PR": "7", "GITHUB_REPOSITORY": "msp/fleet", "RUN_URL": "https://example.invalid/r/1"}
+    done = run_step(step["run"], tmp_path, env)
+    assert done.returncode == 0, done.stderr
+    calls = (tmp_path / "gh.log").read_text().splitlines()
+    assert calls[0].startswith("api --paginate repos/msp/fleet/issues/7/comments")
+    if existing:
+        assert calls[1].startswith("api --method PATCH repos/msp/fleet/issues/comments/4242")
+    else:
+        assert calls[1].startswith("api --method POST repos/msp/fleet/issues/7/comments")
+    posted = (tmp_path / "posted.md").read_text()
+    assert posted.startswith("<!-- reconciler-plan -->\n## reconciler plan")
+    assert "https://example.invalid/r/1" in posted
+
+
+def test_pr_comment_too_long_points_to_the_artifact(tmp_path):
+    step = step_named(load("pr.yml"), "comment", "Create or update the comment")
+    (tmp_path / "bin").mkdir()
+    fake(
+        tmp_path / "bin",
+        "gh",
+        """for a in "$@"; do case "$a" in body=@*) cp "${a#body=@}" posted.md ;; esac; done
+""",
+    )
+    (tmp_path / "comment.md").write_text("x" * 70_000)
+    env = {"PR": "7", "GITHUB_REPOSITORY": "msp/fleet", "RUN_URL": "https://example.invalid/r/1"}
+    assert run_step(step["run"], tmp_path, env).returncode == 0
+    posted = (tmp_path / "posted.md").read_text()
+    assert len(posted) < 1000 and "too long for a comment" in posted
