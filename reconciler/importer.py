@@ -137,6 +137,15 @@ def company_document(
     return doc, notes
 
 
+class _Dumper(yaml.SafeDumper):
+    """Block mappings and flow lists, like the hand-written customer files."""
+
+
+_Dumper.add_representer(
+    list, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, flow_style=True)
+)
+
+
 def render_file(doc: dict, identifier: str, today: date, placeholder: bool) -> str:
     header = [
         "# yaml-language-server: $schema=../schemas/customer.schema.json",
@@ -145,7 +154,7 @@ def render_file(doc: dict, identifier: str, today: date, placeholder: bool) -> s
     if placeholder:
         header.append("# TODO: set trend_micro.customer_id to the customer's Trend Micro ID, "
                       "then set integration: enabled.")
-    body = yaml.safe_dump(doc, sort_keys=False, default_flow_style=None, allow_unicode=True)
+    body = yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
     return "\n".join(header) + "\n" + body
 
 

@@ -24,7 +24,10 @@ def command(ctx: click.Context, patterns, fmt) -> None:
     root = Path(ctx.obj["root"])
     fleet = load_fleet(root)
     selection = selection_for(root, fleet, patterns, None)
-    customers = selection.enabled + selection.disabled  # Verify works before enabling too
+    # Disabled customers are verified only when asked for by name (Verify works before a
+    # customer is enabled); otherwise they are listed as skipped.
+    customers = selection.enabled + (selection.disabled if patterns else ())
+    skipped = () if patterns else selection.disabled
     with connect(fleet.settings.connectwise, root) as client:
         checks, requests = verify(client, fleet.settings, customers)
     if fmt == "json":
@@ -38,6 +41,8 @@ def command(ctx: click.Context, patterns, fmt) -> None:
                            + ("  [default]" if is_default else ""))
             for product, text, ok in c.mappings:
                 click.echo(f"       {product} -> {text}" + ("" if ok else "  <- error"))
+        for c in skipped:
+            click.echo(f"skip {c.slug} ({c.company}): integration disabled")
         failed = sum(1 for c in checks if not c.ok)
         click.echo(f"{len(checks) - failed} of {len(checks)} customers verified, "
                    f"{requests} requests to ConnectWise.")

@@ -73,7 +73,8 @@ def check_customer(customer: Customer, settings: Settings, snap: snapshot_mod.Sn
         ref = customer.agreement_for(product)
         try:
             found = resolve_agreement(ref, agreements, settings.default_agreement_types)
-            mappings.append((product, f"{ref}: {describe_agreement(found)}", True))
+            where = ("default: " if ref.is_default else "") + describe_agreement(found)
+            mappings.append((product, where, True))
         except ResolutionError as exc:
             mappings.append((product, f"{ref}: {exc.message}", False))
     ok = all(m[2] for m in mappings)
