@@ -124,7 +124,7 @@ def _order(d: Diagnostic) -> tuple:
 def _root_is_mapping(doc: Document) -> list[Diagnostic]:
     if isinstance(doc.data, dict):
         return []
-    kind = "a list" if isinstance(doc.data, list) else f"a single value ({type(doc.data).__name__})"
+    kind = "a list" if isinstance(doc.data, list) else "a single value"
     line, col = doc.locate([])
     return [
         Diagnostic(

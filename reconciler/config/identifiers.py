@@ -29,6 +29,11 @@ _TEXT_RE = re.compile(CONDITION_TEXT_PATTERN)
 _SAFE_PUNCTUATION = frozenset(" !#$%&'()*+,-./:;<=>?@[]^_`{|}~")
 
 
+def passes_text_pattern(value: str) -> bool:
+    """True when the schema pattern accepts `value` (the whitelist may still refuse it)."""
+    return bool(_TEXT_RE.match(value))
+
+
 def condition_text_problem(value: str, what: str) -> str | None:
     """Why an agreement type/name cannot be used in a condition, or None when it is safe."""
     if not value.strip():

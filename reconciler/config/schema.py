@@ -141,7 +141,8 @@ def _message(error: ValidationError, doc: Document, path: list) -> str:
         return message
     if kind == "enum":
         choices = ", ".join(_show(c) for c in value)
-        return f"{name} is {_show(instance)}; expected one of {choices}" + _suggest(
+        shown = _show(instance) if isinstance(instance, str) else _describe(instance)
+        return f"{name} is {shown}; expected one of {choices}" + _suggest(
             instance, [c for c in value if isinstance(c, str)]
         )
     if kind == "const":
@@ -209,12 +210,13 @@ def _duplicates(doc: Document, path: list, items: list) -> Iterator[Diagnostic]:
         key = json.dumps(item, sort_keys=True, default=str)
         if key in first:
             line, col = doc.locate([*path, index])
-            first_line = doc.locate([*path, first[key]])[0]
+            first_line, first_col = doc.locate([*path, first[key]])
             yield Diagnostic(
                 doc.path,
                 line,
                 col,
-                f"{_show(item)} appears twice in {_dotted(path)} (first at line {first_line})",
+                f"{_show(item)} appears twice in {_dotted(path)} "
+                f"(first at {first_line}:{first_col})",
             )
         else:
             first[key] = index

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from reconciler.config.diagnostics import Diagnostic
+from reconciler.config.identifiers import condition_text_problem, passes_text_pattern
 from reconciler.config.yamlio import Document
 
 _LOOPBACK_NAMES = {"localhost"}
@@ -70,6 +71,15 @@ def _suggest(word: str, candidates: Sequence[str]) -> str:
     return f" (known: {', '.join(candidates)})" if candidates else ""
 
 
+def _condition_text(doc: Document, path: list[Any], value: Any) -> Iterator[Diagnostic]:
+    """Names used in ConnectWise conditions: the client's whitelist, beyond the schema's
+    pattern (values the pattern refuses already have a schema error)."""
+    if isinstance(value, str) and passes_text_pattern(value):
+        problem = condition_text_problem(value, ".".join(str(p) for p in path))
+        if problem:
+            yield _at(doc, path, problem)
+
+
 def _at(doc: Document, path: Sequence[Any], message: str, severity: str = "error") -> Diagnostic:
     line, col = doc.locate(path)
     return Diagnostic(doc.path, line, col, message, severity)  # type: ignore[arg-type]
@@ -122,6 +132,14 @@ def check_settings(doc: Document, customer_slugs: set[str] | None) -> Iterator[D
                     seen[item.upper()] = key
     if catalog.known:
         yield from check_policy(doc, ["notifications"], data.get("notifications"), catalog)
+    tickets = data.get("tickets")
+    if isinstance(tickets, dict):
+        for key in ("board", "status", "priority", "type"):
+            yield from _condition_text(doc, ["tickets", key], tickets.get(key))
+    types = data.get("default_agreement_types")
+    if isinstance(types, list):
+        for index, name in enumerate(types):
+            yield from _condition_text(doc, ["default_agreement_types", index], name)
     exceptions = _get(data, "safety", "quantity_exceptions")
     if customer_slugs is not None and isinstance(exceptions, list):
         for index, slug in enumerate(exceptions):
@@ -243,6 +261,11 @@ def check_customer(doc: Document, catalog: Catalog) -> Iterator[Diagnostic]:
                     key,
                     f"unknown product {key!r} in agreements" + _suggest(key, catalog.products),
                 )
+    if isinstance(agreements, dict):
+        for key, ref in agreements.items():
+            if isinstance(ref, dict):
+                for part in ("type", "name"):
+                    yield from _condition_text(doc, ["agreements", key, part], ref.get(part))
     settings = data.get("settings")
     if settings == "global" and "custom" in data:
         yield _at_key(

@@ -227,7 +227,16 @@ def _char_position(text: str, offset: int) -> tuple[int, int]:
 
 
 _SCALARS = SafeConstructor.yaml_constructors
-_TYPE_WORDS = {bool: "the boolean", int: "the number", float: "the number", type(None): "null"}
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {'true' if value else 'false'}"
+    if value is None:
+        return "null"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    return f"a {type(value).__name__} ({value})"
 
 
 class _Builder:
@@ -292,11 +301,10 @@ class _Builder:
                 raise _Refused(key_node, "a key must be a plain string, not a list or mapping")
             key = self.scalar(key_node)
             if not isinstance(key, str):
-                word = _TYPE_WORDS.get(type(key), "a")
                 raise _Refused(
                     key_node,
-                    f"key {key_node.value!r} is read by YAML as {word} {key!r}, not a string; "
-                    "put it in quotes",
+                    f"key {key_node.value!r} is read by YAML as {_describe(key)}, not a "
+                    "string; put it in quotes",
                 )
             if key in first_line:
                 raise _Refused(key_node, f"duplicate key {key!r} (first at line {first_line[key]})")
