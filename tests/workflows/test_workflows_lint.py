@@ -104,6 +104,11 @@ def test_zizmor_auditor_persona_finds_nothing_in_the_review_workflows():
     assert findings == [], json.dumps([(f["ident"], f["desc"]) for f in findings])
 
 
+def test_zizmor_finds_nothing_in_the_pre_commit_hooks():
+    findings = run_zizmor("--collect=pre-commit", str(PROJECT / ".pre-commit-hooks.yaml"))
+    assert findings == [], json.dumps([(f["ident"], f["desc"]) for f in findings])
+
+
 def test_the_linters_do_catch_a_bad_workflow(tmp_path: Path):
     # Guards the two tests above against a linter that silently checks nothing.
     bad = tmp_path / ".github" / "workflows" / "bad.yml"
