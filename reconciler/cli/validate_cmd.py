@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
@@ -25,6 +26,13 @@ def summary(diagnostics: tuple[Diagnostic, ...], files: int) -> str:
     return text
 
 
+def _from_cwd(given: str) -> str:
+    """A path typed in the shell means the file in the current folder when it exists
+    there; otherwise it is taken relative to --root (as the library takes it)."""
+    path = Path(given)
+    return str(path.absolute()) if not path.is_absolute() and path.exists() else given
+
+
 @click.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @click.option(
@@ -42,7 +50,7 @@ def command(ctx: click.Context, paths: tuple[str, ...], fmt: str) -> None:
     Reports every problem as path:line:col. Exit 0 when valid (warnings allowed), 1 if not.
     """
     root = (ctx.obj or {}).get("root", ".")
-    result = check(root, list(paths) or None)
+    result = check(root, [_from_cwd(p) for p in paths] or None)
     valid = not any(d.severity == "error" for d in result.diagnostics)
     if fmt == "json":
         click.echo(

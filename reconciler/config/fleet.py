@@ -203,8 +203,8 @@ def _customer_files(
     seen: set[Path] = set()
     for given in paths:
         path = Path(given)
-        if not path.is_absolute() and not path.exists() and (root / path).exists():
-            path = root / path  # a path relative to the fleet root
+        if not path.is_absolute():
+            path = root / path  # library callers give paths relative to the fleet root
         if path.is_dir():
             found = _discover(path, root)
             if not found:

@@ -203,7 +203,7 @@ def _syntax_diagnostic(exc: yaml.MarkedYAMLError, text: str, path: str) -> Diagn
         message = "tab character in indentation; YAML indents with spaces only"
     elif exc.context and exc.context not in problem:
         message = f"invalid YAML: {problem} ({exc.context}"
-        if exc.context_mark is not None and exc.context_mark is not mark:
+        if exc.context_mark is not None and mark is not None and exc.context_mark.line != mark.line:
             message += f" at line {exc.context_mark.line + 1}"
         message += ")"
     else:
