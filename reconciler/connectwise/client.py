@@ -133,6 +133,7 @@ class ConnectWiseClient:
         self._lock = threading.Lock()
         self._discover_lock = threading.Lock()
         self._by_method: Counter[str] = Counter()
+        self._local = threading.local()  # marks map_concurrent's worker threads
 
     # -- housekeeping -------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -169,13 +170,23 @@ class ConnectWiseClient:
         """`[fn(i) for i in items]` on up to `concurrency` threads, results in order.
 
         The first exception raised by `fn` propagates (after running calls finish);
-        callers wanting per-item failures catch inside `fn`.
+        callers wanting per-item failures catch inside `fn`. Called from inside a worker
+        (e.g. `list_in` within a per-customer task) it runs inline, so nested calls never
+        exceed `concurrency` threads in total.
         """
         items = list(items)
-        if len(items) <= 1 or self.concurrency == 1:
+        if len(items) <= 1 or self.concurrency == 1 or getattr(self._local, "worker", False):
             return [fn(item) for item in items]
+
+        def run(item: T) -> R:
+            self._local.worker = True
+            try:
+                return fn(item)
+            finally:
+                self._local.worker = False
+
         with ThreadPoolExecutor(max_workers=min(self.concurrency, len(items))) as pool:
-            return list(pool.map(fn, items))
+            return list(pool.map(run, items))
 
     # -- addressing ---------------------------------------------------------------------
     @staticmethod

@@ -146,3 +146,27 @@ def test_map_concurrent_shares_one_client_and_counts_exactly(make_client):
     assert [i for i, _ in results] == list(range(200))
     assert client.request_count == 201
     assert len(site.requests) == 200
+
+
+def test_nested_map_concurrent_never_exceeds_concurrency(make_client):
+    import threading
+    import time
+
+    active, peak, lock = [0], [0], threading.Lock()
+
+    def handler(request):
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        time.sleep(0.002)
+        with lock:
+            active[0] -= 1
+        return httpx.Response(200, json={})
+
+    client, site = make_client(handler, concurrency=3)
+    client.get("/warm-up")
+    client.map_concurrent(
+        lambda i: client.map_concurrent(lambda j: client.get(f"/x/{i}/{j}"), range(4)), range(6)
+    )
+    assert len(site.requests) == 1 + 24
+    assert peak[0] <= 3

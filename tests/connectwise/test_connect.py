@@ -49,3 +49,35 @@ def test_sandbox_credentials_default_and_are_overridden_per_variable():
     )
     mixed = sandbox_credentials({"CW_PRIVATE_KEY": "other", "CW_COMPANY_ID": " "})
     assert (mixed.company_id, mixed.private_key) == ("sandbox", "other")
+
+
+def test_sandbox_runs_in_process_with_state_under_the_root(tmp_path: Path):
+    settings = ConnectWiseSettings(url="sandbox", rate_limit_per_minute=600, concurrency=2)
+    with connect(settings, tmp_path, env={}) as client:
+        assert client.limiter.per_minute == 600 and client.concurrency == 2
+        companies = client.list("/company/companies", fields="id,identifier")
+        assert companies
+        board = client.list("/service/boards", fields="id,name")[0]
+        client.post(
+            "/service/tickets",
+            {
+                "summary": "persisted",
+                "company": {"id": companies[0]["id"]},
+                "board": {"id": board["id"]},
+            },
+        )
+    assert (tmp_path / ".reconciler" / "sandbox-state.json").is_file()
+    with connect(settings, tmp_path, env={}) as again:  # a later run sees the same state
+        assert again.count("/service/tickets", 'summary = "persisted"') == 1
+
+
+def test_sandbox_refuses_overridden_credentials_it_does_not_know(tmp_path: Path):
+    from reconciler.connectwise import Unauthorized
+
+    with (
+        connect(
+            ConnectWiseSettings(url="sandbox"), tmp_path, env={"CW_PRIVATE_KEY": "wrong"}
+        ) as client,
+        pytest.raises(Unauthorized),
+    ):
+        client.list("/company/companies")
