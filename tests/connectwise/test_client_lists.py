@@ -4,6 +4,8 @@ import re
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler.connectwise import ConnectWiseError, UnsafeConditionValue
 
@@ -187,3 +189,34 @@ def test_in_chunks_refuses_unsafe_values_and_oversized_ones(make_client):
         client.in_chunks("/company/companies", "identifier", ["x" * 3000])
     with pytest.raises(UnsafeConditionValue, match="field name"):
         client.in_chunks("/company/companies", "identifier) or (1", ["x"])
+
+
+SAFE_TEXT = st.text(alphabet=st.sampled_from("abcXYZ019 -_.&'()é中"), min_size=1, max_size=40)
+
+
+@settings(max_examples=40, deadline=None)
+@given(values=st.lists(SAFE_TEXT, max_size=300), extra=st.booleans())
+def test_in_chunks_property(values, extra):
+    import random as _random
+
+    from reconciler.connectwise import ConnectWiseClient
+    from tests.connectwise.conftest import CREDS, FakeSite
+
+    client = ConnectWiseClient(
+        "https://cw.example.com",
+        CREDS,
+        codebase="v2025_1",
+        transport=httpx.MockTransport(FakeSite()),
+        rng=_random.Random(1),
+    )
+    base = "deletedFlag = false" if extra else None
+    chunks = client.in_chunks("/company/companies", "name", values, conditions=base, fields="id")
+    seen = []
+    for condition in chunks:
+        url = httpx.URL(
+            client.url("/company/companies"),
+            params={"conditions": condition, "fields": "id", "pageSize": 1000, "page": 99999},
+        )
+        assert len(str(url)) < 2000
+        seen += re.findall(r'"([^"]*)"', condition[condition.index(" in (") :])
+    assert seen == list(dict.fromkeys(values))
