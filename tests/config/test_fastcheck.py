@@ -75,13 +75,13 @@ def test_examples_are_valid_for_both(kind: str) -> None:
         assert fast(doc) is True
 
 
-@pytest.mark.parametrize("kind", ["customer", "settings"])
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.data())
 def test_the_fast_check_in_use_is_the_compiled_one() -> None:
     assert schemas.fast_check("customer").__module__ == "reconciler.config.fastcheck"
 
 
+@pytest.mark.parametrize("kind", ["customer", "settings"])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
 def test_fast_check_agrees_with_jsonschema(kind: str, data) -> None:
     doc = data.draw(mutated(kind))
     assert schemas.fast_check(kind)(doc) == schemas.validator(kind).is_valid(doc)
