@@ -1,0 +1,97 @@
+"""Over real HTTP on 127.0.0.1, including a client written like third-party ones: it pages
+with only the Link header (regex on `page=(\\d+)$`), sends form-encoded conditions and
+`Accept: */*`, and uses no httpx conveniences."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import re
+import urllib.parse
+import urllib.request
+
+import httpx
+import pytest
+
+from reconciler.sandbox import create_app, serve
+
+from .conftest import AUTH, CLIENT_ID, NOW, tiny_seed
+
+
+@pytest.fixture
+def served():
+    app = create_app(seed=tiny_seed(companies=130), clock=lambda: NOW)
+    with serve(app) as url:
+        yield app, url
+
+
+def third_party_get(url: str) -> tuple[list, str | None]:
+    token = base64.b64encode(b"sandbox+sandbox-public:sandbox-private").decode()
+    request = urllib.request.Request(url, headers={
+        "Authorization": f"Basic {token}", "clientId": CLIENT_ID, "Accept": "*/*",
+        "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read()), response.headers.get("Link")
+
+
+def test_third_party_style_paging_over_http(served):
+    _, base = served
+    conditions = urllib.parse.urlencode({"conditions": 'identifier like "C1*"'})
+    url = f"{base}/v4_6_release/apis/3.0/company/companies?{conditions}&pageSize=10&page=1"
+    seen = []
+    while url:
+        page, link = third_party_get(url)
+        seen += [c["identifier"] for c in page]
+        nxt = re.search(r'<([^>]+)>;\s*rel="next"', link or "")
+        url = nxt.group(1) if nxt else None
+        if url:
+            assert re.search(r"page=(\d+)$", url)
+    expected = sorted(f"C{i:03d}" for i in range(1, 131) if f"C{i:03d}".startswith("C1"))
+    assert seen == expected and len(seen) == 31
+
+
+def test_httpx_over_http_with_last_rel(served):
+    _, base = served
+    with httpx.Client(base_url=base + "/v4_6_release/apis/3.0/", headers=AUTH) as c:
+        r = c.get("company/companies", params={"pageSize": 50})
+        last = re.search(r'page=(\d+)>; rel="last"', r.headers["Link"]).group(1)
+        assert last == "3"
+        assert c.get("company/companies/count").json() == {"count": 130}
+
+
+def test_drop_over_http_closes_without_an_answer(served):
+    app, base = served
+    app.faults.fail_next("drop")
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.get(base + "/v4_6_release/apis/3.0/system/info", headers=AUTH)
+    assert httpx.get(base + "/v4_6_release/apis/3.0/system/info", headers=AUTH).status_code == 200
+
+
+def test_429_over_http(served):
+    app, base = served
+    app.faults.fail_next("429")
+    r = httpx.get(base + "/v4_6_release/apis/3.0/system/info", headers=AUTH)
+    assert r.status_code == 429 and r.headers["Retry-After"] == "1"
+
+
+def test_post_and_delete_over_http(served):
+    _, base = served
+    host, port = base.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    body = json.dumps({"identifier": "NEW1", "name": "New One"})
+    conn.request("POST", "/v4_6_release/apis/3.0/company/companies", body=body,
+                 headers={**AUTH, "Content-Type": "application/json"})
+    response = conn.getresponse()
+    created = json.loads(response.read())
+    assert response.status == 201
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    conn.request("DELETE", f"/v4_6_release/apis/3.0/company/companies/{created['id']}",
+                 headers=AUTH)
+    response = conn.getresponse()
+    assert response.status == 204 and response.read() == b""
+
+
+def test_serve_refuses_non_loopback():
+    with pytest.raises(ValueError), serve(create_app(), host="0.0.0.0"):
+        pass
