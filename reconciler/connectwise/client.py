@@ -274,14 +274,15 @@ class ConnectWiseClient:
                 response = self._http.request(
                     method, url, params=params, content=content, headers=all_headers
                 )
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:  # transport failures, undecodable bodies
                 not_sent = isinstance(exc, NOT_SENT_ERRORS)
                 log.debug("%s %s -> %s (attempt %d)", method, path, type(exc).__name__, attempt)
-                if (retry_safe or not_sent) and attempt <= self.retry.max_retries:
+                transient = isinstance(exc, httpx.TransportError)
+                if transient and (retry_safe or not_sent) and attempt <= self.retry.max_retries:
                     maybe_applied = maybe_applied or not not_sent
                     self._wait(method, path, attempt, type(exc).__name__, None)
                     continue
-                raise self._transport_error(exc, method, path, attempt) from exc
+                raise self._transport_error(exc, method, path, attempt, retry_safe) from exc
             status = response.status_code
             log.debug("%s %s -> %d (attempt %d)", method, path, status, attempt)
             if status < 300:
@@ -321,10 +322,10 @@ class ConnectWiseClient:
             self._sleep(delay)
 
     def _transport_error(
-        self, exc: httpx.TransportError, method: str, path: str, attempts: int
+        self, exc: httpx.RequestError, method: str, path: str, attempts: int, retry_safe: bool
     ) -> TransportFailed:
         detail = self._credentials.scrub(str(exc)) or "connection failed"
-        if not isinstance(exc, NOT_SENT_ERRORS) and method not in IDEMPOTENT_METHODS:
+        if not isinstance(exc, NOT_SENT_ERRORS) and not retry_safe:
             detail += " (not retried: the request may have reached ConnectWise)"
         return TransportFailed(
             None, type(exc).__name__, detail, (), method, path, attempts=attempts

@@ -195,3 +195,22 @@ def test_every_attempt_passes_the_rate_limiter(make_client, fake_time):
     assert client.request_count == 14
     assert fake_time.now - 1000.0 == pytest.approx(60.0, abs=0.01)
     assert len(site.requests) == 13
+
+
+def test_exhausted_patch_replace_does_not_claim_it_was_not_retried(make_client):
+    client, site = make_client(script(drop()), max_retries=2)
+    with pytest.raises(TransportFailed) as info:
+        client.patch_replace("/x/1", name="n")
+    assert len(site.requests) == 3
+    assert "not retried" not in str(info.value)
+    assert "[after 3 attempts]" in str(info.value)
+
+
+def test_an_undecodable_body_is_a_typed_error(make_client):
+    def bad(request):
+        return httpx.Response(200, headers={"Content-Encoding": "gzip"}, content=b"not gzip")
+
+    client, site = make_client(bad)
+    with pytest.raises(TransportFailed, match="GET /x"):
+        client.get("/x")
+    assert len(site.requests) == 1
