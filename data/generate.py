@@ -4,8 +4,9 @@
 
 Reads reconciler.yaml and customers/*.yaml and writes
 - data/usage/YYYY-MM.csv: one line per customer, billed product and service plan
-  (provisioned, and used where Trend Micro reports it; a few plans report no usage so the
-  provisioned count is billed);
+  (provisioned, and used where Trend Micro reports it). Months the embedded sandbox's LMPI
+  report holds (`lmpi_usage` in reconciler/sandbox/seed.yaml) are copied from it, so the
+  file and LMPI sources bill the same units; other months are generated;
 - data/detections/<kind>/YYYY-MM.csv: daily counts per customer and detection name for
   the customers whose policy sends that summary.
 Numbers come from a seeded generator keyed by customer and month, so a rerun writes the
@@ -52,6 +53,20 @@ def load(root: Path) -> tuple[dict, list[dict]]:
         doc["_policy"] = policy if policy is not None else settings.get("notifications", {})
         customers.append(doc)
     return settings, customers
+
+
+def seed_usage(root: Path) -> dict[str, list[list]]:
+    """The sandbox LMPI report rows per month, as usage file rows."""
+    path = root / "reconciler" / "sandbox" / "seed.yaml"
+    if not path.is_file():
+        return {}
+    rows: dict[str, list[list]] = {}
+    for item in yaml.safe_load(path.read_text()).get("lmpi_usage") or []:
+        used = item.get("used")
+        rows.setdefault(str(item["month"]), []).append([
+            item["customer_id"], item["product_name"], item.get("service_plan", ""),
+            item.get("unit", ""), item["provisioned"], "" if used is None else used])
+    return rows
 
 
 def usage_rows(settings: dict, customer: dict, year: int, month: int) -> list[list]:
@@ -110,9 +125,11 @@ def main() -> None:
     parser.add_argument("--to", dest="end", default="2026-12")
     args = parser.parse_args()
     settings, customers = load(args.root)
+    seeded = seed_usage(args.root)
     for year, month in months(args.start, args.end):
         stem = f"{year}-{month:02d}"
-        usage = [row for c in customers for row in usage_rows(settings, c, year, month)]
+        usage = seeded.get(stem) or [
+            row for c in customers for row in usage_rows(settings, c, year, month)]
         write(args.root / "data" / "usage" / f"{stem}.csv",
               ["customer_id", "product", "service_plan", "unit", "provisioned", "used"], usage)
         for kind in KINDS:

@@ -49,6 +49,7 @@ def _exists(naive: datetime, tz: ZoneInfo) -> bool:
     return back == naive
 
 
+@lru_cache(maxsize=8192)  # pure, and run-due asks for the same days over and over
 def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
     """The instant of wall time `at` on `day` in `tz` (gap -> end of gap, fold -> first)."""
     naive = datetime.combine(day, at)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, timedelta
 from typing import Literal
 
@@ -75,7 +76,7 @@ class Period:
             raise ScheduleError(f"period {label!r} is not a valid date: {exc}") from exc
         raise ScheduleError(f"period {label!r} is not YYYY-MM-DD, YYYY-Www or YYYY-MM")
 
-    @property
+    @cached_property  # frozen, so computed once; written to __dict__, not a field
     def label(self) -> str:
         if self.frequency == "day":
             return self.start.isoformat()
