@@ -106,7 +106,8 @@ def _match(node, record) -> bool:
     if op == "and":
         return _match(node[1], record) and _match(node[2], record)
     value = _get(record, node[1])
-    fold = (lambda v: v.casefold() if isinstance(v, str) else v)
+    def fold(v):
+        return (v.casefold() if isinstance(v, str) else v)
     if op == "in":
         return fold(value) in node[2]
     if op == "=":

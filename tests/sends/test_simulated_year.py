@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from reconciler.schedule import Clock, cadences
 from reconciler.sandbox import Faults
+from reconciler.schedule import Clock, cadences
 from reconciler.sends import run_due, send_key
 from tests.sends import world
 from tests.sends.fake_cw import FakeConnectWise
