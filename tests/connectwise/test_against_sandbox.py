@@ -233,3 +233,41 @@ def test_concurrent_reads_share_one_client(sandbox, client):
     names = client.map_concurrent(lambda i: client.get(f"/company/companies/{i}")["name"], ids)
     assert names == [f"Company {i}" for i in ids]
     assert client.request_count == 41
+
+
+def test_random_faults_do_not_break_a_full_read(sandbox):
+    from reconciler.sandbox import Faults
+
+    sandbox.app.faults = Faults(rate_429=0.1, rate_5xx=0.1, rate_drop=0.1, seed=11)
+    with sandbox.client() as client:
+        records = client.list("/company/companies", page_size=25)
+        assert len(records) == COMPANIES
+        assert client.request_count > 1 + COMPANIES // 25  # faults happened and were retried
+
+
+def _throttled_sandbox(sandbox: Sandbox) -> None:
+    """Put the sandbox's per-minute throttle on the test's fake clock."""
+    from datetime import UTC, datetime
+
+    from reconciler.sandbox import Faults
+
+    sandbox.app.clock = lambda: datetime.fromtimestamp(sandbox.time.now, UTC)
+    sandbox.app.faults = Faults(throttle_per_minute=20)
+
+
+def test_client_rate_limit_stays_under_the_throttle(sandbox):
+    _throttled_sandbox(sandbox)
+    with sandbox.client(rate_limit_per_minute=20) as client:
+        for i in range(1, 41):
+            client.get(f"/company/companies/{i}")
+        assert client.request_count == 41  # not a single 429
+    assert 60 <= sandbox.time.now - 1000.0 <= 121
+
+
+def test_without_a_client_rate_limit_the_throttle_is_waited_out(sandbox):
+    _throttled_sandbox(sandbox)
+    with sandbox.client(rate_limit_per_minute=None) as client:
+        for i in range(1, 41):
+            client.get(f"/company/companies/{i}")
+        assert client.request_count > 41  # 429s, each retried after its Retry-After
+    assert all(s >= 1 for s in sandbox.time.sleeps)
