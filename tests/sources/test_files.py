@@ -1,0 +1,129 @@
+"""The file source: CSV/JSON usage and detections, chargeable units, clear errors."""
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from reconciler.config.model import Product
+from reconciler.sources import FileDetectionSource, FileUsageSource, SourceError
+
+PRODUCTS = {"wfbss": Product("wfbss", "Worry-Free Business Security Services", "TM-WFBSS"),
+            "cas": Product("cas", "Cloud App Security", "TM-CAS")}
+HEADER = "customer_id,product,service_plan,unit,provisioned,used\n"
+
+
+def usage(tmp_path: Path, body: str, name: str = "2026-11.csv") -> FileUsageSource:
+    (tmp_path / "usage").mkdir(exist_ok=True)
+    (tmp_path / "usage" / name).write_text(body)
+    return FileUsageSource(tmp_path / "usage", PRODUCTS, root=tmp_path)
+
+
+def test_chargeable_is_used_where_reported_else_provisioned_summed_over_plans(tmp_path):
+    source = usage(tmp_path, HEADER
+                   + "c1,wfbss,Advanced,seats,50,42\n"
+                   + "c1,Worry-Free Business Security Services,Trial,seats,5,3\n"
+                   + "c1,Cloud App Security,Monthly,users,30,\n"
+                   + "c1,Deep Security,Server,hosts,9,9\n")  # not billed here: ignored
+    month = source.usage(2026, 11)
+    assert month.chargeable("c1", "wfbss") == 45
+    assert month.chargeable("c1", "cas") == 30
+    assert month.chargeable("c1", "hes") is None  # missing, never zero
+    assert month.chargeable("c2", "wfbss") is None
+    assert [line.origin for line in month.lines_for("c1", "wfbss")] == [
+        "usage/2026-11.csv:2", "usage/2026-11.csv:3"]
+
+
+def test_json_usage_with_null_used(tmp_path):
+    items = [{"customer_id": "c1", "product": "cas", "service_plan": "M", "unit": "u",
+              "provisioned": 12, "used": None},
+             {"customer_id": "c1", "product": "wfbss", "service_plan": "M", "unit": "u",
+              "provisioned": 12, "used": 7}]
+    source = usage(tmp_path, json.dumps(items), "2026-11.json")
+    month = source.usage(2026, 11)
+    assert (month.chargeable("c1", "cas"), month.chargeable("c1", "wfbss")) == (12, 7)
+
+
+def test_missing_month_is_an_error_not_zero(tmp_path):
+    source = usage(tmp_path, HEADER)
+    with pytest.raises(SourceError, match=r"no usage file for 2026-10 \(usage/2026-10\.csv"):
+        source.usage(2026, 10)
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("c1,wfbss,A,seats,-4,3", r"usage/2026-11.csv:2: provisioned '-4' is negative"),
+        ("c1,wfbss,A,seats,ten,3", r"usage/2026-11.csv:2: provisioned 'ten' is not a number"),
+        ("c1,wfbss,A,seats,4", r"usage/2026-11.csv:2: expected 6 fields, found 5"),
+        (",wfbss,A,seats,4,4", r"usage/2026-11.csv:2: customer_id is empty"),
+        ("c1,wfbss,A,seats,4,nan", r"usage/2026-11.csv:2: used 'nan' is not a finite number"),
+    ],
+)
+def test_bad_rows_name_file_and_line(tmp_path, row, message):
+    source = usage(tmp_path, HEADER + row + "\n")
+    with pytest.raises(SourceError, match=message):
+        source.usage(2026, 11)
+
+
+def test_bad_header_and_bad_json(tmp_path):
+    with pytest.raises(SourceError, match=r"2026-11.csv:1: header lacks column\(s\) used"):
+        usage(tmp_path, "customer_id,product,service_plan,unit,provisioned\n").usage(2026, 11)
+    (tmp_path / "j").mkdir()
+    bad = usage(tmp_path / "j", "[{", "2026-11.json")
+    with pytest.raises(SourceError, match=r"2026-11.json:1:3: invalid JSON"):
+        bad.usage(2026, 11)
+
+
+def detections(tmp_path: Path, kind: str, stem: str, body: str) -> FileDetectionSource:
+    folder = tmp_path / "detections" / kind
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{stem}.csv").write_text("customer_id,date,detection,count\n" + body)
+    return FileDetectionSource(tmp_path / "detections", root=tmp_path)
+
+
+def test_detections_sum_days_across_a_month_boundary(tmp_path):
+    detections(tmp_path, "hosted_email_security", "2026-11",
+               "c1,2026-11-30,spam,5\nc1,2026-11-29,spam,1\nc2,2026-11-30,spam,100\n")
+    source = detections(tmp_path, "hosted_email_security", "2026-12",
+                        "c1,2026-12-01,spam,2\nc1,2026-12-01,virus,3\nc1,2026-12-07,spam,50\n")
+    # ISO week 2026-W49 is Nov 30 .. Dec 6
+    counts = source.counts("hosted_email_security", "c1", date(2026, 11, 30), date(2026, 12, 6))
+    assert counts == {"spam": 7, "virus": 3}
+    assert source.counts("hosted_email_security", "c3", date(2026, 12, 1),
+                         date(2026, 12, 1)) == {}
+
+
+def test_detection_errors(tmp_path):
+    source = detections(tmp_path, "email_security", "2026-11", "c1,2026-11-02,spam,-1\n")
+    with pytest.raises(SourceError, match=r"email_security/2026-11.csv:2: count '-1' is negative"):
+        source.counts("email_security", "c1", date(2026, 11, 1), date(2026, 11, 30))
+    source = detections(tmp_path, "email_security", "2026-10", "c1,2026-11-02,spam,1\n")
+    with pytest.raises(SourceError, match=r"2026-10.csv:2: date 2026-11-02 is outside 2026-10"):
+        source.counts("email_security", "c1", date(2026, 10, 1), date(2026, 10, 31))
+    with pytest.raises(SourceError, match=r"no email_security detection file for 2026-09"):
+        source.counts("email_security", "c1", date(2026, 9, 30), date(2026, 10, 1))
+
+
+def test_example_fleet_data_loads():
+    """The shipped data files cover the example fleet from 2026-09 to 2026-12."""
+    from reconciler.config import load_fleet
+    from reconciler.sources import detection_source, usage_source
+
+    root = Path(__file__).resolve().parents[2]
+    fleet = load_fleet(root)
+    usage_src, detection_src = usage_source(fleet), detection_source(fleet)
+    for month in (9, 10, 11, 12):
+        data = usage_src.usage(2026, month)
+        for customer in fleet.customers:
+            if customer.enabled:
+                for product in customer.billed_products:
+                    assert data.chargeable(customer.trend_micro_id, product), (customer.slug,
+                                                                               product, month)
+    for customer in fleet.customers:
+        for kind in ("hosted_email_security", "email_security"):
+            if customer.enabled and customer.policy.summary(kind):
+                counts = detection_src.counts(kind, customer.trend_micro_id, date(2026, 9, 1),
+                                              date(2026, 12, 31))
+                assert sum(counts.values()) > 0
