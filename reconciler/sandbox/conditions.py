@@ -127,6 +127,7 @@ class Compare:
     op: str  # = != < <= > >= like contains in (each may be negated by `negate`)
     value: Any  # a literal, or a tuple of literals for `in`
     negate: bool = False
+    index: frozenset | None = None  # `in` lists of one type, for set lookups on big lists
 
 
 @dataclass(frozen=True)
@@ -213,7 +214,8 @@ class _Parser:
         for word in ("in", "like", "contains"):
             if self.keyword(word):
                 if word == "in":
-                    return Compare(field, "in", self.value_list(), negate)
+                    values = self.value_list()
+                    return Compare(field, "in", values, negate, _index(values))
                 value = self.value()
                 if not isinstance(value, str):
                     raise ConditionError(f"'{word}' needs a quoted string after '{field}'")
@@ -245,6 +247,14 @@ class _Parser:
         raise ConditionError(f"expected a value {self.where(tok)}")
 
 
+def _index(values: tuple) -> frozenset | None:
+    if all(isinstance(v, str) for v in values):
+        return frozenset(v.lower() for v in values)
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return frozenset(values)
+    return None
+
+
 def parse(text: str, known: Callable[[str], bool] | None = None):
     """Parse conditions into a tree; `known(field)` rejects unknown field names."""
     return _Parser(text, known).parse()
@@ -272,8 +282,20 @@ def evaluate(node, record: Mapping) -> bool:
     if isinstance(node, Not):
         return not evaluate(node.operand, record)
     actual = lookup(record, node.field)
+    if node.index is not None and _indexable(actual, node.index):
+        key = actual.lower() if isinstance(actual, str) else actual
+        return (key in node.index) != node.negate
     result = _compare(actual, node.op, node.value)
     return not result if node.negate else result
+
+
+def _indexable(actual: Any, index: frozenset) -> bool:
+    """Whether a set lookup gives the same answer as comparing one by one."""
+    sample = next(iter(index), None)
+    if isinstance(actual, str):
+        return isinstance(sample, str)
+    return (isinstance(actual, (int, float)) and not isinstance(actual, bool)
+            and isinstance(sample, (int, float)))
 
 
 def _compare(actual: Any, op: str, expected: Any) -> bool:

@@ -70,7 +70,8 @@ def serve(app, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
         raise ValueError("the sandbox only listens on loopback (127.0.0.1)")
     server = _Server((host, port), _RequestHandler)
     server.set_app(app)
-    thread = threading.Thread(target=server.serve_forever, name="sandbox-server", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name="sandbox-server", daemon=True)
     thread.start()
     try:
         yield f"http://{host}:{server.server_address[1]}"

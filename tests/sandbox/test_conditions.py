@@ -96,3 +96,31 @@ def test_errors_say_what_and_where(text, message):
 def test_escaped_quote_in_string():
     tree = parse(r'name = "say \"hi\""')
     assert tree.value == 'say "hi"'
+
+
+def test_in_lists_use_sets_without_changing_the_answer():
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from reconciler.sandbox.conditions import Compare
+
+    values = st.one_of(st.integers(-5, 5), st.text("aAbB", max_size=2), st.booleans(),
+                       st.none())
+
+    @given(st.lists(values, min_size=1, max_size=5), values)
+    def same(items, actual):
+        fast = parse("x in (" + ", ".join(_literal(v) for v in items) + ")")
+        slow = Compare(fast.field, fast.op, fast.value, fast.negate, None)
+        assert evaluate(fast, {"x": actual}) == evaluate(slow, {"x": actual})
+
+    same()
+
+
+def _literal(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return str(value)
