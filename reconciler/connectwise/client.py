@@ -123,7 +123,9 @@ class ConnectWiseClient:
         )
         self.limiter = RateLimiter(rate_limit_per_minute, clock=clock, sleep=sleep)
         self._sleep = sleep
-        self._headers = api_headers(credentials, api_version)
+        # httpx.Headers masks Authorization in its repr, so even a traceback printed with
+        # local variables (pytest -l, rich tracebacks) does not show the token.
+        self._headers = httpx.Headers(api_headers(credentials, api_version))
         self._http = httpx.Client(
             transport=transport,
             timeout=timeout,
@@ -258,7 +260,7 @@ class ConnectWiseClient:
         the server is harmless (default: by method)."""
         if retry_safe is None:
             retry_safe = method in IDEMPOTENT_METHODS
-        all_headers = dict(self._headers) if authenticate else {"Accept": "application/json"}
+        all_headers = httpx.Headers(self._headers if authenticate else {"Accept": "*/*"})
         all_headers.update(headers or {})
         content = None
         if body is not None:

@@ -136,3 +136,20 @@ def test_invalid_json_success_body_is_an_error(make_client):
     client, _ = make_client(lambda r: httpx.Response(200, text="{oops"))
     with pytest.raises(ConnectWiseError, match="not valid JSON"):
         client.get("/system/info")
+
+
+def test_traceback_locals_do_not_show_the_token(make_client):
+    """Tracebacks shown with locals (pytest -l, rich) reach header objects: masked."""
+    client, _ = make_client(lambda r: httpx.Response(400, json=INVALID))
+    with pytest.raises(BadRequest) as info:
+        client.get("/x")
+    frames = []
+    tb = info.value.__traceback__
+    while tb is not None:
+        frames.append({k: repr(v) for k, v in tb.tb_frame.f_locals.items()})
+        tb = tb.tb_next
+    assert any("all_headers" in f for f in frames)
+    for frame in frames:
+        for text in frame.values():
+            for secret in SECRETS:
+                assert secret not in text
