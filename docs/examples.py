@@ -1,0 +1,272 @@
+"""Regenerates the command examples in README.md from real runs (never invented output).
+
+Runs a scripted session against the embedded sandbox, on a throwaway copy of the
+example fleet in a temp git repository, and replaces each block between
+`<!-- example: NAME -->` and `<!-- /example -->` in the README with the commands and
+their output. Run it whenever the commands' output changes:
+
+    .venv/bin/python docs/examples.py README.md
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+RECONCILER = Path(sys.prefix) / "bin" / "reconciler"
+BLOCK = re.compile(r"(<!-- example: (?P<name>[\w-]+) -->\n).*?(<!-- /example -->)", re.S)
+
+
+@dataclass
+class Example:
+    """Commands shown under one name; `setup` shell lines run first and are not shown."""
+
+    name: str
+    commands: list[str]
+    setup: list[str] = field(default_factory=list)
+    max_lines: int = 40  # long outputs are cut, saying so
+    env: dict[str, str] = field(default_factory=dict)
+    serve: bool = False  # run `sandbox serve` on a free port; {port} in setup/commands
+
+
+def _steps() -> list[Example]:
+    bad_acme = (
+        "sed -i 's/day: 31/day: 32/; s/products: \\[wfbss, apex-one\\]/products: "
+        "[wfbss, apex-one, wfbs]/; s/    every: week/    evry: week/' customers/acme.yaml"
+    )
+    return [
+        Example("validate", ["validate"]),
+        Example(
+            "validate-errors", ["validate"], setup=["cp customers/acme.yaml ../acme.ok", bad_acme]
+        ),
+        Example("plan", ["plan"], setup=["cp ../acme.ok customers/acme.yaml"]),
+        Example("plan-markdown", ["plan --customer 'g*' --format markdown"]),
+        Example("plan-out", ["plan --out plan.json --customer acme --customer globex"]),
+        Example("apply-saved", ["apply plan.json"]),
+        Example("apply-yes", ["apply --yes"]),
+        Example("plan-clean", ["plan --detailed-exitcode"]),
+        Example("verify", ["verify --customer acme"]),
+        Example(
+            "import",
+            ["import --company DUNDER"],
+            setup=["rm -f customers/dunder.yaml"],
+        ),
+        Example("import-file", [], setup=[]),  # filled in below: shows the written file
+        Example("schedule", ["schedule --from 2026-12-01 --to 2026-12-03"]),
+        Example("run-due-dry", ["run-due --at 2026-12-01T06:30 --dry-run --customer acme"]),
+        Example(
+            "run-due",
+            [
+                "run-due --at 2026-12-01T06:30 --customer acme",
+                "run-due --at 2026-12-01T06:30 --customer acme",
+            ],
+        ),
+        Example("send-now", ["send-now billing --customer globex"]),
+        Example(
+            "review",
+            ["plan --changed-since main"],
+            setup=[
+                "rm -f customers/dunder.yaml",
+                "git checkout -q -b acme-billing",
+                "sed -i 's/day: 31/day: 5/; s/every: week/every: day/' customers/acme.yaml",
+                "sed -i 's/^settings: global$/settings: custom/' customers/globex.yaml",
+                "printf 'custom:\\n  billing:\\n    day: 1\\n    products: [wfbss, hes, cas]\\n'"
+                " >> customers/globex.yaml",
+            ],
+            max_lines=60,
+        ),
+        Example(
+            "history",
+            ["history acme"],
+            setup=[
+                "git add -A && git commit -q -m 'Acme: bill on the 5th, daily HES summaries'",
+                "git checkout -q main && git merge -q --ff-only acme-billing",
+                "sed -i 's/    day: 1$/    day: 2/' reconciler.yaml",
+                "git commit -q -am 'Global billing moves to the 2nd'",
+            ],
+        ),
+        Example("history-global", ["history wayne"]),
+        Example("history-json", ["history acme --format json"], max_lines=30),
+        Example(
+            "error-ref",
+            ["plan --changed-since origin/main"],
+        ),
+        Example(
+            "error-credentials",
+            ["plan"],
+            setup=["sed -i 's#url: sandbox #url: https://cw.example.com #' reconciler.yaml"],
+        ),
+        Example(
+            "error-company",
+            ["plan --customer acme"],
+            setup=[
+                "git checkout -q reconciler.yaml",
+                "sed -i 's/company: ACME$/company: ACMEE/' customers/acme.yaml",
+            ],
+        ),
+        Example(
+            "error-agreement",
+            ["plan --customer hooli"],
+            setup=[
+                "git checkout -q customers/acme.yaml",
+                "sed -i 's/name: Hooli SaaS Protection/name: Hooli SaaS/' customers/hooli.yaml",
+            ],
+        ),
+        Example(
+            "error-401",
+            ["verify --customer acme"],
+            setup=["sed -i 's#url: sandbox #url: http://127.0.0.1:{port} #' reconciler.yaml"],
+            env={
+                "CW_COMPANY_ID": "sandbox",
+                "CW_PUBLIC_KEY": "sandbox-public",
+                "CW_PRIVATE_KEY": "not-the-key",
+                "CW_CLIENT_ID": "6a1b4d2e-4c3f-4b8a-9d7e-1f2a3b4c5d6e",
+            },
+            serve=True,
+        ),
+        Example(
+            "error-yaml",
+            ["validate customers/broken.yaml"],
+            setup=[
+                "git checkout -q customers/hooli.yaml reconciler.yaml",
+                "printf 'name: [unclosed\\n' > customers/broken.yaml",
+            ],
+        ),
+    ]
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CW_", "GIT_", "RECONCILER_"))}
+    return {
+        **env,
+        "NO_COLOR": "1",
+        "HOME": str(home),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "Ada Admin",
+        "GIT_AUTHOR_EMAIL": "ada@example.com",
+        "GIT_COMMITTER_NAME": "Ada Admin",
+        "GIT_COMMITTER_EMAIL": "ada@example.com",
+        "PATH": f"{RECONCILER.parent}:{env.get('PATH', '')}",
+    }
+
+
+def _sh(script: str, cwd: Path, env: dict) -> None:
+    subprocess.run(["bash", "-ec", script], cwd=cwd, env=env, check=True)
+
+
+def _run(command: str, cwd: Path, env: dict, max_lines: int) -> str:
+    started = time.monotonic()
+    done = subprocess.run(
+        [str(RECONCILER), *shlex.split(command)],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )
+    print(f"{time.monotonic() - started:6.2f}s  reconciler {command}", file=sys.stderr)
+    lines = done.stdout.rstrip("\n").splitlines()
+    if len(lines) > max_lines:
+        lines = [*lines[:max_lines], f"... ({len(lines) - max_lines} more lines)"]
+    shown = [f"$ reconciler {command}", *lines]
+    if done.returncode:
+        shown.append(f"$ echo $?\n{done.returncode}")
+    return "\n".join(shown)
+
+
+def _serve(root: Path, env: dict) -> tuple[subprocess.Popen, int, str]:
+    """`reconciler sandbox serve` on a free loopback port: (process, port, shown banner)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = f"sandbox serve --port {port}"
+    proc = subprocess.Popen(
+        [str(RECONCILER), *shlex.split(command)],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    banner = []
+    for line in proc.stdout:  # type: ignore[union-attr]
+        banner.append(line.rstrip("\n"))
+        if line.startswith("Press Ctrl-C"):
+            break
+    else:
+        raise RuntimeError("sandbox serve did not start:\n" + "\n".join(banner))
+    shown = "```console\n" + "\n".join([f"$ reconciler {command}", *banner]) + "\n```\n"
+    return proc, port, shown
+
+
+def generate() -> dict[str, str]:
+    """Runs every example in order (they share one fleet) and returns name -> markdown."""
+    blocks: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="reconciler-examples-") as tmp:
+        root = Path(tmp, "fleet")
+        root.mkdir()
+        for name in ("reconciler.yaml", "customers", "schemas", "data"):
+            src = PROJECT / name
+            (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
+        env = _env(Path(tmp))
+        _sh(
+            "printf '.reconciler/\\nplan.json\\n' > .gitignore && git init -q -b main && "
+            "git add -A && git commit -q -m 'Fleet of nine customers'",
+            root,
+            env,
+        )
+        for example in _steps():
+            server = _serve(root, env) if example.serve else None
+            port = server[1] if server else 0
+            if server:
+                blocks["sandbox-serve"] = server[2]
+            for line in example.setup:
+                _sh(line.replace("{port}", str(port)), root, env)
+            if example.name == "import-file":
+                text = (root / "customers" / "dunder.yaml").read_text()
+                blocks[example.name] = f"```yaml\n# customers/dunder.yaml\n{text}```\n"
+                continue
+            run_env = {**env, **example.env}
+            outputs = [_run(c, root, run_env, example.max_lines) for c in example.commands]
+            if server:
+                server[0].terminate()
+                server[0].wait(timeout=10)
+            body = "\n".join(outputs)
+            # A fence longer than any backtick run inside (markdown plans contain ```).
+            fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", body)), default=0))
+            blocks[example.name] = f"{fence}console\n{body}\n{fence}\n"
+    return blocks
+
+
+def update(readme: Path) -> list[str]:
+    """Rewrites the example blocks of `readme`; returns the names it did not find there."""
+    blocks = generate()
+    text = readme.read_text(encoding="utf-8")
+    found: set[str] = set()
+
+    def fill(match: re.Match) -> str:
+        name = match["name"]
+        if name not in blocks:
+            raise SystemExit(f"{readme}: unknown example {name!r}")
+        found.add(name)
+        return match.group(1) + blocks[name] + match.group(3)
+
+    readme.write_text(BLOCK.sub(fill, text), encoding="utf-8")
+    return sorted(set(blocks) - found)
+
+
+if __name__ == "__main__":
+    missing = update(Path(sys.argv[1] if len(sys.argv) > 1 else PROJECT / "README.md"))
+    if missing:
+        print("examples not used in the README:", ", ".join(missing))
