@@ -349,9 +349,11 @@ class ConnectWiseClient:
         response = self._send("GET", self.url(path), path=path, params=params)
         return self._json(response, "GET", path)
 
-    def post(self, path: str, body: Any) -> Any:
-        """Create; never repeated once the request may have reached the server."""
-        response = self._send("POST", self.url(path), path=path, body=body)
+    def post(self, path: str, body: Any, *, idempotent: bool = False) -> Any:
+        """Create; never repeated once the request may have reached the server, unless
+        the caller marks it `idempotent` (a POST that only reads, like
+        `/service/tickets/search`)."""
+        response = self._send("POST", self.url(path), path=path, body=body, retry_safe=idempotent)
         return self._json(response, "POST", path)
 
     def patch(self, path: str, ops: Sequence[Mapping[str, Any]]) -> Any:

@@ -214,3 +214,9 @@ def test_an_undecodable_body_is_a_typed_error(make_client):
     with pytest.raises(TransportFailed, match="GET /x"):
         client.get("/x")
     assert len(site.requests) == 1
+
+
+def test_a_post_marked_idempotent_is_retried(make_client):
+    client, site = make_client(script(httpx.Response(503), drop(), httpx.Response(200, json=[])))
+    assert client.post("/service/tickets/search", {"conditions": "id > 1"}, idempotent=True) == []
+    assert len(site.requests) == 3
