@@ -1,6 +1,6 @@
 """Where send tickets go: the `tickets` settings' names resolved to ConnectWise ids.
 
-Resolved once per run with four small reads (board by name, then its statuses and types,
+Resolved once per run with four small reads (the boards, then its statuses and types,
 and the priorities), so a typo in reconciler.yaml is one clear error before anything is
 sent.
 """
@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.config.model import TicketSettings
-from reconciler.connectwise import conditions as cond
 from reconciler.errors import ReconcilerError
 
 
@@ -52,8 +51,8 @@ def _pick(records: list[dict], name: str, what: str) -> dict:
 
 def resolve_routing(client: Any, tickets: TicketSettings) -> Routing:
     """The ids of the configured board, status, priority and type."""
-    boards = client.list("/service/boards", conditions=cond.eq("name", tickets.board),
-                         fields="id,name")
+    # all boards (a site has a handful): a typo then lists the real names
+    boards = client.list("/service/boards", fields="id,name")
     board = _pick(boards, tickets.board, "board")
     statuses = client.list(f"/service/boards/{int(board['id'])}/statuses", fields="id,name")
     status = _pick(statuses, tickets.status, f"status on board {tickets.board!r}:")

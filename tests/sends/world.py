@@ -141,8 +141,8 @@ def sources(the_fleet: Fleet):
 
 def tickets(sandbox_app) -> list[dict]:
     """Every ticket in the sandbox state (bypassing HTTP)."""
-    c = client(sandbox_app)
-    return c.list("/service/tickets", fields="id,externalXRef,summary,agreement/id")
+    found = client(sandbox_app).list("/service/tickets", fields="id,externalXRef,summary")
+    return [{**t, "externalXRef": t.get("externalXRef")} for t in found]
 
 
 def note_text(sandbox_app, ticket_id: int) -> str:

@@ -1,0 +1,112 @@
+"""Billing guardrails: first billing never held; a fall to zero or a change beyond
+`safety.max_quantity_change_percent` is held (nothing PATCHed or sent) until approved."""
+
+from datetime import datetime
+
+from reconciler.schedule import zone
+from reconciler.sends import run_due, send_now
+from reconciler.sends.billing import guardrail
+from reconciler.sends.content import BillingLine
+from tests.sends import world
+
+NY = zone("America/New_York")
+OCT_RUN = datetime(2026, 10, 31, 12, tzinfo=NY)  # stark bills on day 31
+NOV_RUN = datetime(2026, 11, 30, 12, tzinfo=NY)  # ... clamped to Nov 30
+KEY = "tmrm:billing:STARK:2026-11"
+
+
+def run(fleet, client, when, **kwargs):
+    usage, detections = world.sources(fleet)
+    report = run_due(fleet, client, when, usage=usage, detections=detections,
+                     customers=[c for c in fleet.customers if c.slug == "stark"], **kwargs)
+    return report, {r.key: r for r in report.results}
+
+
+def line(previous, units):
+    return BillingLine("wfbss", "WFBSS", "A / B", 1, 2, units, previous, "used")
+
+
+def test_guardrail_rules():
+    assert guardrail([line(100, 151)], True, 50) == ["wfbss 100 -> 151 (+51%, limit 50%)"]
+    assert guardrail([line(100, 150)], True, 50) == []  # exactly at the limit
+    assert guardrail([line(100, 49)], True, 50) == ["wfbss 100 -> 49 (-51%, limit 50%)"]
+    assert guardrail([line(100, 0)], True, 50) == ["wfbss 100 -> 0 (would fall to zero)"]
+    assert guardrail([line(100, 1000)], False, 50) == []  # first billing: never held
+    assert guardrail([line(0, 1000)], True, 50) == []  # never billed a positive quantity
+    assert guardrail([line(None, 1000)], True, 50) == []
+
+
+def test_first_billing_is_never_held_even_far_from_the_current_quantity(data, app, client):
+    fleet = world.fleet(data)
+    # the seed's STARK wfbss addition holds 70; the source says ~250
+    report, by_key = run(fleet, client, OCT_RUN)
+    assert by_key["tmrm:billing:STARK:2026-10"].outcome == "sent"
+    assert world.addition_quantity(app, 111, "TM-WFBSS") == world.units("stark", "wfbss",
+                                                                        2026, 10)
+
+
+def held_scenario(data, app, client, new_units, fleet=None):
+    fleet = fleet or world.fleet(data)
+    run(fleet, client, OCT_RUN)
+    before = world.addition_quantity(app, 111, "TM-WFBSS")
+    world.write_usage(data, 2026, 11, override={("stark", "wfbss"): new_units})
+    report, by_key = run(fleet, client, NOV_RUN)
+    return fleet, before, report, by_key
+
+
+def test_big_change_is_held_until_approved(data, app, client):
+    fleet, before, report, by_key = held_scenario(data, app, client, 3 * 250)
+    held = by_key[KEY]
+    assert held.outcome == "held" and not report.ok
+    assert f"wfbss {before} -> 750" in held.detail
+    assert "--approve-quantities stark" in held.detail
+    # nothing sent for that customer's billing: no PATCH (hes untouched too), no ticket
+    assert world.addition_quantity(app, 111, "TM-WFBSS") == before
+    assert world.addition_quantity(app, 111, "TM-HES") == world.units("stark", "hes", 2026, 10)
+    assert KEY not in {t["externalXRef"] for t in world.tickets(app)}
+    again, by_key = run(fleet, client, NOV_RUN)
+    assert by_key[KEY].outcome == "held"  # still held on the next run
+    approved, by_key = run(fleet, client, NOV_RUN, approve=["STARK"])  # company works too
+    assert by_key[KEY].outcome == "sent" and "approved past the guardrail" in by_key[KEY].detail
+    assert world.addition_quantity(app, 111, "TM-WFBSS") == 750
+
+
+def test_fall_to_zero_is_held(data, app, client):
+    _, before, report, by_key = held_scenario(data, app, client, 0)
+    assert by_key[KEY].outcome == "held"
+    assert f"wfbss {before} -> 0 (would fall to zero)" in by_key[KEY].detail
+
+
+def test_configured_exception_lets_it_through(data, app, client):
+    fleet = world.fleet(data, quantity_exceptions=("stark",))
+    _, _, report, by_key = held_scenario(data, app, client, 750, fleet)
+    assert by_key[KEY].outcome == "sent" and report.ok
+
+
+def test_threshold_comes_from_settings(data, app, client):
+    fleet = world.fleet(data, max_quantity_change_percent=400)
+    _, _, report, by_key = held_scenario(data, app, client, 750, fleet)
+    assert by_key[KEY].outcome == "sent"
+
+
+def test_send_now_uses_the_minute_key_and_sends_once(data, app, client):
+    fleet = world.fleet(data)
+    usage, _ = world.sources(fleet)
+    stark = fleet.customers[2]
+    when = datetime(2026, 11, 25, 13, 7, 42, tzinfo=NY)
+    result = send_now(fleet, client, stark, when, usage=usage)
+    assert (result.key, result.outcome, result.period) == (
+        "tmrm:billing-now:STARK:2026-11-25T18:07Z", "sent", "2026-11")
+    assert world.addition_quantity(app, 111, "TM-HES") == world.units("stark", "hes", 2026, 11)
+    again = send_now(fleet, client, stark, when.replace(second=59), usage=usage)
+    assert again.outcome == "already_sent"
+    # an earlier billing exists now, so the guardrail applies to send-now too
+    world.write_usage(data, 2026, 11, override={("stark", "hes"): 1})
+    usage, _ = world.sources(fleet)  # a source reads a month once: a new one sees the file
+    held = send_now(fleet, client, stark, when.replace(minute=8), usage=usage)
+    assert held.outcome == "held"
+    ok = send_now(fleet, client, stark, when.replace(minute=9), usage=usage, approve=["stark"])
+    assert ok.outcome == "sent"
+    summary = [t["summary"] for t in world.tickets(app)
+               if t["externalXRef"] == "tmrm:billing-now:STARK:2026-11-25T18:09Z"]
+    assert summary == ["Trend Micro billing (sent now) 2026-11: Stark Logistics"]

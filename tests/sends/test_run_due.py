@@ -1,0 +1,193 @@
+"""run_due against the in-process sandbox: first runs, repeats, gaps, missed periods,
+missing usage, bulk key reads, dry runs, duplicates, races and ticket routing."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import datetime
+
+from reconciler.config.model import TicketSettings
+from reconciler.schedule import zone
+from reconciler.sends import run_due
+from tests.sends import world
+
+NY = zone("America/New_York")
+
+
+def at(*args) -> datetime:
+    return datetime(*args, tzinfo=NY)
+
+
+def run(fleet, client, when, **kwargs):
+    usage, detections = world.sources(fleet)
+    return run_due(fleet, client, when, usage=usage, detections=detections, **kwargs)
+
+
+def outcomes(report) -> dict[str, str]:
+    return {r.key: r.outcome for r in report.results}
+
+
+FIRST = {
+    "tmrm:billing:HOOLI:2026-10": "sent",  # day 30
+    "tmrm:hes:HOOLI:2026-10": "sent",  # monthly, due Nov 1
+    "tmrm:tmems:HOOLI:2026-W47": "sent",  # weekly, due Monday Nov 23
+    "tmrm:billing:INITECH:2026-11": "sent",  # day 15
+    "tmrm:tmems:INITECH:2026-11-24": "sent",  # daily
+    "tmrm:billing:STARK:2026-10": "sent",  # day 31
+    "tmrm:hes:STARK:2026-11-24": "sent",
+}
+
+
+def test_first_run_sends_only_the_latest_period_and_a_second_run_nothing(data, app, client):
+    fleet = world.fleet(data)
+    first = run(fleet, client, at(2026, 11, 25, 12))
+    assert outcomes(first) == FIRST
+    assert first.ok
+    client.reset_counters()
+    second = run(fleet, client, at(2026, 11, 25, 12))
+    assert set(outcomes(second).values()) == {"already_sent"}
+    assert second.ok
+    assert set(client.requests_by_method) == {"GET"}  # nothing written
+    # ~150 candidate keys of the 62-day window in chunked `in (...)` listings plus one
+    # history listing: a handful of requests, none per send
+    assert second.requests <= 6
+    tickets = world.tickets(app)
+    assert sorted(t["externalXRef"] for t in tickets if t.get("externalXRef")) == sorted(FIRST)
+
+
+def test_tickets_are_routed_and_carry_the_source_quantities(data, app, client):
+    fleet = world.fleet(data)
+    run(fleet, client, at(2026, 11, 25, 12))
+    ticket = client.list("/service/tickets",
+                         conditions='externalXRef = "tmrm:billing:INITECH:2026-11"')[0]
+    assert ticket["summary"] == "Trend Micro billing 2026-11: Initech LLC"
+    assert (ticket["board"]["name"], ticket["status"]["name"], ticket["priority"]["name"],
+            ticket["type"]["name"]) == ("Trend Micro Billing", "New", "Priority 4 - Low",
+                                        "Trend Micro")
+    assert ticket["company"]["identifier"] == "INITECH"
+    assert ticket["agreement"]["id"]  # one agreement: referenced on the ticket
+    units = world.units("initech", "tmems", 2026, 11)
+    assert world.addition_quantity(app, ticket["agreement"]["id"], "TM-EMS") == units
+    text = world.note_text(app, ticket["id"])
+    assert "Trend Micro Email Security" in text and str(units) in text
+    summary = client.list("/service/tickets",
+                          conditions='externalXRef = "tmrm:hes:STARK:2026-11-24"')[0]
+    note = world.note_text(app, summary["id"])
+    assert "spam" in note and "virus" in note and "phishing" not in note  # selected only
+
+
+def test_gaps_since_the_last_period_sent_are_filled(data, app, client):
+    fleet = world.fleet(data)
+    run(fleet, client, at(2026, 11, 20, 12))
+    report = run(fleet, client, at(2026, 11, 25, 12))  # runs of Nov 21-24 were skipped
+    sent = {r.period for r in report.results
+            if r.outcome == "sent" and r.customer == "initech" and r.kind == "email_security"}
+    assert sent == {"2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23", "2026-11-24"}
+    gap = next(r for r in report.results if r.key == "tmrm:tmems:INITECH:2026-11-21")
+    assert gap.detail.startswith("catching up")
+    assert outcomes(report)["tmrm:tmems:HOOLI:2026-W47"] == "sent"
+
+
+def test_periods_older_than_the_lookback_are_reported_missed(data, app, client):
+    fleet = world.fleet(data, lookback_days=10)
+    run(fleet, client, at(2026, 10, 1, 12))
+    report = run(fleet, client, at(2026, 11, 25, 12))
+    missed = [r for r in report.results if r.outcome == "missed"
+              and r.customer == "stark" and r.kind == "hosted_email_security"]
+    assert missed[0].period == "2026-10-01" and missed[-1].period == "2026-11-14"
+    assert "older than the 10-day look-back" in missed[0].detail
+    sent = [r.period for r in report.results if r.outcome == "sent"
+            and r.customer == "stark" and r.kind == "hosted_email_security"]
+    assert sent[0] == "2026-11-15" and sent[-1] == "2026-11-24"
+    assert not report.ok  # exit 1: someone has to look
+    again = run(fleet, client, at(2026, 11, 25, 13))
+    assert again.ok  # reported once; the window is complete now
+
+
+def test_missing_usage_fails_that_customer_and_is_never_billed_as_zero(data, app, client):
+    fleet = world.fleet(data)
+    world.write_usage(data, 2026, 11, skip={("initech", "tmems")})
+    report = run(fleet, client, at(2026, 11, 25, 12))
+    failed = next(r for r in report.results if r.key == "tmrm:billing:INITECH:2026-11")
+    assert failed.outcome == "failed"
+    assert "no usage reported for tmems in 2026-11 (source: file usage)" in failed.detail
+    assert not report.ok
+    assert world.addition_quantity(app, 105, "TM-EMS") == 51  # untouched
+    assert "tmrm:billing:INITECH:2026-11" not in {t["externalXRef"] for t in world.tickets(app)}
+    assert outcomes(report)["tmrm:tmems:INITECH:2026-11-24"] == "sent"  # others go on
+    world.write_usage(data, 2026, 11)
+    retry = run(fleet, client, at(2026, 11, 25, 13))
+    assert outcomes(retry)["tmrm:billing:INITECH:2026-11"] == "sent"
+
+
+def test_missing_detection_file_fails_the_summary(data, app, client):
+    fleet = world.fleet(data)
+    (data / "detections" / "email_security" / "2026-11.csv").unlink()
+    report = run(fleet, client, at(2026, 11, 25, 12))
+    result = next(r for r in report.results if r.key == "tmrm:tmems:INITECH:2026-11-24")
+    assert result.outcome == "failed" and "no email_security detection file" in result.detail
+
+
+def test_dry_run_reads_everything_and_writes_nothing(data, app, client):
+    fleet = world.fleet(data)
+    report = run(fleet, client, at(2026, 11, 25, 12), dry_run=True)
+    assert {r.outcome for r in report.results} == {"skipped"}
+    assert all(r.detail.startswith("dry run: would") for r in report.results)
+    assert set(client.requests_by_method) == {"GET"}
+    assert world.tickets(app) == [t for t in world.tickets(app) if not t.get("externalXRef")]
+    real = run(fleet, client, at(2026, 11, 25, 12))
+    assert set(outcomes(real)) == set(outcomes(report))  # the same sends, really sent
+
+
+def test_duplicate_tickets_left_by_a_crashed_run_are_removed(data, app, client):
+    fleet = world.fleet(data)
+    run(fleet, client, at(2026, 11, 25, 12))
+    key = "tmrm:hes:STARK:2026-11-24"
+    client.post("/service/tickets", {"summary": "dup", "company": {"identifier": "STARK"},
+                                     "externalXRef": key})
+    report = run(fleet, client, at(2026, 11, 25, 13))
+    result = next(r for r in report.results if r.key == key)
+    assert result.outcome == "already_sent" and "removed duplicate ticket" in result.detail
+    assert [t["externalXRef"] for t in world.tickets(app)].count(key) == 1
+
+
+def test_two_runs_at_once_send_each_period_once(data, app):
+    fleet = world.fleet(data)
+    barrier = threading.Barrier(2)
+    reports = []
+
+    def racer():
+        client = world.client(app)
+        barrier.wait()
+        reports.append(run(fleet, client, at(2026, 11, 25, 12)))
+
+    threads = [threading.Thread(target=racer) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    keys = [t["externalXRef"] for t in world.tickets(app) if t.get("externalXRef")]
+    assert sorted(keys) == sorted(FIRST)  # exactly one ticket per key
+    for key in FIRST:
+        got = sorted(outcomes(r)[key] for r in reports)
+        assert got == ["already_sent", "sent"], (key, got)  # one run sent it, once
+
+
+def test_unknown_ticket_board_fails_every_send_clearly(data, app, client):
+    fleet = world.fleet(data)
+    fleet = replace(fleet, settings=replace(fleet.settings, tickets=TicketSettings(
+        "Nope", "New", "Priority 4 - Low")))
+    report = run(fleet, client, at(2026, 11, 25, 12))
+    assert {r.outcome for r in report.results} == {"failed"}
+    assert "tickets: board 'Nope' not found in ConnectWise (have: Help Desk, Trend Micro " \
+           "Billing)" in report.results[0].detail
+
+
+def test_customer_selection_and_disabled_customers(data, app, client):
+    fleet = world.fleet(data)
+    hooli, initech, stark = fleet.customers
+    off = replace(stark, enabled=False)
+    fleet = replace(fleet, customers=(hooli, initech, off))
+    report = run(fleet, client, at(2026, 11, 25, 12), customers=[initech, off])
+    assert {r.customer for r in report.results} == {"initech"}
