@@ -39,7 +39,7 @@ def test_guardrail_rules():
 def test_first_billing_is_never_held_even_far_from_the_current_quantity(data, app, client):
     fleet = world.fleet(data)
     # the seed's STARK wfbss addition holds 70; the source says ~250
-    report, by_key = run(fleet, client, OCT_RUN)
+    _report, by_key = run(fleet, client, OCT_RUN)
     assert by_key["tmrm:billing:STARK:2026-10"].outcome == "sent"
     assert world.addition_quantity(app, 111, "TM-WFBSS") == world.units("stark", "wfbss",
                                                                         2026, 10)
@@ -64,15 +64,15 @@ def test_big_change_is_held_until_approved(data, app, client):
     assert world.addition_quantity(app, 111, "TM-WFBSS") == before
     assert world.addition_quantity(app, 111, "TM-HES") == world.units("stark", "hes", 2026, 10)
     assert KEY not in {t["externalXRef"] for t in world.tickets(app)}
-    again, by_key = run(fleet, client, NOV_RUN)
+    _again, by_key = run(fleet, client, NOV_RUN)
     assert by_key[KEY].outcome == "held"  # still held on the next run
-    approved, by_key = run(fleet, client, NOV_RUN, approve=["STARK"])  # company works too
+    _approved, by_key = run(fleet, client, NOV_RUN, approve=["STARK"])  # company works too
     assert by_key[KEY].outcome == "sent" and "approved past the guardrail" in by_key[KEY].detail
     assert world.addition_quantity(app, 111, "TM-WFBSS") == 750
 
 
 def test_fall_to_zero_is_held(data, app, client):
-    _, before, report, by_key = held_scenario(data, app, client, 0)
+    _, before, _report, by_key = held_scenario(data, app, client, 0)
     assert by_key[KEY].outcome == "held"
     assert f"wfbss {before} -> 0 (would fall to zero)" in by_key[KEY].detail
 
@@ -85,7 +85,7 @@ def test_configured_exception_lets_it_through(data, app, client):
 
 def test_threshold_comes_from_settings(data, app, client):
     fleet = world.fleet(data, max_quantity_change_percent=400)
-    _, _, report, by_key = held_scenario(data, app, client, 750, fleet)
+    _, _, _report, by_key = held_scenario(data, app, client, 750, fleet)
     assert by_key[KEY].outcome == "sent"
 
 
