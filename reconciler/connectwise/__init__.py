@@ -3,12 +3,7 @@ rate limit and typed errors. Shares no code with `reconciler.sandbox`."""
 
 from reconciler.connectwise import conditions
 from reconciler.connectwise.auth import Credentials, MissingCredentials
-from reconciler.connectwise.client import (
-    MAX_URL_LENGTH,
-    ConnectWiseClient,
-    SiteError,
-    replace_ops,
-)
+from reconciler.connectwise.client import MAX_URL_LENGTH, ConnectWiseClient, replace_ops
 from reconciler.connectwise.connect import connect
 from reconciler.connectwise.errors import (
     BadRequest,
@@ -23,6 +18,7 @@ from reconciler.connectwise.errors import (
     Unauthorized,
     UnsafeConditionValue,
 )
+from reconciler.connectwise.site import SiteError
 
 __all__ = [
     "MAX_URL_LENGTH",

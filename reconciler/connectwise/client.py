@@ -7,11 +7,9 @@ Link parsing, retry policy and errors each live in their own module.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import random
-import re
 import threading
 import time
 from collections import Counter
@@ -22,8 +20,8 @@ from urllib.parse import quote as url_quote
 
 import httpx
 
-from reconciler.connectwise import conditions as cond
 from reconciler.connectwise.auth import DEFAULT_API_VERSION, Credentials, api_headers
+from reconciler.connectwise.chunking import in_conditions
 from reconciler.connectwise.errors import (
     ConnectWiseError,
     TransportFailed,
@@ -37,7 +35,11 @@ from reconciler.connectwise.retry import (
     RateLimiter,
     RetryPolicy,
 )
-from reconciler.errors import ReconcilerError
+from reconciler.connectwise.site import (
+    check_codebase,
+    check_site_url,
+    codebase_from_company_info,
+)
 
 log = logging.getLogger("reconciler.connectwise")
 
@@ -46,38 +48,6 @@ R = TypeVar("R")
 
 MAX_PAGE_SIZE = 1000
 MAX_URL_LENGTH = 2000  # request URLs stay strictly under this many characters
-_CODEBASE_RE = re.compile(r"^[A-Za-z0-9_.-]+/?$")
-
-
-class SiteError(ReconcilerError):
-    """The site URL is unusable or codebase discovery failed."""
-
-
-def check_site_url(site_url: str) -> str:
-    """The normalised site URL: https, or http only to a loopback host."""
-    try:
-        url = httpx.URL(site_url.strip())
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise SiteError(f"ConnectWise URL {site_url!r} is not a valid URL") from exc
-    if url.scheme not in ("http", "https") or not url.host:
-        raise SiteError(f"ConnectWise URL {site_url!r} must look like https://<site>")
-    if url.userinfo:
-        raise SiteError("ConnectWise URL must not contain credentials; use CW_* variables")
-    if url.scheme == "http" and not is_loopback(url.host):
-        raise SiteError(
-            f"refusing plain http:// to {url.host}: use https:// "
-            "(http is only allowed to 127.0.0.1, ::1 or localhost)"
-        )
-    return str(url.copy_with(query=None, fragment=None)).rstrip("/")
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def replace_ops(**fields: Any) -> list[dict[str, Any]]:
@@ -111,7 +81,7 @@ class ConnectWiseClient:
     ) -> None:
         self.site_url = check_site_url(site_url)
         self._credentials = credentials
-        self._codebase = self._check_codebase(codebase) if codebase is not None else None
+        self._codebase = check_codebase(codebase) if codebase is not None else None
         self.page_size = max(1, min(MAX_PAGE_SIZE, int(page_size)))
         self.concurrency = max(1, int(concurrency))
         self.retry = RetryPolicy(
@@ -191,13 +161,6 @@ class ConnectWiseClient:
             return list(pool.map(run, items))
 
     # -- addressing ---------------------------------------------------------------------
-    @staticmethod
-    def _check_codebase(codebase: str) -> str:
-        codebase = codebase.strip().strip("/")
-        if not _CODEBASE_RE.match(codebase):
-            raise SiteError(f"ConnectWise codebase {codebase!r} is not valid")
-        return codebase + "/"
-
     @property
     def codebase(self) -> str:
         """The site's codebase (e.g. `v2025_1/`), discovered on first use."""
@@ -218,19 +181,8 @@ class ConnectWiseClient:
         try:
             info = response.json()
         except ValueError:
-            info = "invalid"
-        if info is None:
-            raise SiteError(
-                f"company ID {company!r} not found on this site ({self.site_url}): "
-                "check CW_COMPANY_ID and the ConnectWise URL"
-            )
-        codebase = info.get("Codebase") if isinstance(info, dict) else None
-        if not isinstance(codebase, str):
-            raise SiteError(
-                f"{self.site_url} did not answer codebase discovery like ConnectWise "
-                f"(GET {path}); is this a ConnectWise Manage site?"
-            )
-        return self._check_codebase(codebase)
+            info = "not JSON"
+        return codebase_from_company_info(info, company, self.site_url, path)
 
     def url(self, path: str) -> str:
         """Absolute URL of an API path."""
@@ -490,44 +442,15 @@ class ConnectWiseClient:
     ) -> list[str]:
         """The `conditions` strings that split `field in (...)` over `values` so that each
         request URL (fully encoded, page parameters included) is under max_url_length."""
-        unique = list(dict.fromkeys(values))
-        if not unique:
-            return []
-        quoted = [cond.quote(v) for v in unique]
-        cond.field(field)
-        # Worst-case page parameter so later pages fit too.
-        extra = {"page": 99999}
 
-        def url_length(chunk: list[str]) -> int:
-            condition = cond.and_(conditions, f"{field} in ({', '.join(chunk)})")
-            query = {**self._list_params(condition, fields, order_by, self.page_size, None)}
-            return len(str(httpx.URL(self.url(path), params={**query, **extra})))
+        def url_length(condition: str) -> int:  # called only when there are values
+            query = self._list_params(condition, fields, order_by, self.page_size, None)
+            query["page"] = 99999  # worst case, so later pages fit too
+            return len(str(httpx.URL(self.url(path), params=query)))
 
-        def encoded(text: str) -> int:
-            return len(str(httpx.QueryParams({"c": text}))) - 2
-
-        separator = encoded(", ")
-        chunks: list[list[str]] = []
-        current: list[str] = []
-        length = 0
-        for literal in quoted:
-            if not current:
-                current, length = [literal], url_length([literal])
-                if length >= max_url_length:
-                    raise cond.UnsafeConditionValue(
-                        f"the value {literal[:60]}... alone makes a request URL over "
-                        f"{max_url_length} characters"
-                    )
-                continue
-            grown = length + separator + encoded(literal)
-            if grown < max_url_length:
-                current.append(literal)
-                length = grown
-            else:
-                chunks.append(current)
-                current, length = [literal], url_length([literal])
-        chunks.append(current)
-        return [cond.and_(conditions, f"{field} in ({', '.join(c)})") for c in chunks]
+        return in_conditions(
+            field, values, url_length, conditions=conditions, max_url_length=max_url_length
+        )
 
     def list_in(
         self,
