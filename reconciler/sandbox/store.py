@@ -8,6 +8,7 @@ atomically (temp file + os.replace) after every mutating request.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import copy
 import fcntl
@@ -39,12 +40,47 @@ class State:
         self.next_id: dict[str, int] = {}
         self.lmpi_usage: list[dict] = []
         self.dirty = False
+        # Caches that keep big seeds and lists linear; dropped on every write.
+        self._sorted: dict[str, list[int]] = {}
+        self._keys: dict[tuple[str, str], dict[str, list[int]]] = {}
+
+    def _changed(self, collection: str, old: Mapping | None, new: Mapping | None) -> None:
+        """Keep the caches right after a record was inserted, replaced or deleted."""
+        self.dirty = True
+        record_id = (new or old)["id"]
+        ids = self._sorted.get(collection)
+        if ids is not None and (old is None) != (new is None):
+            if new is not None:
+                bisect.insort(ids, record_id)
+            else:
+                ids.remove(record_id)
+        for (coll, key), index in self._keys.items():
+            if coll != collection:
+                continue
+            if old is not None:
+                index[str(old.get(key, "")).lower()].remove(record_id)
+            if new is not None:
+                bisect.insort(index.setdefault(str(new.get(key, "")).lower(), []), record_id)
 
     # -- reads
     def records(self, collection: str) -> list[dict]:
         """The records of a collection, ordered by id."""
         coll = self.collections.get(collection, {})
-        return [coll[i] for i in sorted(coll)]
+        ids = self._sorted.get(collection)
+        if ids is None:
+            ids = self._sorted[collection] = sorted(coll)
+        return [coll[i] for i in ids]
+
+    def by_key(self, collection: str, key: str, value: str) -> list[dict]:
+        """Records whose `key` equals `value` case-insensitively, ordered by id."""
+        index = self._keys.get((collection, key))
+        if index is None:
+            index = {}
+            for rec in self.records(collection):
+                index.setdefault(str(rec.get(key, "")).lower(), []).append(rec["id"])
+            self._keys[(collection, key)] = index
+        coll = self.collections.get(collection, {})
+        return [coll[i] for i in index.get(value.lower(), [])]
 
     def find(self, collection: str, record_id: int) -> dict | None:
         return self.collections.get(collection, {}).get(record_id)
@@ -68,29 +104,28 @@ class State:
             value = {ref.by[0]: value}
         if not isinstance(value, Mapping):
             raise LookupError("must be a reference object such as {\"id\": 1}")
-        candidates = self.records(ref.target)
         noun = ref.target.replace("_", " ").rstrip("s")
-        if ref.scoped_to_board:
-            board = (owner or {}).get("board")
-            board_id = board.get("id") if isinstance(board, Mapping) else None
-            if board_id is None:
-                raise LookupError(f"a board is needed to find the {noun}")
-            candidates = [c for c in candidates if (c.get("board") or {}).get("id") == board_id]
         found: list[dict]
         if value.get("id") is not None:
             try:
                 wanted = int(value["id"])
             except (TypeError, ValueError):
                 raise LookupError(f"{noun} id must be a number") from None
-            found = [c for c in candidates if c["id"] == wanted]
+            hit = self.find(ref.target, wanted)
+            found = [hit] if hit is not None else []
             described = f"id {wanted}"
         else:
             key = next((k for k in ref.by if isinstance(value.get(k), str)), None)
             if key is None:
                 raise LookupError(f"{noun} reference needs an id or {' or '.join(ref.by)}")
-            wanted_text = value[key].lower()
-            found = [c for c in candidates if str(c.get(key, "")).lower() == wanted_text]
+            found = self.by_key(ref.target, key, value[key])
             described = f"{key} '{value[key]}'"
+        if ref.scoped_to_board:
+            board = (owner or {}).get("board")
+            board_id = board.get("id") if isinstance(board, Mapping) else None
+            if board_id is None:
+                raise LookupError(f"a board is needed to find the {noun}")
+            found = [c for c in found if (c.get("board") or {}).get("id") == board_id]
         if not found:
             raise LookupError(f"{noun} with {described} was not found")
         if len(found) > 1:
@@ -101,13 +136,12 @@ class State:
     def duplicate(self, kind: Kind, name: str, value: str, rec: Mapping,
                   record_id: int | None) -> bool:
         """Whether another record (within the same parent) already has this value."""
-        for other in self.records(kind.collection):
+        for other in self.by_key(kind.collection, name, value):
             if other["id"] == record_id:
                 continue
             if kind.parent_field and _parent_of(other, kind) != _parent_of(rec, kind):
                 continue
-            if str(other.get(name, "")).lower() == value.lower():
-                return True
+            return True
         return False
 
     # -- writes
@@ -121,8 +155,9 @@ class State:
         rec = {"id": record_id, **rec, "_info": info or {
             "lastUpdated": stamp, "updatedBy": API_MEMBER,
             "dateEntered": stamp, "enteredBy": API_MEMBER}}
+        old = coll.get(record_id)
         coll[record_id] = rec
-        self.dirty = True
+        self._changed(collection, old, rec)
         return rec
 
     def replace(self, collection: str, record_id: int, rec: dict, now: datetime) -> dict:
@@ -131,12 +166,12 @@ class State:
         info.update({"lastUpdated": iso(now), "updatedBy": API_MEMBER})
         new = {"id": record_id, **rec, "_info": info}
         self.collections[collection][record_id] = new
-        self.dirty = True
+        self._changed(collection, old, new)
         return new
 
     def delete(self, collection: str, record_id: int) -> None:
-        del self.collections[collection][record_id]
-        self.dirty = True
+        old = self.collections[collection].pop(record_id)
+        self._changed(collection, old, None)
 
     # -- persistence
     def to_json(self) -> dict:

@@ -200,3 +200,22 @@ def test_agreement_types_route_before_agreement_ids(client):
 
 def test_method_not_allowed(client):
     assert client.delete("company/companies").status_code == 405
+
+
+def test_lookups_follow_renames_and_deletes(client):
+    r = client.patch("company/companies/31", json=[
+        {"op": "replace", "path": "identifier", "value": "SKYNET"}])
+    assert r.status_code == 200
+    ticket = {"summary": "s", "company": {"identifier": "SKYNET"}}
+    assert client.post("service/tickets", json=ticket).json()["company"]["id"] == 31
+    ticket["company"] = {"identifier": "CYBERDYNE"}
+    assert client.post("service/tickets", json=ticket).status_code == 400
+    # the old identifier is free again, the new one is taken
+    assert client.post("company/companies", json={"identifier": "CYBERDYNE",
+                                                  "name": "C2"}).status_code == 201
+    assert client.post("company/companies", json={"identifier": "skynet",
+                                                  "name": "C3"}).status_code == 400
+    new = client.post("company/companies", json={"identifier": "GONE", "name": "G"}).json()
+    assert client.delete(f"company/companies/{new['id']}").status_code == 204
+    assert client.post("company/companies", json={"identifier": "GONE",
+                                                  "name": "G"}).status_code == 201
