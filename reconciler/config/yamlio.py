@@ -267,7 +267,14 @@ class _Builder:
             if isinstance(node, SequenceNode):
                 if node.tag != _SEQ:
                     raise _Refused(node, f"unsupported tag {_short_tag(node.tag)}")
-                return [self.build(item, depth + 1) for item in node.value]
+                # plain strings inline: the common case, and most of a file's values
+                self.count += len(node.value)
+                return [
+                    item.value
+                    if type(item) is ScalarNode and item.tag == _STR
+                    else self.build(item, depth + 1)
+                    for item in node.value
+                ]
             if isinstance(node, MappingNode):
                 if node.tag != _MAP:
                     raise _Refused(node, f"unsupported tag {_short_tag(node.tag)}")
@@ -289,27 +296,34 @@ class _Builder:
 
     def mapping(self, node: MappingNode, depth: int) -> dict:
         result: dict = {}
-        first_line: dict[str, int] = {}
         merged: dict = {}
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
-                merged_part = self.merge(value_node, depth)
-                for k, v in merged_part.items():
+            key_type = type(key_node)
+            if key_type is ScalarNode and key_node.tag == _STR:
+                key = key_node.value  # the common case, without a call
+            elif key_node.tag == _MERGE:
+                for k, v in self.merge(value_node, depth).items():
                     merged.setdefault(k, v)
                 continue
-            if not isinstance(key_node, ScalarNode):
+            elif key_type is not ScalarNode:
                 raise _Refused(key_node, "a key must be a plain string, not a list or mapping")
-            key = self.scalar(key_node)
-            if not isinstance(key, str):
+            else:
+                key = self.scalar(key_node)
+                if not isinstance(key, str):
+                    raise _Refused(
+                        key_node,
+                        f"key {key_node.value!r} is read by YAML as {_describe(key)}, not a "
+                        "string; put it in quotes",
+                    )
+            if key in result:
                 raise _Refused(
-                    key_node,
-                    f"key {key_node.value!r} is read by YAML as {_describe(key)}, not a "
-                    "string; put it in quotes",
+                    key_node, f"duplicate key {key!r} (first at line {_line_of(node, key)})"
                 )
-            if key in first_line:
-                raise _Refused(key_node, f"duplicate key {key!r} (first at line {first_line[key]})")
-            first_line[key] = key_node.start_mark.line + 1
-            result[key] = self.build(value_node, depth + 1)
+            if type(value_node) is ScalarNode and value_node.tag == _STR:
+                self.count += 1
+                result[key] = value_node.value
+            else:
+                result[key] = self.build(value_node, depth + 1)
         for k, v in merged.items():
             result.setdefault(k, v)
         return result
@@ -324,6 +338,14 @@ class _Builder:
             for k, v in self.build(source, depth + 1).items():
                 combined.setdefault(k, v)
         return combined
+
+
+def _line_of(node: MappingNode, key: str) -> int:
+    """1-based line of the first `key` in a mapping (only needed to report a duplicate)."""
+    for key_node, _value in node.value:
+        if isinstance(key_node, ScalarNode) and key_node.value == key:
+            return key_node.start_mark.line + 1
+    return node.start_mark.line + 1
 
 
 def _short_tag(tag: str) -> str:

@@ -39,7 +39,7 @@ def test_billion_laughs_is_refused_at_once() -> None:
     found = messages("billion-laughs.yaml")
     assert time.perf_counter() - start < 1.0
     assert found == [
-        "bad/billion-laughs.yaml:1:18: error: more than 10000 values once aliases are expanded;"
+        "bad/billion-laughs.yaml:1:4: error: more than 10000 values once aliases are expanded;"
         ' refusing a possible alias bomb ("billion laughs")'
     ]
 
