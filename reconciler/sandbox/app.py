@@ -292,8 +292,7 @@ class SandboxApp:
     def _resource(self, request: Request, kind: Kind, pid: int | None,
                   item: str | None) -> Response:
         method = request.method
-        write = method in WRITE_METHODS and item != "search"
-        with self.store.session(write=write) as state:
+        with self.store.session() as state:
             if kind.parent and state.find(kind.parent, pid) is None:
                 raise not_found(f"{KINDS[kind.parent].label} with id {pid} was not found.")
             base = f"{request.origin}/{CODEBASE}/apis/3.0/"

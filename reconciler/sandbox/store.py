@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import copy
 import fcntl
 import json
 import os
@@ -40,7 +39,7 @@ class State:
         self.next_id: dict[str, int] = {}
         self.lmpi_usage: list[dict] = []
         self.dirty = False
-        # Caches that keep big seeds and lists linear; dropped on every write.
+        # Caches that keep big seeds and lists linear; kept in step with every write.
         self._sorted: dict[str, list[int]] = {}
         self._keys: dict[tuple[str, str], dict[str, list[int]]] = {}
 
@@ -196,9 +195,6 @@ class State:
             raise StateFileError(f"damaged sandbox state file ({exc})") from None
         return state
 
-    def clone(self) -> State:
-        return State.from_json(copy.deepcopy(self.to_json()))
-
 
 def _parent_of(rec: Mapping, kind: Kind) -> Any:
     value = rec.get(kind.parent_field)
@@ -222,8 +218,8 @@ class Store:
                     self._save()
 
     @contextlib.contextmanager
-    def session(self, write: bool = False) -> Iterator[State]:
-        """The state for one request; a write session saves what changed on success."""
+    def session(self) -> Iterator[State]:
+        """The state for one request; what it changed is saved when it succeeds."""
         with self._lock:
             if self.path is None:
                 yield self.state
@@ -232,12 +228,11 @@ class Store:
             with self._file_lock():
                 if self._file_stamp() != self._stamp:
                     self._load()
-                backup = self.state.clone() if write else None
                 try:
                     yield self.state
                 except BaseException:
-                    if backup is not None and self.state.dirty:
-                        self.state = backup  # a failed write leaves no half-change behind
+                    if self.state.dirty:
+                        self._load()  # the file still holds the state before this request
                     raise
                 if self.state.dirty:
                     self._save()

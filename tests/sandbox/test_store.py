@@ -76,3 +76,18 @@ def test_damaged_state_file_is_a_clear_error(tmp_path):
     path.write_text("{not json")
     with pytest.raises(ReconcilerError, match="cannot read sandbox state"):
         create_app(state_path=path)
+
+
+def test_a_request_failing_half_way_leaves_no_half_change(tmp_path):
+    import pytest
+
+    from reconciler.sandbox.store import Store
+
+    path = tmp_path / "state.json"
+    app = create_app(state_path=path, clock=lambda: NOW)
+    store: Store = app.store
+    with pytest.raises(RuntimeError), store.session() as state:
+        state.insert("companies", {"identifier": "HALF", "name": "Half"}, NOW)
+        raise RuntimeError("boom")
+    with store.session() as state:
+        assert state.by_key("companies", "identifier", "HALF") == []
