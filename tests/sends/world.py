@@ -157,3 +157,22 @@ def addition_quantity(sandbox_app, agreement_id: int, catalog_item: str) -> floa
             and not a.get("cancelledDate")]
     assert len(live) == 1, live
     return live[0].get("quantity")
+
+
+def example_fleet(tmp_path: Path) -> Path:
+    """A copy of the repository's example fleet (settings, customers, data) in tmp_path;
+    its sandbox state lands in tmp_path/.reconciler."""
+    import shutil
+
+    shutil.copy(REPO / "reconciler.yaml", tmp_path / "reconciler.yaml")
+    shutil.copytree(REPO / "customers", tmp_path / "customers")
+    shutil.copytree(REPO / "data", tmp_path / "data", ignore=shutil.ignore_patterns("*.py"))
+    return tmp_path
+
+
+def cli(root: Path, *args: str):
+    from click.testing import CliRunner
+
+    from reconciler.cli import cli as main
+
+    return CliRunner().invoke(main, ["--root", str(root), *args])
