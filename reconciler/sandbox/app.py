@@ -337,8 +337,7 @@ class SandboxApp:
         now = self.now()
         # Filter and sort on stored records (plus computed fields): rendering only the
         # page keeps large lists cheap; references are stored with the keys they show.
-        records = [_view(kind, r, now) for r in state.records(kind.collection)
-                   if kind.parent_field is None or _parent_id(r, kind) == pid]
+        records = [_view(kind, r, now) for r in _children(state, kind, pid)]
         known = lambda field: known_field(kind, field)  # noqa: E731
         # childConditions and customFieldConditions are accepted and not applied: no
         # sandbox record has child collections or custom fields to match.
@@ -391,12 +390,21 @@ class SandboxApp:
                         "ObjectInUse", f"{kind.label} {record_id} is in use and cannot be "
                         "deleted."))
         for collection, _field in kind.cascade:
-            child_kind = KINDS[collection]
-            for other in state.records(collection):
-                if _parent_id(other, child_kind) == record_id:
-                    state.delete(collection, other["id"])
+            for other in _children(state, KINDS[collection], record_id):
+                state.delete(collection, other["id"])
         state.delete(kind.collection, record_id)
         return Response(204)
+
+
+def _children(state: State, kind: Kind, pid: int | None) -> list[dict]:
+    """The records of a collection under one parent (all of them for top-level kinds)."""
+    if kind.parent_field is None:
+        return state.records(kind.collection)
+    if kind.parent_field in kind.refs:  # e.g. a status's `board` reference: small lists
+        return [r for r in state.records(kind.collection) if _parent_id(r, kind) == pid]
+    # A plain id field (additions' agreementId, notes' ticketId): use the keyed index, so
+    # reading the additions of every agreement stays linear in the number of additions.
+    return state.by_key(kind.collection, kind.parent_field, str(pid))
 
 
 def _view(kind: Kind, rec: dict, now: datetime) -> dict:

@@ -219,3 +219,19 @@ def test_lookups_follow_renames_and_deletes(client):
     assert client.delete(f"company/companies/{new['id']}").status_code == 204
     assert client.post("company/companies", json={"identifier": "GONE",
                                                   "name": "G"}).status_code == 201
+
+
+def test_deleting_an_agreement_deletes_its_additions(app, client):
+    assert client.delete("finance/agreements/120").status_code == 204
+    with app.store.session() as state:
+        assert state.by_key("additions", "agreementId", "120") == []
+        assert state.find("additions", 1024) is None
+    assert client.get("finance/agreements/120/additions").status_code == 404
+
+
+def test_conditions_on_last_updated_find_recent_changes(client):
+    client.patch("finance/agreements/104/additions/1005",
+                 json=[{"op": "replace", "path": "quantity", "value": 21}])
+    r = client.get("finance/agreements/104/additions",
+                   params={"conditions": "_info/lastUpdated > [2026-11-01T00:00:00Z]"})
+    assert [a["id"] for a in r.json()] == [1005]
