@@ -54,15 +54,18 @@ def read_keys(client: Any, keys: Iterable[str]) -> dict[str, list[dict]]:
     return found
 
 
-def remove_duplicates(client: Any, found: Mapping[str, list[dict]]) -> list[str]:
+def remove_duplicates(client: Any, found: Mapping[str, list[dict]]) -> dict[str, str]:
     """Delete every ticket but the lowest id of each key (left by a run that died
-    between POST and settling); returns one note per removal."""
-    notes = []
+    between POST and settling); returns a note per key that had duplicates."""
+    notes = {}
     for key, tickets in sorted(found.items()):
+        removed = []
         for extra in tickets[1:]:
             with contextlib.suppress(NotFound):  # another run removed it first
                 client.delete(f"{TICKETS}/{int(extra['id'])}")
-            notes.append(f"removed duplicate ticket #{extra['id']} for {key}")
+            removed.append(f"#{extra['id']}")
+        if removed:
+            notes[key] = f"removed duplicate ticket {', '.join(removed)}"
     return notes
 
 

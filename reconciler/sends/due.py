@@ -145,9 +145,7 @@ def find_due(client: Any, customers: Iterable[Customer], clock: Clock, at: datet
 def _missed(customer: Customer, cadence: Cadence, last_sent: Period, first_candidate: Period,
             clock: Clock) -> list[DueSend]:
     """Periods after `last_sent` and before the window: never sent, too old to send now."""
-    period = (Period.containing("month", last_sent.end + timedelta(days=1))
-              if cadence.kind == "billing"
-              else Period.containing(cadence.frequency, last_sent.end + timedelta(days=1)))
+    period = Period.containing(cadence.frequency, last_sent.end + timedelta(days=1))
     missed: list[DueSend] = []
     while period.start < first_candidate.start and len(missed) < MAX_MISSED_LISTED:
         key = send_key(cadence.kind, customer.company, period.label)

@@ -9,7 +9,7 @@ go out are reported `skipped` with "dry run: would send ...".
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -41,9 +41,9 @@ class SendContext:
     at: datetime
     dry_run: bool = False
     approve: frozenset[str] = frozenset()  # folded slugs / company identifiers
+    billing_companies: frozenset[str] = frozenset()  # whose agreements to read, in bulk
     _routing: Routing | None = None
     _billing: billing.BillingData | None = None
-    _billing_companies: set[str] = field(default_factory=set)
 
     @property
     def routing(self) -> Routing:
@@ -53,7 +53,7 @@ class SendContext:
 
     def billing_data(self) -> billing.BillingData:
         if self._billing is None:
-            self._billing = billing.BillingData.read(self.client, sorted(self._billing_companies))
+            self._billing = billing.BillingData.read(self.client, sorted(self.billing_companies))
         return self._billing
 
     def approved(self, customer: Customer) -> bool:
@@ -145,12 +145,12 @@ def run_due(fleet: Fleet, client: Any, at: datetime, *, usage: UsageSource | Non
     chosen = list(fleet.customers if customers is None else customers)
     plan: DuePlan = find_due(client, chosen, clock, at, settings.lookback_days)
     ctx = SendContext(fleet, client, usage, detections, clock, at, dry_run,
-                      frozenset(fold(a) for a in approve))
-    ctx._billing_companies = {s.customer.company for s in plan.sends
-                              if s.status == "send" and s.cadence.kind == "billing"}
+                      frozenset(fold(a) for a in approve),
+                      frozenset(s.customer.company for s in plan.sends
+                                if s.status == "send" and s.cadence.kind == "billing"))
     results: list[SendResult] = []
     duplicates = {k: v for k, v in plan.found.items() if len(v) > 1}
-    notes = [] if dry_run or not duplicates else remove_duplicates(client, duplicates)
+    notes = {} if dry_run or not duplicates else remove_duplicates(client, duplicates)
     for send in plan.sends:
         if send.status != "send":
             detail = ""
@@ -160,7 +160,8 @@ def run_due(fleet: Fleet, client: Any, at: datetime, *, usage: UsageSource | Non
             else:
                 tickets = plan.found.get(send.key, [])
                 detail = f"ticket #{tickets[0]['id']}" if tickets else ""
-                detail += "".join(f"; {n}" for n in notes if send.key in n)
+                if send.key in notes:
+                    detail += "; " + notes[send.key]
             results.append(_result(send, send.status, detail))
             continue
         if progress:
@@ -191,8 +192,7 @@ def send_now(fleet: Fleet, client: Any, customer: Customer, at: datetime, *,
     period = Period.containing("month", at.astimezone(clock.tz).date())
     key = now_key(customer.company, at)
     ctx = SendContext(fleet, client, usage, None, clock, at, dry_run,
-                      frozenset(fold(a) for a in approve))
-    ctx._billing_companies = {customer.company}
+                      frozenset(fold(a) for a in approve), frozenset({customer.company}))
 
     def result(outcome: str, detail: str) -> SendResult:
         return SendResult(customer.slug, customer.company, "billing", period.label, key,

@@ -1,0 +1,32 @@
+"""Two `reconciler run-due` processes at the same moment on one sandbox state file:
+every due period is sent exactly once, by one of them."""
+
+import json
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+
+from reconciler.sandbox import create_app
+from tests.sends import world
+
+
+@pytest.mark.slow
+def test_two_processes_at_once_send_each_period_once(tmp_path):
+    root = world.example_fleet(tmp_path)
+    command = [sys.executable, "-m", "reconciler", "--root", str(root), "run-due",
+               "--at", "2026-12-01T12:00:00-05:00", "--customer", "hooli",
+               "--customer", "initech", "--customer", "stark", "--format", "json"]
+    procs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
+    rows = [row for out, _ in outputs for row in json.loads(out)]
+    per_key = Counter(row["key"] for row in rows if row["outcome"] == "sent")
+    assert per_key and set(per_key.values()) == {1}  # each key sent by exactly one process
+    assert {row["key"] for row in rows} == set(per_key)
+    app = create_app(state_path=root / ".reconciler" / "sandbox-state.json")
+    keys = [t["externalXRef"] for t in world.tickets(app)
+            if (t["externalXRef"] or "").startswith("tmrm:")]
+    assert sorted(keys) == sorted(per_key)
