@@ -34,7 +34,7 @@ from reconciler.plan.model import (
     CustomerStatus,
     Fingerprint,
     Plan,
-    Warning,
+    PlanWarning,
 )
 from reconciler.plan.snapshot import Snapshot
 
@@ -44,7 +44,7 @@ class CustomerDiff:
     """What planning one customer produced."""
 
     changes: list[Change] = field(default_factory=list)
-    warnings: list[Warning] = field(default_factory=list)
+    warnings: list[PlanWarning] = field(default_factory=list)
     errors: list[CustomerError] = field(default_factory=list)
     managed_additions: int = 0
 
@@ -80,7 +80,7 @@ def diff_customer(
     cw_name = str(company.get("name") or "")
     if cw_name.strip() != customer.name.strip():
         out.warnings.append(
-            Warning(
+            PlanWarning(
                 "name_drift",
                 f"{customer.slug}: name '{customer.name}' differs from ConnectWise company "
                 f"{customer.company}'s name '{cw_name}'",
@@ -208,7 +208,7 @@ def build_plan(
 ) -> Plan:
     """The Plan for the targeted (enabled) customers; disabled ones only warn."""
     changes: list[Change] = []
-    warnings: list[Warning] = []
+    warnings: list[PlanWarning] = []
     errors: list[CustomerError] = []
     statuses: list[CustomerStatus] = []
     for customer in sorted(targeted, key=lambda c: c.slug):
@@ -226,7 +226,7 @@ def build_plan(
         )
     for customer in disabled:
         warnings.append(
-            Warning(
+            PlanWarning(
                 "disabled",
                 f"{customer.slug}: integration disabled, nothing in ConnectWise is touched "
                 f"for company {customer.company}",
@@ -236,7 +236,7 @@ def build_plan(
         )
     for unmanaged in snapshot.unmanaged:
         warnings.append(
-            Warning(
+            PlanWarning(
                 "unmanaged_company",
                 f"ConnectWise company {unmanaged.identifier} ({unmanaged.name}) has managed "
                 f"additions ({', '.join(unmanaged.catalog_items)}) but no customer file",

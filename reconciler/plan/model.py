@@ -98,7 +98,7 @@ class Change:
 
 
 @dataclass(frozen=True)
-class Warning:
+class PlanWarning:
     """Something worth a look that changes nothing (name drift, disabled, unmanaged)."""
 
     code: str  # "name_drift" | "disabled" | "unmanaged_company"
@@ -118,7 +118,7 @@ class Warning:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Warning:
+    def from_json(cls, data: Mapping[str, Any]) -> PlanWarning:
         return cls(data["code"], data["message"], data.get("customer"), data.get("company"))
 
 
@@ -187,7 +187,7 @@ class Plan:
     """Everything `plan` found; changes are kept in plan order."""
 
     changes: tuple[Change, ...]
-    warnings: tuple[Warning, ...] = ()
+    warnings: tuple[PlanWarning, ...] = ()
     errors: tuple[CustomerError, ...] = ()
     customers: tuple[CustomerStatus, ...] = ()
     fingerprint: Fingerprint = field(default_factory=lambda: Fingerprint("", ""))
@@ -200,14 +200,14 @@ class Plan:
     def build(
         cls,
         changes: Iterable[Change],
-        warnings: Iterable[Warning] = (),
+        warnings: Iterable[PlanWarning] = (),
         errors: Iterable[CustomerError] = (),
         **kwargs: Any,
     ) -> Plan:
         """A Plan with changes, warnings and errors put in their stable order."""
         return cls(
             changes=tuple(sorted(changes, key=Change.sort_key)),
-            warnings=tuple(sorted(set(warnings), key=Warning.sort_key)),
+            warnings=tuple(sorted(set(warnings), key=PlanWarning.sort_key)),
             errors=tuple(sorted(errors, key=CustomerError.sort_key)),
             **kwargs,
         )
@@ -264,7 +264,7 @@ class Plan:
             fp = data["fingerprint"]
             return cls(
                 changes=tuple(Change.from_json(c) for c in data["changes"]),
-                warnings=tuple(Warning.from_json(w) for w in data.get("warnings", ())),
+                warnings=tuple(PlanWarning.from_json(w) for w in data.get("warnings", ())),
                 errors=tuple(CustomerError.from_json(e) for e in data.get("errors", ())),
                 customers=tuple(CustomerStatus.from_json(c) for c in data["customers"]),
                 fingerprint=Fingerprint(fp["config"], fp["live"]),

@@ -117,3 +117,28 @@ def test_threshold_refuses_then_force_passes():
         check_thresholds(plan_with(4, 10), 30, 10, force=False)
     assert "applying anyway" in check_thresholds(plan_with(4, 10), 30, 10, force=True)
     assert check_thresholds(plan_with(5, 9), 30, 10, force=False) is None  # too few to judge
+
+
+def test_progress_is_a_live_counter_on_a_tty_and_periodic_lines_otherwise():
+    import io
+
+    from reconciler.cli.apply_cmd import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    tty = Tty()
+    for i in range(1, 4):
+        Progress(tty)(i, 3, None)
+    assert tty.getvalue() == ("\rapplying: 1/3 changes\rapplying: 2/3 changes"
+                              "\rapplying: 3/3 changes\n")
+    log = io.StringIO()
+    progress = Progress(log, every=2)
+    for i in range(1, 6):
+        progress(i, 5, None)
+    assert log.getvalue().splitlines() == ["applying: 2/5 changes", "applying: 4/5 changes",
+                                           "applying: 5/5 changes"]
+    quiet = io.StringIO()
+    Progress(quiet, every=50)(1, 3, None)  # short runs stay quiet in logs
+    assert quiet.getvalue() == ""

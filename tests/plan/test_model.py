@@ -10,7 +10,7 @@ from reconciler.plan.model import (
     Fingerprint,
     Plan,
     PlanFileInvalid,
-    Warning,
+    PlanWarning,
     canonical_hash,
 )
 
@@ -25,7 +25,7 @@ def change(kind="create", customer="acme", product="wfbss", addition_id=None):
 def sample_plan() -> Plan:
     return Plan.build(
         [change("update", addition_id=3), change("create", "zed"), change("cancel", addition_id=1)],
-        [Warning("disabled", "off is disabled", "off", "OFF")] * 2,
+        [PlanWarning("disabled", "off is disabled", "off", "OFF")] * 2,
         [CustomerError("bad", "BAD", "bad: company BAD does not exist", ("BAT",))],
         customers=(CustomerStatus("acme", "ACME", "ok", 2),),
         fingerprint=Fingerprint("sha256:c", "sha256:l"),
