@@ -198,6 +198,14 @@ def _note_check(rec: dict, state) -> list[dict]:
     return []
 
 
+def _false(*names: str) -> Callable[[dict, Any, datetime], None]:
+    """Defaults that set these flags to false when a write leaves them out."""
+    def defaults(rec: dict, state, now: datetime) -> None:
+        for name in names:
+            rec.setdefault(name, False)
+    return defaults
+
+
 def _note_defaults(rec: dict, state, now: datetime) -> None:
     rec.setdefault("detailDescriptionFlag", False)
     rec.setdefault("internalAnalysisFlag", False)
@@ -232,7 +240,7 @@ COMPANY = Kind(
 AGREEMENT_TYPE = Kind(
     "agreementType", "Agreement type", "AgreementType", "agreement_types",
     unique=("name",), in_use=(("agreements", "type"),),
-    defaults=lambda rec, state, now: rec.setdefault("inactiveFlag", False),
+    defaults=_false("inactiveFlag"),
 )
 
 AGREEMENT = Kind(
@@ -308,29 +316,27 @@ BOARD = Kind(
     },
     unique=("name",), in_use=(("tickets", "board"),),
     cascade=(("statuses", "board"), ("board_types", "board")),
-    defaults=lambda rec, state, now: rec.setdefault("inactiveFlag", False),
+    defaults=_false("inactiveFlag"),
 )
 
 BOARD_STATUS = Kind(
     "boardStatus", "Status", "BoardStatus", "statuses",
     refs={"board": BOARD_REF}, parent="boards", parent_field="board",
     unique=("name",), in_use=(("tickets", "status"),),
-    defaults=lambda rec, state, now: [rec.setdefault(k, False) for k in
-                                      ("closedStatus", "defaultFlag", "inactive")],
+    defaults=_false("closedStatus", "defaultFlag", "inactive"),
 )
 
 BOARD_TYPE = Kind(
     "boardType", "Type", "BoardType", "board_types",
     refs={"board": BOARD_REF}, parent="boards", parent_field="board",
     unique=("name",), in_use=(("tickets", "type"),),
-    defaults=lambda rec, state, now: [rec.setdefault(k, False) for k in
-                                      ("defaultFlag", "inactiveFlag")],
+    defaults=_false("defaultFlag", "inactiveFlag"),
 )
 
 PRIORITY = Kind(
     "priority", "Priority", "Priority", "priorities",
     unique=("name",), in_use=(("tickets", "priority"),),
-    defaults=lambda rec, state, now: rec.setdefault("defaultFlag", False),
+    defaults=_false("defaultFlag"),
 )
 
 KINDS: dict[str, Kind] = {

@@ -156,3 +156,14 @@ def test_ticket_search_takes_conditions_in_a_json_body(client):
 
 def test_query_parameter_names_are_case_insensitive(many):
     assert len(many.get("company/companies", params={"pagesize": 5}).json()) == 5
+
+
+def test_non_positive_page_and_size_fall_back(many):
+    # Unconfirmed on ConnectWise: the sandbox takes page < 1 as 1 and size < 1 as 25.
+    r = many.get("company/companies", params={"page": 0, "pageSize": 0})
+    assert [c["id"] for c in r.json()] == list(range(1, 26))
+
+
+def test_single_page_links_first_and_last_only(client):
+    r = client.get("finance/agreements/types")
+    assert set(rels(r)) == {"first", "last"} and rels(r)["last"].endswith("page=1")

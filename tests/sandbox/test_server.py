@@ -95,3 +95,15 @@ def test_post_and_delete_over_http(served):
 def test_serve_refuses_non_loopback():
     with pytest.raises(ValueError), serve(create_app(), host="0.0.0.0"):
         pass
+
+
+def test_forward_only_over_http(served):
+    _, base = served
+    with httpx.Client(headers={**AUTH, "pagination-type": "forward-only"}) as c:
+        url, seen = base + "/v4_6_release/apis/3.0/company/companies?pageSize=50", []
+        while url:
+            r = c.get(url)
+            seen += [x["id"] for x in r.json()]
+            nxt = re.search(r'<([^>]+)>; rel="next"', r.headers.get("Link", ""))
+            url = nxt.group(1) if nxt else None
+        assert seen == list(range(1, 131))
