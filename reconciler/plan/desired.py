@@ -60,8 +60,8 @@ def desired_additions(
                 CustomerError(
                     customer.slug,
                     customer.company,
-                    f"{customer.slug}: company {customer.company}: {product_key} ({ref}): "
-                    f"{exc.message}",
+                    f"{customer.slug}: company {customer.company}: {product_key}"
+                    f"{' (default agreement)' if ref.is_default else ''}: {exc.message}",
                     exc.candidates,
                 )
             )

@@ -179,3 +179,21 @@ def test_verify_and_import_round_trip(root):
     data, code = plan_json(root, "--customer", "dunder", "--detailed-exitcode")
     assert code == 0 and data["changes"] == []  # imported state is the live state
     assert run(root, "import", "--company", "DUNDER").exit_code == 1  # no overwrite
+
+
+def test_requests_are_the_minimum_for_the_targeted_customers(root):
+    fleet = load_fleet(root)
+    enabled = {c.company for c in fleet.customers if c.enabled}
+    with client_for(root, sandbox_app(root)) as client:
+        agreements = client.list("/finance/agreements")
+    def active(a):
+        return a.get("agreementStatus") == "Active" and not a.get("cancelledFlag")
+    in_play = sum(1 for a in agreements if a["company"]["identifier"] in enabled and active(a))
+    # discovery + one company chunk + one agreements chunk + one listing per agreement in play
+    data, _ = plan_json(root, "--no-scan-unmanaged")
+    assert data["requests"] == 3 + in_play
+    known = {c.company for c in fleet.customers}
+    scanned = sum(1 for a in agreements if a["company"]["identifier"] not in known and active(a)
+                  and a["type"]["name"] in fleet.settings.default_agreement_types)
+    data, _ = plan_json(root)  # whole fleet: + one scan listing + its outside agreements
+    assert data["requests"] == 3 + in_play + 1 + scanned

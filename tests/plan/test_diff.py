@@ -99,7 +99,8 @@ def test_unresolvable_agreement_stops_only_that_customer():
                    agreements={"apex-one": AgreementRef("Managed Service", "Nope")})
     r = diff_customer(bad, S, acme_live([addition(1, "TM-HES")]), TODAY)
     assert r.changes == []  # no cancel of hes either: the customer is not planned at all
-    assert "apex-one (Managed Service / Nope): no active agreement" in r.errors[0].message
+    assert "company ACME: apex-one: no active agreement 'Managed Service / Nope'" in (
+        r.errors[0].message)
 
 
 def test_name_drift_warns():
