@@ -11,8 +11,10 @@ import base64
 import binascii
 import hmac
 import json
+import os
 import re
 import threading
+import traceback
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -175,6 +177,8 @@ class SandboxApp:
         except DropConnection:
             raise
         except Exception:  # a bug in the sandbox still answers like a server would
+            if os.environ.get("RECONCILER_DEBUG"):
+                traceback.print_exc()  # source lines only: no request headers or bodies
             response = Response(500, error_body("ConnectWiseApi",
                                                 "An unexpected error has occurred."))
         return self._send(response, start_response)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import re
 from collections.abc import Mapping
 from importlib import resources as importlib_resources
 from pathlib import Path
@@ -113,12 +114,31 @@ def _build(seed: Path | str | Mapping | None, now: dt.datetime | None) -> State:
     for key, collection, children in ORDER:
         for rec in data.get(key) or []:
             _add(state, collection, rec, children, now, None)
-    usage = data.get("lmpi_usage") or []
-    if not isinstance(usage, list):
-        raise SeedError("lmpi_usage must be a list")
-    state.lmpi_usage = usage
+    state.lmpi_usage = _usage(data.get("lmpi_usage") or [])
     state.dirty = False
     return state
+
+
+def _usage(rows: Any) -> list[dict]:
+    """LMPI rows: month "YYYY-MM", ids and names as text, whole non-negative units."""
+    if not isinstance(rows, list):
+        raise SeedError("lmpi_usage must be a list")
+    for i, row in enumerate(rows):
+        where = f"lmpi_usage[{i}]"
+        if not isinstance(row, dict):
+            raise SeedError(f"{where} must be a mapping")
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(row.get("month", ""))):
+            raise SeedError(f"{where}: month must look like 2026-11")
+        for key in ("customer_id", "customer_name", "product_name", "service_plan", "unit"):
+            if not isinstance(row.get(key), str):
+                raise SeedError(f"{where}: {key} must be text")
+        for key in ("provisioned", "used"):
+            value = row.get(key)
+            if key == "used" and value is None:
+                continue  # not reported
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise SeedError(f"{where}: {key} must be a whole number of units")
+    return rows
 
 
 def _add(state: State, collection: str, rec: Any, children: Mapping, now: dt.datetime,

@@ -96,3 +96,12 @@ def test_latency(app, client):
     start = time.perf_counter()
     client.get("system/info")
     assert time.perf_counter() - start >= 0.05
+
+
+def test_an_internal_error_answers_500_in_connectwise_shape(app, client, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("private detail")
+    monkeypatch.setattr(app, "_list", broken)
+    r = client.get("company/companies")
+    assert r.status_code == 500 and r.json()["code"] == "ConnectWiseApi"
+    assert "private detail" not in r.text

@@ -82,3 +82,19 @@ def test_time_within_300_seconds_is_fine(app):
 ])
 def test_bad_body_is_400(app, payload):
     assert call(app, payload).status_code == 400
+
+
+@pytest.mark.parametrize("row, message", [
+    ({"month": "2026-13"}, "month must look like"),
+    ({"provisioned": -1}, "provisioned must be a whole number"),
+    ({"used": "many"}, "used must be a whole number"),
+    ({"customer_id": 5}, "customer_id must be text"),
+])
+def test_bad_usage_rows_in_a_seed_are_refused(row, message):
+    from reconciler.sandbox.seed import SeedError, build_state
+
+    good = {"month": "2026-11", "customer_id": "c", "customer_name": "C",
+            "product_name": "P", "service_plan": "S", "unit": "seats", "provisioned": 1,
+            "used": None}
+    with pytest.raises(SeedError, match=message):
+        build_state({"lmpi_usage": [{**good, **row}]})
