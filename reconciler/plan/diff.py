@@ -30,6 +30,7 @@ from reconciler.plan.desired import (
 from reconciler.plan.model import (
     AgreementInfo,
     Change,
+    ChangeKind,
     CustomerError,
     CustomerStatus,
     Fingerprint,
@@ -130,7 +131,15 @@ def diff_additions(
     wanted_at: dict[str, AgreementInfo] = {}
     changes: list[Change] = []
 
-    def change(kind, agreement: AgreementInfo, item: str, addition, before, after, why):
+    def change(
+        kind: ChangeKind,
+        agreement: AgreementInfo,
+        item: str,
+        addition: Record | None,
+        before: dict | None,
+        after: dict | None,
+        why: str,
+    ) -> None:
         product = by_item[key(item)]
         changes.append(
             Change(
