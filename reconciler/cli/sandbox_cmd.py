@@ -55,17 +55,23 @@ def serve_command(host, port, seed, state, company, public_key, private_key, lat
                         throttle_per_minute=throttle_per_minute, seed=fault_seed)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    credentials = SandboxCredentials(company=company, public_key=public_key,
-                                     private_key=private_key)
+    custom_key = private_key != _DEFAULTS.private_key
+    # With a private key of your own, the public read-only demo key pair is switched off.
+    credentials = SandboxCredentials(
+        company=company, public_key=public_key, private_key=private_key,
+        readonly_public_key=None if custom_key else _DEFAULTS.readonly_public_key,
+        readonly_private_key=None if custom_key else _DEFAULTS.readonly_private_key)
     app = create_app(seed=seed, state_path=state, credentials=credentials, faults=faults)
     with serve(app, host=host, port=port) as url:
-        key_hint = ("sandbox-private" if private_key == _DEFAULTS.private_key
-                    else "(custom, not shown)")
+        key_hint = "(custom, not shown)" if custom_key else _DEFAULTS.private_key
         click.echo(f"ConnectWise sandbox listening on {url}")
         click.echo(f"  API base:      {url}/{CODEBASE}/apis/3.0/")
         click.echo(f"  companyinfo:   {url}/login/companyinfo/{company}")
         click.echo(f"  credentials:   company {company}, public key {public_key}, "
                    f"private key {key_hint}, any clientId GUID")
+        if not custom_key:
+            click.echo(f"  read-only:     public key {_DEFAULTS.readonly_public_key}, private key "
+                       f"{_DEFAULTS.readonly_private_key} (writes answer 403)")
         click.echo(f"  LMPI report:   POST {url}/LMPI/v3/reports/summary "
                    f"(token {_DEFAULTS.lmpi_token})")
         click.echo(f"  state:         {state or 'in memory'}")

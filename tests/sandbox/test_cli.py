@@ -33,6 +33,10 @@ def test_serve_with_state_and_custom_private_key(tmp_path):
         r = httpx.get(url + "/v4_6_release/apis/3.0/company/companies/count", headers=headers)
         assert r.json()["count"] == 15
         assert "s3cret-key" not in "".join(lines) and "not shown" in "".join(lines)
+        readonly = {"Authorization": basic("sandbox+sandbox-readonly",
+                                           "sandbox-readonly-private"), "clientId": CLIENT_ID}
+        r = httpx.get(url + "/v4_6_release/apis/3.0/system/info", headers=readonly)
+        assert r.status_code == 401  # the public demo pair is off with a key of your own
         assert state.exists()
     finally:
         proc.terminate()
