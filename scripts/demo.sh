@@ -1,8 +1,32 @@
 #!/usr/bin/env bash
-# The main job end to end against the embedded ConnectWise sandbox (grows with the product).
+# The main job end to end against the embedded ConnectWise sandbox:
+# validate -> verify -> plan (changes) -> saved plan -> apply -> plan (no changes)
+# -> upcoming sends -> run-due (sends) -> run-due again (nothing sent twice).
+# The sandbox starts from its packaged seed each time, so the demo is repeatable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=.venv/bin/reconciler
+AT=2026-12-01T12:00:00-05:00   # a fixed clock: the shipped usage data covers Sep-Dec 2026
+
 step() { printf '\n\033[1m$ reconciler %s\033[0m\n' "$*"; }
-step validate
-$R validate
+expect() {  # expect CODE CMD...: run a step and insist on its exit code
+  local want=$1; shift
+  step "$@"
+  set +e; $R "$@"; local got=$?; set -e
+  if [ "$got" != "$want" ]; then echo "demo: expected exit $want, got $got" >&2; exit 1; fi
+}
+
+rm -rf .reconciler && mkdir -p .reconciler
+
+expect 0 validate
+expect 0 verify
+expect 2 plan --detailed-exitcode
+expect 0 plan --out .reconciler/plan.json --format markdown
+expect 0 apply .reconciler/plan.json
+expect 0 plan --detailed-exitcode
+expect 0 schedule --from 2026-11-29 --to 2026-12-01
+expect 0 run-due --at "$AT" --dry-run
+expect 0 run-due --at "$AT"
+expect 0 run-due --at "$AT"
+if git rev-parse --git-dir >/dev/null 2>&1; then expect 0 history acme; fi
+printf '\nDemo finished: every command above ran against the embedded sandbox (.reconciler/).\n'
