@@ -7,7 +7,6 @@ credential found in a URL).
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from jsonschema.exceptions import ValidationError
 
 from reconciler.config.diagnostics import Diagnostic
 from reconciler.config.fastcheck import Check, Unsupported, compile_schema
+from reconciler.config.hints import did_you_mean
 from reconciler.config.identifiers import company_identifier_problem, condition_text_problem
 from reconciler.config.yamlio import Document
 from reconciler.errors import ConfigError
@@ -30,7 +30,7 @@ SCHEMA_FILES = {"customer": "customer.schema.json", "settings": "settings.schema
 
 # Human descriptions of the schema's patterns, keyed by the last key of the path.
 _PATTERN_HELP = {
-    "send_at": 'a 24-hour time HH:MM in quotes, e.g. "06:00"',
+    "send_at": 'a 24-hour time HH:MM, e.g. "06:00"',
     "customer_id": "a Trend Micro customer ID (letters, digits, '-' and '_')",
     "products": "a product key (lowercase letters, digits, '-' or '_')",
     "agreements": "a product key (lowercase letters, digits, '-' or '_')",
@@ -223,14 +223,10 @@ def _duplicates(doc: Document, path: list, items: list) -> Iterator[Diagnostic]:
 
 
 def _suggest(word: Any, candidates: list[str], show_all: bool = False) -> str:
-    if not isinstance(word, str) or not candidates:
+    if not isinstance(word, str):
         return ""
-    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
-    if close:
-        return f" (did you mean {_show(close[0])}?)"
-    if show_all:
-        return f" (expected one of {', '.join(candidates)})"
-    return ""
+    hint = did_you_mean(word, candidates, list_all=show_all)
+    return hint.replace(" (known: ", " (expected one of ")
 
 
 def _dotted(path: list) -> str:

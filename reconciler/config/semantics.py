@@ -6,7 +6,6 @@ semantic errors reported) and locates each problem at its node.
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import zoneinfo
 from collections.abc import Iterator, Sequence
@@ -15,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from reconciler.config.diagnostics import Diagnostic
+from reconciler.config.hints import closest, did_you_mean
 from reconciler.config.identifiers import condition_text_problem, passes_text_pattern
 from reconciler.config.yamlio import Document
 
@@ -65,10 +65,7 @@ def _get(data: Any, *keys: str) -> Any:
 
 
 def _suggest(word: str, candidates: Sequence[str]) -> str:
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    if close:
-        return f" (did you mean {close[0]!r}?)"
-    return f" (known: {', '.join(candidates)})" if candidates else ""
+    return did_you_mean(word, candidates, list_all=True)
 
 
 def _condition_text(doc: Document, path: list[Any], value: Any) -> Iterator[Diagnostic]:
@@ -191,9 +188,8 @@ def timezone_problem(name: str) -> str | None:
         return None
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         pass
-    zones = sorted(zoneinfo.available_timezones())
-    close = difflib.get_close_matches(name, zones, n=1, cutoff=0.6)
-    hint = f" (did you mean {close[0]!r}?)" if close else " (e.g. 'America/New_York')"
+    match = closest(name, sorted(zoneinfo.available_timezones()))
+    hint = f" (did you mean {match!r}?)" if match else " (e.g. 'America/New_York')"
     return f"timezone {name!r} is not an IANA time zone{hint}"
 
 

@@ -118,3 +118,11 @@ def test_locate_falls_back_to_the_nearest_existing_node() -> None:
     doc, _ = parse(b"a:\n  b: [x, y]\n", "f.yaml")
     assert doc.locate(["a", "b", 1]) == (2, 10)
     assert doc.locate(["a", "missing", "deeper"]) == (2, 3)
+
+
+def test_deep_nesting_is_refused_not_a_recursion_error() -> None:
+    assert parsed(b"a: " + b"[" * 70 + b"]" * 70 + b"\n")[1] == [
+        "f.yaml:1:68: error: nested more than 64 levels deep"
+    ]
+    problems = parsed(b"- " * 2000 + b"x\n")[1]
+    assert len(problems) == 1 and "exceeded maximum nesting depth" in problems[0]
