@@ -151,13 +151,26 @@ def test_runs_against_the_sandbox_with_20_percent_faults(tmp_path):
     fleet = world.fleet(tmp_path, lookback_days=5)
     usage, detections = world.sources(fleet)
     faults = Faults(rate_429=0.07, rate_5xx=0.07, rate_drop=0.06, seed=5, retry_after=0)
+    injected = []
+    apply_faults = faults.apply
+
+    def counting(now):
+        try:
+            apply_faults(now)
+        except Exception as exc:
+            injected.append(type(exc).__name__)
+            raise
+
+    faults.apply = counting
     app = world.app(faults)
     client = world.client(app)
     # month end (day 30 and 31 billing), the DST change of Nov 1, day-15 billing
     start = datetime(2026, 10, 27, 0, tzinfo=NY_CLOCK.tz)
     end = datetime(2026, 11, 17, 8, tzinfo=NY_CLOCK.tz)
     results = simulate(lambda: client, fleet, usage, detections, start, end, seed=3,
-                       step_hours=5)
+                       step_hours=2)
+    assert len(injected) > 0.15 * client.request_count  # ~20% of requests were faulted
+    assert {"ApiError", "DropConnection"} <= set(injected)
     faults.rate_429 = faults.rate_5xx = faults.rate_drop = 0.0
     results += run_due(fleet, client, end, usage=usage, detections=detections).results
 
