@@ -77,11 +77,23 @@ def _check(root: Path, paths: Sequence[str] | None) -> Result:
     customer_files, found = _customer_files(root, paths)
     diagnostics.extend(found)
 
-    settings_doc = _read(_File(SETTINGS_FILE, root / SETTINGS_FILE, ""), diagnostics)
+    settings_doc = None
+    if not (root / SETTINGS_FILE).exists():
+        diagnostics.append(
+            Diagnostic(
+                SETTINGS_FILE,
+                0,
+                0,
+                f"no such file in {root}: is it the fleet folder (reconciler.yaml + customers/)?",
+            )
+        )
+    else:
+        settings_doc = _read(_File(SETTINGS_FILE, root / SETTINGS_FILE, ""), diagnostics)
     if settings_doc is not None:
         diagnostics.extend(_root_is_mapping(settings_doc) or schema.check("settings", settings_doc))
-        all_slugs = {f.slug for f in _discover(root / CUSTOMERS_DIR, root)}
-        all_slugs.update(f.slug for f in customer_files)
+        all_slugs = {f.slug for f in customer_files}
+        if paths:  # slugs named in reconciler.yaml may be files that were not asked for
+            all_slugs.update(f.slug for f in _discover(root / CUSTOMERS_DIR, root))
         diagnostics.extend(semantics.check_settings(settings_doc, all_slugs))
     catalog = semantics.Catalog.from_settings(settings_doc.data if settings_doc else None)
 

@@ -107,4 +107,7 @@ def test_device_file_is_refused() -> None:
 def test_missing_root_says_what_is_missing(tmp_path: Path) -> None:
     result = run(tmp_path / "nowhere")
     assert result.exit_code == 1
-    assert result.output.splitlines()[0].startswith("reconciler.yaml: error: no such file")
+    assert result.output.splitlines()[0] == (
+        f"reconciler.yaml: error: no such file in {tmp_path / 'nowhere'}: is it the fleet folder"
+        " (reconciler.yaml + customers/)?"
+    )
