@@ -27,6 +27,7 @@ def messages(name: str) -> list[str]:
         ("tab-indented.yaml", "bad/tab-indented.yaml:3:1: error: tab character in indentation; YAML indents with spaces only"),
         ("syntax.yaml", "bad/syntax.yaml:3:9: error: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence at line 2)"),
         ("two-documents.yaml", "bad/two-documents.yaml:2:1: error: file holds more than one YAML document (---); keep one per file"),
+        ("latin1.yaml", "bad/latin1.yaml:1:10: error: not valid UTF-8 (byte 0xe9); save the file as UTF-8"),
         ("boolean-key.yaml", "bad/boolean-key.yaml:2:1: error: key 'yes' is read by YAML as the boolean true, not a string; put it in quotes"),
     ],
 )  # fmt: skip
