@@ -124,3 +124,23 @@ def _literal(value) -> str:
     if isinstance(value, str):
         return f'"{value}"'
     return str(value)
+
+
+def test_any_text_parses_or_raises_condition_error():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    words = ["and", "or", "not", "in", "like", "id", "name", "company/id", "7", "-2.5",
+             "null", "true", "Z", "\\"]
+    alphabet = st.sampled_from([*'()[],="\'<>!*% ', *words])
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(alphabet, max_size=12).map(" ".join))
+    def never_crashes(text):
+        try:
+            tree = parse(text)
+        except ConditionError:
+            return
+        evaluate(tree, REC)
+
+    never_crashes()

@@ -235,3 +235,28 @@ def test_conditions_on_last_updated_find_recent_changes(client):
     r = client.get("finance/agreements/104/additions",
                    params={"conditions": "_info/lastUpdated > [2026-11-01T00:00:00Z]"})
     assert [a["id"] for a in r.json()] == [1005]
+
+
+def test_any_json_body_gets_a_4xx_or_a_record_never_a_500(client):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.text(max_size=4),
+                        st.floats(allow_nan=False, allow_infinity=False))
+    values = st.recursive(scalars, lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(["id", "identifier", "name", "x"]), inner, max_size=3)),
+        max_leaves=6)
+    keys = st.sampled_from(["product", "billCustomer", "quantity", "effectiveDate",
+                            "cancelledDate", "unitPrice", "description", "agreementId", "id"])
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.one_of(st.dictionaries(keys, values, max_size=5), values))
+    def answers(body):
+        r = client.post(ADDITIONS, json=body)
+        assert r.status_code in (201, 400), r.text
+        r = client.patch("finance/agreements/104/additions/1005",
+                         json=[{"op": "replace", "path": "quantity", "value": body}])
+        assert r.status_code in (200, 400), r.text
+
+    answers()
