@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 
@@ -27,16 +28,21 @@ def command() -> None:
               help="Seed YAML (default: the packaged seed matching customers/).")
 @click.option("--state", type=click.Path(dir_okay=False, path_type=Path),
               help="JSON state file: loaded if it exists, else seeded; saved after writes.")
-@click.option("--company", default=_DEFAULTS.company, show_default=True)
-@click.option("--public-key", default=_DEFAULTS.public_key, show_default=True)
+@click.option("--company", default=_DEFAULTS.company, show_default=True,
+              help="ConnectWise company ID clients log in with.")
+@click.option("--public-key", default=_DEFAULTS.public_key, show_default=True,
+              help="API member public key.")
 @click.option("--private-key", default=_DEFAULTS.private_key,
               envvar="RECONCILER_SANDBOX_PRIVATE_KEY", show_default=False,
               help="Private key (or RECONCILER_SANDBOX_PRIVATE_KEY); default sandbox-private.")
-@click.option("--latency-ms", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--latency-ms", type=click.IntRange(0), default=0, show_default=True,
+              help="Delay added to every API request.")
 @click.option("--rate-429", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Share of API requests answered 429 with Retry-After.")
-@click.option("--retry-after", type=click.IntRange(0), default=1, show_default=True)
-@click.option("--rate-5xx", type=click.FloatRange(0, 1), default=0.0, show_default=True)
+@click.option("--retry-after", type=click.IntRange(0), default=1, show_default=True,
+              help="Seconds the random 429 answers ask clients to wait.")
+@click.option("--rate-5xx", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of API requests answered 500, 502, 503 or 504.")
 @click.option("--rate-drop", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Share of API requests whose connection is closed without an answer.")
 @click.option("--throttle-per-minute", type=click.IntRange(0), default=0, show_default=True,
@@ -62,21 +68,32 @@ def serve_command(host, port, seed, state, company, public_key, private_key, lat
         readonly_public_key=None if custom_key else _DEFAULTS.readonly_public_key,
         readonly_private_key=None if custom_key else _DEFAULTS.readonly_private_key)
     app = create_app(seed=seed, state_path=state, credentials=credentials, faults=faults)
-    with serve(app, host=host, port=port) as url:
-        key_hint = "(custom, not shown)" if custom_key else _DEFAULTS.private_key
-        click.echo(f"ConnectWise sandbox listening on {url}")
-        click.echo(f"  API base:      {url}/{CODEBASE}/apis/3.0/")
-        click.echo(f"  companyinfo:   {url}/login/companyinfo/{company}")
-        click.echo(f"  credentials:   company {company}, public key {public_key}, "
-                   f"private key {key_hint}, any clientId GUID")
-        if not custom_key:
-            click.echo(f"  read-only:     public key {_DEFAULTS.readonly_public_key}, private key "
-                       f"{_DEFAULTS.readonly_private_key} (writes answer 403)")
-        click.echo(f"  LMPI report:   POST {url}/LMPI/v3/reports/summary "
-                   f"(token {_DEFAULTS.lmpi_token})")
-        click.echo(f"  state:         {state or 'in memory'}")
-        click.echo("Press Ctrl-C to stop.")
+    with contextlib.ExitStack() as stack:
+        try:
+            url = stack.enter_context(serve(app, host=host, port=port))
+        except OSError as exc:
+            raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") \
+                from None
+        _banner(url, company, public_key, custom_key, state)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
             click.echo("stopped")
+
+
+def _banner(url: str, company: str, public_key: str, custom_key: bool,
+            state: Path | None) -> None:
+    """Where the sandbox listens and how to log in (a custom private key is never shown)."""
+    key_hint = "(custom, not shown)" if custom_key else _DEFAULTS.private_key
+    click.echo(f"ConnectWise sandbox listening on {url}")
+    click.echo(f"  API base:      {url}/{CODEBASE}/apis/3.0/")
+    click.echo(f"  companyinfo:   {url}/login/companyinfo/{company}")
+    click.echo(f"  credentials:   company {company}, public key {public_key}, "
+               f"private key {key_hint}, any clientId GUID")
+    if not custom_key:
+        click.echo(f"  read-only:     public key {_DEFAULTS.readonly_public_key}, private key "
+                   f"{_DEFAULTS.readonly_private_key} (writes answer 403)")
+    click.echo(f"  LMPI report:   POST {url}/LMPI/v3/reports/summary "
+               f"(token {_DEFAULTS.lmpi_token})")
+    click.echo(f"  state:         {state or 'in memory'}")
+    click.echo("Press Ctrl-C to stop.", nl=True)

@@ -67,3 +67,14 @@ def test_bad_seed_is_one_clear_line(tmp_path):
     result = CliRunner().invoke(cli, ["sandbox", "serve", "--seed", str(seed)])
     assert result.exit_code == 1
     assert "name is required" in result.output and "Traceback" not in result.output
+
+
+def test_port_in_use_is_one_clear_line():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["sandbox", "serve", "--port", str(port)])
+    assert result.exit_code == 1 and f"cannot listen on 127.0.0.1:{port}" in result.output
