@@ -131,7 +131,9 @@ class _Compiler:
         body: list[str] = []
         declared = schema.get("type")
         single = declared if isinstance(declared, str) else None
-        for keyword, value in schema.items():
+        # `type` first: the keywords after it may then skip their own type guard
+        ordered = sorted(schema.items(), key=lambda item: item[0] != "type")
+        for keyword, value in ordered:
             if keyword in _ANNOTATIONS or keyword in _HANDLED_ELSEWHERE:
                 continue
             if keyword == "properties":  # inlined: one lookup per declared property

@@ -94,6 +94,11 @@ def test_json_equality_rules() -> None:
     assert unique([1, True]) and not unique([1, 1.0]) and not unique([{"a": [1]}, {"a": [1]}])
 
 
+def test_type_is_checked_before_keywords_that_rely_on_it() -> None:
+    check = compile_schema({"minimum": 1, "maxLength": 3, "type": "integer"})
+    assert check(2) and not check("abc") and not check(0) and not check(True)
+
+
 def test_unknown_keyword_is_refused_not_ignored() -> None:
     with pytest.raises(Unsupported):
         compile_schema({"type": "object", "dependentRequired": {"a": ["b"]}})
