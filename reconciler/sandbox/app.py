@@ -93,8 +93,9 @@ ROUTES: tuple[tuple[str, Kind], ...] = (
     ("service/priorities", PRIORITY),
 )
 _COMPILED = [
-    (re.compile("^" + t.replace("{pid}", r"(?P<pid>\d+)") + r"(?:/(?P<item>count|search|\d+))?/?$"),
-     kind)
+    # ConnectWise's routes (ASP.NET) ignore case: /Company/Companies works too.
+    (re.compile("^" + t.replace("{pid}", r"(?P<pid>\d+)") + r"(?:/(?P<item>count|search|\d+))?/?$",
+                re.IGNORECASE), kind)
     for t, kind in ROUTES
 ]
 
@@ -221,8 +222,8 @@ class SandboxApp:
             raise not_found("The requested codebase was not found.")
         self.faults.apply(self.now().timestamp())
         readonly = self._authenticate(request)
-        if request.method in WRITE_METHODS and readonly and match.group(2) != \
-                "service/tickets/search":
+        if request.method in WRITE_METHODS and readonly and \
+                match.group(2).strip("/").lower() != "service/tickets/search":
             raise forbidden("You do not have security access to perform this action.")
         return self._api(request, match.group(2))
 
@@ -279,7 +280,7 @@ class SandboxApp:
             return Response(200, lmpi.summary(request.body, state.lmpi_usage))
 
     def _api(self, request: Request, rest: str) -> Response:
-        if rest.rstrip("/") == "system/info":
+        if rest.rstrip("/").lower() == "system/info":
             if request.method != "GET":
                 raise _method_not_allowed()
             return Response(200, {"version": f"v{API_VERSION}.12345", "isCloud": False,
@@ -306,6 +307,7 @@ class SandboxApp:
                 if method == "POST":
                     return self._create(request, state, kind, pid, base)
                 raise _method_not_allowed()
+            item = item.lower()
             if item == "count":
                 if method != "GET":
                     raise _method_not_allowed()

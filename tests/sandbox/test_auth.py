@@ -112,3 +112,9 @@ def test_request_log_counts_requests(app, client):
     client.get("system/info")
     assert app.request_log[-2:] == [("GET", API + "company/companies?pageSize=3"),
                                     ("GET", API + "system/info")]
+
+
+def test_paths_ignore_case_like_connectwise(client):
+    assert client.get("Company/Companies/Count").json()["count"] == 15
+    assert client.get("SYSTEM/info").status_code == 200
+    assert client.post("Service/Tickets/Search", json={}).status_code == 200

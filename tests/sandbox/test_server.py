@@ -107,3 +107,18 @@ def test_forward_only_over_http(served):
             nxt = re.search(r'<([^>]+)>; rel="next"', r.headers.get("Link", ""))
             url = nxt.group(1) if nxt else None
         assert seen == list(range(1, 131))
+
+
+def test_parallel_writes_over_http_with_a_state_file(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    app = create_app(state_path=tmp_path / "state.json", clock=lambda: NOW)
+    with serve(app) as base, httpx.Client(base_url=base + "/v4_6_release/apis/3.0/",
+                                          headers=AUTH) as c:
+        def add(i):
+            return c.post("finance/agreements/120/additions", json={
+                "product": {"id": 6}, "billCustomer": "Billable", "quantity": i}).json()["id"]
+        with ThreadPoolExecutor(8) as pool:
+            ids = list(pool.map(add, range(40)))
+        assert len(set(ids)) == 40
+        assert c.get("finance/agreements/120/additions/count").json() == {"count": 41}
