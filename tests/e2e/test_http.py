@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import run
+from e2e_support import run
 
 from reconciler.sandbox import create_app, serve
 

@@ -6,7 +6,7 @@ import json
 import re
 from datetime import UTC, datetime
 
-from conftest import FailFirstPost, additions, client_for, run, sandbox_app
+from e2e_support import FailFirstPost, additions, client_for, run, sandbox_app
 
 import reconciler.cli.apply_cmd as apply_cmd
 from reconciler.config import load_fleet
