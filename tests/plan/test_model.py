@@ -1,37 +1,13 @@
 import json
 
 import pytest
+from plan_factories import sample_plan
 
 from reconciler.plan.model import (
-    AgreementInfo,
-    Change,
-    CustomerError,
-    CustomerStatus,
-    Fingerprint,
     Plan,
     PlanFileInvalid,
-    PlanWarning,
     canonical_hash,
 )
-
-AG = AgreementInfo(10, "ACME TMRM", "TMRM Management Solution")
-
-
-def change(kind="create", customer="acme", product="wfbss", addition_id=None):
-    return Change(kind, customer, customer.upper(), AG, product, "TM-X", addition_id,
-                  None, {"billCustomer": "Billable"}, "why")
-
-
-def sample_plan() -> Plan:
-    return Plan.build(
-        [change("update", addition_id=3), change("create", "zed"), change("cancel", addition_id=1)],
-        [PlanWarning("disabled", "off is disabled", "off", "OFF")] * 2,
-        [CustomerError("bad", "BAD", "bad: company BAD does not exist", ("BAT",))],
-        customers=(CustomerStatus("acme", "ACME", "ok", 2),),
-        fingerprint=Fingerprint("sha256:c", "sha256:l"),
-        requests=7,
-        generated_at="2026-11-25T12:00:00Z",
-    )
 
 
 def test_build_sorts_and_dedupes():

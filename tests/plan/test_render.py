@@ -1,6 +1,6 @@
 import json
 
-from test_model import AG, sample_plan
+from plan_factories import AG, sample_plan
 
 from reconciler.plan.model import Change, Plan
 from reconciler.plan.render import render
