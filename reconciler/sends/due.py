@@ -4,8 +4,8 @@ bulk.
 For each enabled customer and each kind its policy turns on:
 - candidates are the periods due within the look-back window (`lookback_days` before
   `at`), always including the latest period due at `at`;
-- the keys of every candidate of the run are read in one chunked
-  `externalXRef in (...)` listing;
+- the keys of every candidate of the run are read in bulk (`window.read_window`: a
+  prefix clause per customer, kind and month, OR-ed into a few requests);
 - only for a (customer, kind) whose oldest candidate is unsent, one more listing
   (`externalXRef like "tmrm:<kind>:<COMPANY>:%"`, many customers per request) finds keys
   sent before the window;
@@ -26,8 +26,9 @@ from reconciler.config.model import Customer
 from reconciler.connectwise import conditions as cond
 from reconciler.plan.cw import key as fold
 from reconciler.schedule import KINDS, Cadence, Clock, Period, ScheduleError, cadences
-from reconciler.sends.delivery import TICKETS, read_keys
+from reconciler.sends.delivery import TICKETS
 from reconciler.sends.keys import KIND_TAGS, parse_key, send_key
+from reconciler.sends.window import read_window
 
 LIKES_PER_REQUEST = 12  # keeps each history request URL well under 2,000 characters
 MAX_MISSED_LISTED = 400  # a very long outage is summarised past this many periods
@@ -106,7 +107,7 @@ def find_due(client: Any, customers: Iterable[Customer], clock: Clock, at: datet
             work.append((customer, cadence, _candidates(cadence, at, window_start, clock)))
     plan = DuePlan()
     keys = [send_key(c.kind, cu.company, p.label) for cu, c, ps in work for p in ps]
-    plan.found = read_keys(client, keys) if keys else {}
+    plan.found = read_window(client, keys)
 
     def sent(customer: Customer, cadence: Cadence, period: Period) -> bool:
         return send_key(cadence.kind, customer.company, period.label) in plan.found

@@ -8,6 +8,7 @@ behave as two processes would against ConnectWise.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import functools
 import re
@@ -126,6 +127,7 @@ class FakeConnectWise:
         self.next_id = 5000
         self.tickets: dict[int, dict] = {}
         self.by_key: dict[str, dict[int, dict]] = {}  # folded externalXRef -> id -> ticket
+        self.sorted_keys: list[str] = []  # every folded key, for prefix (like) lookups
         self.agreements = agreements
         self.additions = additions
         self.boards = [{"id": 2, "name": "Trend Micro Billing"}]
@@ -153,11 +155,37 @@ class FakeConnectWise:
             self.request_count += 1
             node = _parse(conditions) if conditions else None
             records = self._records(path)
-            if path == "/service/tickets" and node and node[:2] == ("in", "externalXRef"):
-                # indexed, like a database would: the year of runs stays fast
-                records = [t for k in node[2] for t in self.by_key.get(k, {}).values()]
+            if path == "/service/tickets" and node:
+                indexed = self._by_index(node)
+                if indexed is not None:  # like a database index: the year stays fast
+                    records = indexed
             found = [dict(r) for r in records if node is None or _match(node, r)]
             return sorted(found, key=lambda r: r["id"])
+
+    def _by_index(self, node) -> list[dict] | None:
+        """Tickets an OR of externalXRef =/in/like "prefix%" can match, or None."""
+        op = node[0]
+        if op == "or":
+            left, right = self._by_index(node[1]), self._by_index(node[2])
+            return None if left is None or right is None else left + right
+        if node[1] != "externalXRef":
+            return None
+        if op in ("=", "in"):
+            keys = [node[2]] if op == "=" else node[2]
+            return [t for k in keys for t in self.by_key.get(k.casefold(), {}).values()]
+        if op == "like" and node[2].endswith("%") and "%" not in node[2][:-1]:
+            prefix = node[2][:-1].casefold()
+            start = bisect.bisect_left(self.sorted_keys, prefix)
+            found = []
+            for key in self.sorted_keys[start:]:
+                if not key.startswith(prefix):
+                    break
+                found.extend(self.by_key[key].values())
+            return found
+        return None
+
+    def map_concurrent(self, fn, items):
+        return [fn(item) for item in items]
 
     def iter_list(self, path, **kwargs):
         kwargs.pop("page_size", None)
@@ -181,7 +209,10 @@ class FakeConnectWise:
             self.next_id += 1
             ticket = {**copy.deepcopy(body), "id": self.next_id}
             self.tickets[self.next_id] = ticket
-            self.by_key.setdefault(ticket["externalXRef"].casefold(), {})[self.next_id] = ticket
+            key = ticket["externalXRef"].casefold()
+            if key not in self.by_key:
+                bisect.insort(self.sorted_keys, key)
+            self.by_key.setdefault(key, {})[self.next_id] = ticket
             return copy.deepcopy(ticket)
 
     def patch(self, path, ops):
