@@ -4,7 +4,8 @@ It shares no code with `reconciler.connectwise`: if the client and the simulator
 say, the conditions code, a bug in it would pass every test.
 """
 
-from .app import CODEBASE, SandboxApp, SandboxCredentials, create_app
+from .app import CODEBASE, SandboxApp, create_app
+from .auth import SandboxCredentials
 from .faults import DropConnection, Faults
 from .server import serve, transport
 

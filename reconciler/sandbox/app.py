@@ -1,15 +1,13 @@
 """The sandbox WSGI app: ConnectWise Manage's REST API (the subset this project uses), its
 codebase discovery, and Trend Micro LMPI's summary report.
 
-Routing and HTTP live here; record rules are in resources.py, list queries in paging.py,
-state in store.py, faults in faults.py.
+Routing and the request handlers live here; auth in auth.py, request parsing in wsgi.py,
+resource rules in resources.py and records.py, list queries in paging.py, state in
+store.py, faults in faults.py.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import json
 import os
 import re
@@ -17,14 +15,14 @@ import threading
 import traceback
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 from . import lmpi, paging
+from .auth import SandboxCredentials, authenticate
 from .faults import DropConnection, Faults
+from .records import apply_patch, editable, prepare, render
 from .resources import (
     ADDITION,
     AGREEMENT,
@@ -39,14 +37,12 @@ from .resources import (
     PRIORITY,
     TICKET,
     Kind,
-    editable,
     known_field,
-    prepare,
-    render,
 )
-from .responses import ApiError, bad_request, error_body, forbidden, not_found, unauthorized
+from .responses import ApiError, bad_request, error_body, forbidden, not_found
 from .seed import build_state
 from .store import State, Store
+from .wsgi import REASONS, Request, Response
 
 # The one codebase this sandbox serves, like an on-premise server. Any other codebase
 # answers 404, as ConnectWise cloud does for a wrong codebase.
@@ -54,28 +50,6 @@ CODEBASE = "v4_6_release"
 API_VERSION = "2025.1"
 SERVER_NAME = "sandbox-api-01"
 WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
-_GUID = re.compile(r"^\{?[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
-                   r"[0-9a-fA-F]{12}\}?$")
-
-
-@dataclass(frozen=True)
-class SandboxCredentials:
-    """Who may call the sandbox. The defaults are public sandbox values.
-
-    The read-only key pair answers 403 to every write, like a limited security role.
-    """
-
-    company: str = "sandbox"
-    public_key: str = "sandbox-public"
-    private_key: str = "sandbox-private"
-    readonly_public_key: str | None = "sandbox-readonly"
-    readonly_private_key: str | None = "sandbox-readonly-private"
-    lmpi_token: str = "sandbox-lmpi-token"
-    lmpi_secret: str = "sandbox-lmpi-secret"
-
-    def __repr__(self) -> str:  # never show keys
-        return f"SandboxCredentials(company={self.company!r}, keys=<hidden>)"
-
 
 # (path template, kind); parent ids as {pid}. Literal paths come before {id} ones:
 # /finance/agreements/types must never be read as agreement "types".
@@ -98,57 +72,6 @@ _COMPILED = [
                 re.IGNORECASE), kind)
     for t, kind in ROUTES
 ]
-
-
-class Request:
-    """The parts of a WSGI request the sandbox uses."""
-
-    def __init__(self, environ: dict) -> None:
-        self.method = environ["REQUEST_METHOD"].upper()
-        raw_path = environ.get("PATH_INFO", "") or "/"
-        self.path = raw_path.encode("latin-1").decode("utf-8", "replace")
-        self.query_string = environ.get("QUERY_STRING", "")
-        self.query = paging.Query(parse_qsl(self.query_string, keep_blank_values=True))
-        self.headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items()
-                        if k.startswith("HTTP_")}
-        if environ.get("CONTENT_TYPE"):
-            self.headers["content-type"] = environ["CONTENT_TYPE"]
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        self.body = environ["wsgi.input"].read(length) if length > 0 else b""
-        scheme = environ.get("wsgi.url_scheme", "http")
-        host = environ.get("HTTP_HOST") or (
-            f"{environ.get('SERVER_NAME', '127.0.0.1')}:{environ.get('SERVER_PORT', '80')}")
-        self.origin = f"{scheme}://{host}"
-
-    @property
-    def uri(self) -> str:
-        return self.path + (f"?{self.query_string}" if self.query_string else "")
-
-    def json(self) -> Any:
-        if not self.body.strip():
-            raise bad_request("The request body is empty; a JSON object is required.")
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            raise bad_request("The request body is not valid JSON.") from None
-
-
-class Response:
-    def __init__(self, status: int, body: Any = None, headers: dict | None = None,
-                 content_type: str = "application/json; charset=utf-8") -> None:
-        self.status = status
-        self.body = body
-        self.headers = headers or {}
-        self.content_type = content_type
-
-
-_REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request",
-            401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-            409: "Conflict", 429: "Too Many Requests", 500: "Internal Server Error",
-            502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
 
 
 class SandboxApp:
@@ -200,7 +123,7 @@ class SandboxApp:
         if response.status != 204:
             headers.append(("Content-Type", response.content_type))
         headers.append(("Content-Length", str(len(payload))))
-        status = f"{response.status} {_REASONS.get(response.status, 'Status')}"
+        status = f"{response.status} {REASONS.get(response.status, 'Status')}"
         start_response(status, headers)
         return [payload]
 
@@ -221,7 +144,7 @@ class SandboxApp:
         if match.group(1) != CODEBASE:
             raise not_found("The requested codebase was not found.")
         self.faults.apply(self.now().timestamp())
-        readonly = self._authenticate(request)
+        readonly = authenticate(request.headers, self.credentials)
         if request.method in WRITE_METHODS and readonly and \
                 match.group(2).strip("/").lower() != "service/tickets/search":
             raise forbidden("You do not have security access to perform this action.")
@@ -241,34 +164,6 @@ class SandboxApp:
             "IsCloud": False,
             "SiteUrl": request.origin.split("://", 1)[1],
         })
-
-    def _authenticate(self, request: Request) -> bool:
-        """401 unless Basic auth and clientId are right; True for the read-only key pair."""
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "basic" or not token:
-            raise unauthorized("Authentication is required.")
-        try:
-            decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            raise unauthorized("Authentication failed.") from None
-        user, sep, secret = decoded.partition(":")
-        creds = self.credentials
-        pairs = [(creds.public_key, creds.private_key, False)]
-        if creds.readonly_public_key and creds.readonly_private_key:
-            pairs.append((creds.readonly_public_key, creds.readonly_private_key, True))
-        readonly: bool | None = None
-        for public, private, is_readonly in pairs:
-            expected_user = f"{creds.company}+{public}"
-            user_ok = hmac.compare_digest(user.lower().encode(), expected_user.lower().encode())
-            if sep and user_ok and hmac.compare_digest(secret.encode(), private.encode()):
-                readonly = is_readonly
-        if readonly is None:
-            raise unauthorized("Authentication failed.")
-        client_id = request.headers.get("clientid", "")
-        if not _GUID.match(client_id.strip()):
-            raise unauthorized("A clientId header with a GUID is required.")
-        return readonly
 
     def _lmpi(self, request: Request) -> Response:
         if request.method != "POST":
@@ -332,7 +227,7 @@ class SandboxApp:
             if method == "PUT":
                 return self._update(state, kind, pid, record_id, request.json(), base)
             if method == "PATCH":
-                body = _apply_patch(kind, editable(kind, current), request.json())
+                body = apply_patch(kind, editable(kind, current), request.json())
                 return self._update(state, kind, pid, record_id, body, base)
             raise _method_not_allowed()
 
@@ -430,40 +325,6 @@ def _parent_id(rec: dict, kind: Kind) -> Any:
 def _method_not_allowed() -> ApiError:
     return ApiError(405, error_body("MethodNotAllowed",
                                     "The requested method is not allowed here."))
-
-
-PATCH_OPS = ("add", "replace", "remove")
-
-
-def _apply_patch(kind: Kind, current: dict, ops: Any) -> dict:
-    """Apply a ConnectWise PATCH array to a write body; 400 on a bad operation."""
-    if not isinstance(ops, list) or not ops:
-        raise bad_request("The PATCH body must be a non-empty array of operations.")
-    body = dict(current)
-    for i, op in enumerate(ops):
-        if not isinstance(op, dict):
-            raise bad_request(f"PATCH operation {i} must be an object.")
-        name = op.get("op")
-        if not isinstance(name, str) or name.lower() not in PATCH_OPS:
-            raise bad_request(f"PATCH operation {i}: op must be one of add, replace, remove.")
-        path = op.get("path")
-        if not isinstance(path, str) or not path.strip("/"):
-            raise bad_request(f"PATCH operation {i}: path is required.")
-        parts = path.strip("/").split("/")
-        # Paths are case-sensitive: `Quantity` is not `quantity`.
-        if parts[0] not in kind.fields or parts[0] in ("id", "_info") or len(parts) > 2:
-            raise bad_request(f"PATCH operation {i}: '{path}' is not a field of "
-                              f"{kind.resource}.", [{
-                                  "code": "InvalidField", "message": f"unknown path '{path}'",
-                                  "resource": kind.resource, "field": path}])
-        if name.lower() != "remove" and "value" not in op:
-            raise bad_request(f"PATCH operation {i}: value is required for {name}.")
-        value = None if name.lower() == "remove" else op["value"]
-        if len(parts) == 2:  # `company/id`: the reference is replaced by the new key
-            body[parts[0]] = None if value is None else {parts[1]: value}
-        else:
-            body[parts[0]] = value
-    return body
 
 
 def create_app(*, seed: Path | str | dict | None = None, state_path: Path | str | None = None,

@@ -1,5 +1,6 @@
-"""Per-resource rules of the sandbox: which ConnectWise fields a record has, how writes are
-checked (required fields, types, enums, references) and how records are rendered.
+"""Per-resource rules of the sandbox: for each ConnectWise resource, its fields, its
+references (and how they resolve and link), parent, uniqueness, defaults and extra checks.
+records.py applies these rules to write bodies and renders records.
 
 Field names, types, required lists and enums come from a copy of the project's
 `connectwise-schemas.json` (derived from ConnectWise's OpenAPI document), so the sandbox
@@ -17,7 +18,7 @@ from importlib import resources as importlib_resources
 from typing import Any
 
 from .conditions import ConditionError, parse_datetime
-from .responses import field_error, invalid
+from .responses import field_error
 
 SCHEMAS: dict[str, dict] = json.loads(
     importlib_resources.files(__package__).joinpath("connectwise-schemas.json").read_text("utf-8")
@@ -64,6 +65,7 @@ class Kind:
     in_use: tuple[tuple[str, str], ...] = ()  # (collection, reference field) blocking DELETE
     cascade: tuple[tuple[str, str], ...] = ()  # (collection, parent field) deleted along
     defaults: Callable[[dict, Any, datetime], None] | None = None
+    fill: Callable[[str, dict, Any], None] | None = None  # default for a missing reference
     check: Callable[[dict, Any], list[dict]] | None = None
     compute: Callable[[dict, datetime], None] | None = None
 
@@ -172,24 +174,21 @@ def _ticket_check(rec: dict, state) -> list[dict]:
     return []
 
 
-def _ticket_board_defaults(rec: dict, state) -> None:
-    """Fill board, status and priority like ConnectWise's defaults before resolving."""
-    if rec.get("board") is None:
+def _ticket_fill(name: str, rec: dict, state) -> None:
+    """ConnectWise's defaults for a ticket's board, priority and status when left out."""
+    if name == "board":
         boards = state.records("boards")
         if boards:
             rec["board"] = {"id": boards[0]["id"]}
-    if rec.get("priority") is None:
+    elif name == "priority":
         default = [p for p in state.records("priorities") if p.get("defaultFlag")]
         if default:
             rec["priority"] = {"id": default[0]["id"]}
-
-
-def _ticket_status_default(rec: dict, state) -> None:
-    if rec.get("status") is None and rec.get("board"):
+    elif name == "status" and isinstance(rec.get("board"), dict) and "id" in rec["board"]:
         statuses = [s for s in state.records("statuses") if s["board"]["id"] == rec["board"]["id"]]
         statuses.sort(key=lambda s: (not s.get("defaultFlag"), s.get("sortOrder") or 0, s["id"]))
         if statuses:
-            rec["status"] = {"id": statuses[0]["id"], "name": statuses[0]["name"]}
+            rec["status"] = {"id": statuses[0]["id"]}
 
 
 def _note_check(rec: dict, state) -> list[dict]:
@@ -297,7 +296,7 @@ TICKET = Kind(
     read_only=("closedFlag",),
     write_only=("initialDescription", "initialInternalAnalysis", "initialResolution"),
     cascade=(("notes", "ticketId"),),
-    defaults=_ticket_defaults, check=_ticket_check,
+    defaults=_ticket_defaults, fill=_ticket_fill, check=_ticket_check,
 )
 
 NOTE = Kind(
@@ -344,173 +343,3 @@ KINDS: dict[str, Kind] = {
     for k in (COMPANY, AGREEMENT_TYPE, AGREEMENT, ADDITION, CATALOG, TICKET, NOTE, BOARD,
               BOARD_STATUS, BOARD_TYPE, PRIORITY)
 }
-
-
-# ---------------------------------------------------------------- writes
-
-ALWAYS_READ_ONLY = ("id", "_info")
-
-
-def _scalar(value: Any, ftype: str) -> tuple[bool, Any]:
-    """Check and normalise one scalar against its schema type; (ok, value)."""
-    if value is None:
-        return True, None
-    base = ftype.removeprefix("nullable ").lower()
-    if base in ("int32", "int64"):
-        if isinstance(value, bool):
-            return False, value
-        if isinstance(value, int):
-            return True, value
-        if isinstance(value, float) and value.is_integer():
-            return True, int(value)
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            return True, int(value)
-        return False, value
-    if base == "float64":
-        if isinstance(value, bool):
-            return False, value
-        if isinstance(value, (int, float)):
-            return True, value
-        try:
-            return True, float(value)
-        except (TypeError, ValueError):
-            return False, value
-    if base == "bool":
-        if isinstance(value, bool):
-            return True, value
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return True, value.lower() == "true"
-        return False, value
-    if base == "time.time":
-        if not isinstance(value, str):
-            return False, value
-        try:
-            return True, iso(parse_datetime(value.strip()))
-        except ConditionError:
-            return False, value
-    if base == "string":
-        if isinstance(value, str):
-            return True, value
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return True, str(value)
-        return False, value
-    if base == "[]string":
-        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
-        return ok, value
-    return True, value
-
-
-def prepare(kind: Kind, body: Any, state, *, now: datetime, parent_id: int | None = None,
-            record_id: int | None = None) -> dict:
-    """Check a write body and return the record to store; raise 400 with every error."""
-    if not isinstance(body, dict):
-        raise invalid(kind.resource, [field_error(
-            "InvalidObject", f"the request body must be a {kind.resource} object",
-            kind.resource, "")])
-    fields = kind.fields
-    errors: list[dict] = []
-    rec: dict[str, Any] = {}
-    for name, value in body.items():
-        if name not in fields or name in ALWAYS_READ_ONLY or name in kind.read_only:
-            continue  # unknown and read-only fields are ignored, as ConnectWise does
-        if name in kind.refs:
-            rec[name] = value
-            continue
-        ftype = fields[name]
-        if ftype.endswith("Reference") or (ftype.startswith("[]") and ftype != "[]string"):
-            continue  # a reference the sandbox does not model
-        ok, norm = _scalar(value, ftype)
-        if not ok:
-            errors.append(field_error("InvalidField", f"{name} has an invalid value",
-                                      kind.resource, name))
-        else:
-            rec[name] = norm
-    if kind.parent_field and parent_id is not None:
-        parent = state.get(kind.parent, parent_id)
-        if kind.parent_field in kind.refs:
-            rec[kind.parent_field] = {"id": parent_id, "name": parent.get("name")}
-        else:
-            rec[kind.parent_field] = parent_id
-    if kind is TICKET:
-        _ticket_board_defaults(rec, state)
-    failed_refs: set[str] = set()
-    for name in sorted(kind.refs, key=lambda n: kind.refs[n].scoped_to_board):
-        if kind is TICKET and name == "status":
-            _ticket_status_default(rec, state)
-        value = rec.get(name)
-        if value is None:
-            continue
-        ref = kind.refs[name]
-        try:
-            if ref.many:
-                if not isinstance(value, list):
-                    raise LookupError(f"{name} must be a list of references")
-                rec[name] = [state.reference(ref, v, rec) for v in value]
-            else:
-                rec[name] = state.reference(ref, value, rec)
-        except LookupError as exc:
-            failed_refs.add(name)
-            errors.append(field_error("InvalidObject", str(exc), kind.resource, name))
-    required = [f for f in SCHEMAS[kind.schema]["required"] if f not in failed_refs]
-    for name in (*required, *kind.required_extra):
-        if rec.get(name) in (None, "") and name not in failed_refs:
-            errors.append(field_error("NullValue", f"{name} is required", kind.resource, name))
-    for name, allowed in kind.enums.items():
-        value = rec.get(name)
-        if value is not None and value not in allowed:
-            errors.append(field_error(
-                "InvalidField", f"{name} must be one of {', '.join(allowed)}",
-                kind.resource, name))
-    if kind.check:
-        errors.extend(kind.check(rec, state))
-    for name in kind.unique:
-        value = rec.get(name)
-        if isinstance(value, str) and state.duplicate(kind, name, value, rec, record_id):
-            errors.append(field_error(
-                "ObjectExists", f"a {kind.resource} with this {name} already exists",
-                kind.resource, name))
-    if errors:
-        raise invalid(kind.resource, _dedupe(errors))
-    if kind.defaults:
-        kind.defaults(rec, state, now)
-    return rec
-
-
-def _dedupe(errors: list[dict]) -> list[dict]:
-    seen, out = set(), []
-    for e in errors:
-        key = (e["code"], e["field"])
-        if key not in seen:
-            seen.add(key)
-            out.append(e)
-    return out
-
-
-def editable(kind: Kind, rec: Mapping) -> dict:
-    """A stored record as a write body (for PATCH): what a client could have sent."""
-    return {k: v for k, v in rec.items() if k not in ALWAYS_READ_ONLY}
-
-
-# ---------------------------------------------------------------- reads
-
-
-def render(kind: Kind, rec: Mapping, base: str, now: datetime) -> dict:
-    """A stored record as ConnectWise returns it: references and `_info` with hrefs."""
-    out = {k: v for k, v in rec.items() if k not in kind.write_only}
-    board_id = (rec.get("board") or {}).get("id") if isinstance(rec.get("board"), dict) else None
-    for name, ref in kind.refs.items():
-        value = out.get(name)
-        if not value or ref.href is None:
-            continue
-        if ref.many:
-            out[name] = [_ref_info(ref, v, base, board_id) for v in value]
-        else:
-            out[name] = _ref_info(ref, value, base, board_id)
-    if kind.compute:
-        kind.compute(out, now)
-    return out
-
-
-def _ref_info(ref: Ref, value: Mapping, base: str, board_id: int | None) -> dict:
-    href = base + ref.href.format(id=value.get("id"), board=board_id)
-    return {**value, "_info": {ref.href_key: href}}

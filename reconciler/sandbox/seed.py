@@ -21,7 +21,8 @@ import yaml
 from reconciler.errors import ReconcilerError
 
 from .conditions import ConditionError, parse_datetime
-from .resources import KINDS, prepare
+from .records import prepare
+from .resources import KINDS
 from .responses import ApiError
 from .store import State
 
