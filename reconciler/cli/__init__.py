@@ -7,6 +7,7 @@ else prints as an internal error without a traceback unless RECONCILER_DEBUG is 
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
@@ -15,9 +16,33 @@ import click
 from reconciler import __version__
 from reconciler.errors import ReconcilerError
 
+# Command name -> module under reconciler.cli; each module exports `command`. Modules are
+# imported only when their command runs, so `validate` doesn't pay for httpx and friends.
+COMMANDS = {
+    "validate": "validate_cmd",
+    "plan": "plan_cmd",
+    "apply": "apply_cmd",
+    "verify": "verify_cmd",
+    "import": "import_cmd",
+    "schedule": "schedule_cmd",
+    "run-due": "run_due_cmd",
+    "send-now": "send_now_cmd",
+    "history": "history_cmd",
+    "sandbox": "sandbox_cmd",
+}
+
 
 class ReconcilerGroup(click.Group):
-    """A group that turns exceptions into one clear line and exit code 1."""
+    """Loads commands lazily and turns exceptions into one clear line and exit code 1."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        module = COMMANDS.get(name)
+        if module is None:
+            return None
+        return importlib.import_module(f"reconciler.cli.{module}").command
 
     def invoke(self, ctx: click.Context):
         try:
@@ -54,39 +79,6 @@ class ReconcilerGroup(click.Group):
 def cli(ctx: click.Context, root: str) -> None:
     """Trend Micro Remote Manager's ConnectWise Manage settings as code."""
     ctx.obj = {"root": root}
-
-
-def _register() -> None:
-    # One module per command keeps each command small and owned by one part of the package.
-    from reconciler.cli import (
-        apply_cmd,
-        history_cmd,
-        import_cmd,
-        plan_cmd,
-        run_due_cmd,
-        sandbox_cmd,
-        schedule_cmd,
-        send_now_cmd,
-        validate_cmd,
-        verify_cmd,
-    )
-
-    for module in (
-        validate_cmd,
-        plan_cmd,
-        apply_cmd,
-        verify_cmd,
-        import_cmd,
-        schedule_cmd,
-        run_due_cmd,
-        send_now_cmd,
-        history_cmd,
-        sandbox_cmd,
-    ):
-        cli.add_command(module.command)
-
-
-_register()
 
 
 def main() -> None:
