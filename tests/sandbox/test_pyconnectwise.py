@@ -1,17 +1,17 @@
 """A real third-party client, pyconnectwise, against the served sandbox, unchanged except
 for the URL scheme (it hard-codes https://; the sandbox serves plain HTTP on loopback).
-Skipped where pyconnectwise is not installed (`pip install pyconnectwise==0.6.1.2`)."""
+pyconnectwise is part of the test extra in pyproject.toml, so this never skips."""
 
 from __future__ import annotations
 
+import pyconnectwise
 import pytest
 
-pyconnectwise = pytest.importorskip("pyconnectwise")
+from reconciler.sandbox import create_app, serve
+
+from .conftest import CLIENT_ID, NOW
+
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # its pydantic models
-
-from reconciler.sandbox import create_app, serve  # noqa: E402
-
-from .conftest import CLIENT_ID, NOW  # noqa: E402
 
 
 class LoopbackClient(pyconnectwise.ConnectWiseManageAPIClient):
