@@ -11,27 +11,21 @@ file versions (cached by blob ids), and blobs are read in one batch per commit.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.config.model import Fleet
 from reconciler.errors import ReconcilerError
-from reconciler.gitrefs import (
-    FLEET_PATHS,
-    FleetInvalidAtRef,
-    NoFleetAtRef,
-    load_entries,
-    read_blobs,
-    repo_prefix,
-    resolve_commit,
-    run_git,
-    tree_entries,
-)
-from reconciler.review.policy import CustomerPolicyChange, policy_changes
+from reconciler.gitrefs import FleetInvalidAtRef, repo_prefix, resolve_commit, run_git
+from reconciler.review.policy import CustomerPolicyChange, FieldChange, policy_changes
+from reconciler.review.snapshots import CUSTOMER_SUFFIXES, SETTINGS_FILE, FleetSnapshots
 
 FORMAT_VERSION = 1
 _FIELD, _RECORD = "\x1f", "\x1e"
 LOOKBACK = 200  # commits searched back for a valid configuration past an invalid one
+_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # safe inside a glob pathspec
+_REMOVED = FieldChange("", None, None, "customer removed")
 
 
 @dataclass(frozen=True)
@@ -91,9 +85,8 @@ class _Commit:
     subject: str
 
 
-def _log(root: Path, since: str | None) -> list[_Commit]:
-    """Non-merge commits touching the fleet, oldest first (merges bring their commits)."""
-    prefix = repo_prefix(root)
+def _log(root: Path, since: str | None, specs: list[str]) -> list[_Commit]:
+    """Non-merge commits touching `specs`, oldest first (merges bring their commits)."""
     revs = [f"{resolve_commit(root, since)}..HEAD"] if since else ["HEAD"]
     try:
         run_git(root, "rev-parse", "--verify", "--quiet", "HEAD")
@@ -101,14 +94,7 @@ def _log(root: Path, since: str | None) -> list[_Commit]:
         return []  # a repository without commits has no history
     fmt = _FIELD.join(["%H", "%P", "%aI", "%an", "%ae", "%s"]) + _RECORD
     out = run_git(
-        root,
-        "log",
-        "--no-merges",
-        "--reverse",
-        f"--format={fmt}",
-        *revs,
-        "--",
-        *(f"{prefix}{p}" for p in FLEET_PATHS),
+        root, "log", "--no-merges", "--reverse", f"--format={fmt}", *revs, "--", *specs
     ).decode("utf-8", "replace")
     commits = []
     for record in out.split(_RECORD):
@@ -121,49 +107,43 @@ def _log(root: Path, since: str | None) -> list[_Commit]:
     return commits
 
 
-class _FleetCache:
-    """Fleets by commit, loaded once per distinct set of file versions."""
+def _pathspecs(root: Path, slug: str | None) -> list[str]:
+    """What can change a policy: settings and customer files (one customer's, with `slug`)."""
+    prefix = repo_prefix(root)
+    if slug is None:
+        return [f"{prefix}{SETTINGS_FILE}", f"{prefix}customers"]
+    return [
+        f"{prefix}{SETTINGS_FILE}",
+        *(f":(glob){prefix}customers/**/{slug}{suffix}" for suffix in CUSTOMER_SUFFIXES),
+    ]
 
-    def __init__(self, root: Path):
-        self.root = root
-        self._entries: dict[str, dict[str, str]] = {}
-        self._blobs: dict[str, bytes] = {}
-        self._fleets: dict[frozenset, Fleet | FleetInvalidAtRef | None] = {}
 
-    def entries(self, commit: str) -> dict[str, str]:
-        if commit not in self._entries:
-            self._entries[commit] = tree_entries(self.root, commit)
-        return self._entries[commit]
-
-    def fleet(self, commit: str) -> Fleet | FleetInvalidAtRef | None:
-        """The fleet at `commit`, the error that stops it loading, or None (no fleet yet)."""
-        entries = self.entries(commit)
-        key = frozenset(entries.items())
-        if key not in self._fleets:
-            missing = [b for b in entries.values() if b not in self._blobs]
-            self._blobs.update(read_blobs(self.root, missing))
-            try:
-                loaded: Fleet | FleetInvalidAtRef | None = load_entries(
-                    self.root, entries, label=commit[:7], blobs=self._blobs
-                )
-            except NoFleetAtRef:
-                loaded = None
-            except FleetInvalidAtRef as exc:
-                loaded = exc
-            self._fleets[key] = loaded
-        return self._fleets[key]
-
-    def last_valid_before(self, commit: str) -> tuple[str | None, Fleet | None]:
-        """The nearest first-parent ancestor (or `commit` itself) whose fleet loads."""
-        specs = [f"{repo_prefix(self.root)}{p}" for p in FLEET_PATHS]
-        out = run_git(
-            self.root, "rev-list", "--first-parent", f"--max-count={LOOKBACK}", commit, "--", *specs
+def _slug_with_history(root: Path, customer: str | None) -> str | None:
+    """`customer` when some commit has a file customers/**/<customer>.yaml, else None
+    (then it may be a company id, found by walking every customer)."""
+    if customer is None or not _SLUG.match(customer):
+        return None
+    try:
+        found = run_git(
+            root, "log", "-1", "--format=%H", "HEAD", "--", *_pathspecs(root, customer)[1:]
         )
-        for candidate in out.decode().split():
-            fleet = self.fleet(candidate)
-            if not isinstance(fleet, FleetInvalidAtRef):
-                return candidate, fleet
-        return None, None
+    except ReconcilerError:
+        return None  # no commits yet
+    return customer if found.strip() else None
+
+
+def _last_valid_before(
+    root: Path, snapshots: FleetSnapshots, commit: str, specs: list[str]
+) -> tuple[str | None, Fleet | None]:
+    """The nearest first-parent ancestor (or `commit` itself) whose fleet loads."""
+    out = run_git(
+        root, "rev-list", "--first-parent", f"--max-count={LOOKBACK}", commit, "--", *specs
+    )
+    for candidate in out.decode().split():
+        fleet = snapshots.fleet(candidate)
+        if not isinstance(fleet, FleetInvalidAtRef):
+            return candidate, fleet
+    return None, None
 
 
 def _matches(change: CustomerPolicyChange, customer: str | None) -> bool:
@@ -174,39 +154,46 @@ def history(root: Path, customer: str | None = None, *, since: str | None = None
     """Commits (newest first) that changed the effective policy of `customer` (slug or
     ConnectWise company id; every customer when None), optionally only after `since`."""
     root = Path(root)
-    cache = _FleetCache(root)
+    slug = _slug_with_history(root, customer)
+    specs = _pathspecs(root, slug)
     entries: list[HistoryEntry] = []
     seen: set[str] = set()  # slugs and company ids that ever existed, for a clear error
-    for c in _log(root, since):
-        head = cache.fleet(c.commit)
-        before_entries = cache.entries(c.parent) if c.parent else {}
-        now_entries = cache.entries(c.commit)
-        files = tuple(
-            sorted(
-                p
-                for p in set(before_entries) | set(now_entries)
-                if before_entries.get(p) != now_entries.get(p)
-            )
-        )
-        meta = (c.commit, c.date, c.author, c.email, c.subject, files)
-        if isinstance(head, FleetInvalidAtRef):
-            error = f"config invalid at {c.commit[:7]}: {head.detail}"
-            entries.append(HistoryEntry(*meta, changes=(), error=error))
-            continue
-        base = cache.fleet(c.parent) if c.parent else None
-        compared_with = None
-        if isinstance(base, FleetInvalidAtRef):
-            # The parent does not load: compare with the last configuration that did.
-            compared_with, base = cache.last_valid_before(c.parent)  # type: ignore[arg-type]
-        if head is None:
-            continue
-        seen.update(x for cu in head.customers for x in (cu.slug, cu.company.lower()))
-        changes = tuple(ch for ch in policy_changes(base, head) if _matches(ch, customer))
-        if changes:
-            entries.append(HistoryEntry(*meta, changes=changes, compared_with=compared_with))
-    if customer is not None and customer not in seen and customer.lower() not in seen:
+    with FleetSnapshots(root, only=slug) as snapshots:
+        for c in _log(root, since, specs):
+            head = snapshots.fleet(c.commit)
+            before = snapshots.entries(c.parent) if c.parent else {}
+            now = snapshots.entries(c.commit)
+            files = tuple(sorted(p for p in set(before) | set(now) if before.get(p) != now.get(p)))
+            meta = (c.commit, c.date, c.author, c.email, c.subject, files)
+            if isinstance(head, FleetInvalidAtRef):
+                error = f"config invalid at {c.commit[:7]}: {head.detail}"
+                entries.append(HistoryEntry(*meta, changes=(), error=error))
+                continue
+            base = snapshots.fleet(c.parent) if c.parent else None
+            compared_with = None
+            if isinstance(base, FleetInvalidAtRef):
+                # The parent does not load: compare with the last configuration that did.
+                compared_with, base = _last_valid_before(root, snapshots, c.parent, specs)
+            if head is not None:
+                seen.update(x for cu in head.customers for x in (cu.slug, cu.company.lower()))
+            if head is None and base is None:
+                continue
+            changes = tuple(ch for ch in _changes(base, head) if _matches(ch, customer))
+            if changes:
+                entries.append(HistoryEntry(*meta, changes=changes, compared_with=compared_with))
+    if customer is not None and slug is None and customer.lower() not in seen:
         raise ReconcilerError(
             f"customer {customer!r} does not appear in the history of {root} "
             "(give its file name without .yaml, e.g. acme, or its ConnectWise company id)"
         )
     return History(customer, since, tuple(reversed(entries)))
+
+
+def _changes(base: Fleet | None, head: Fleet | None) -> list[CustomerPolicyChange]:
+    """Policy changes from base to head; a head without the customer counts as removal."""
+    if head is None:  # the customer's file (or the whole fleet) is gone
+        return [
+            CustomerPolicyChange(c.slug, c.name, c.company, "removed", (_REMOVED,))
+            for c in (base.customers if base else ())
+        ]
+    return policy_changes(base, head)

@@ -54,9 +54,10 @@ def test_customer_history_newest_first_with_semantic_changes(story):
 def test_global_settings_edit_is_in_every_global_customers_history(story):
     repo, ids = story
     entries = history(repo.root, "globex").entries
-    assert [e.commit for e in entries] == [ids["broken"], ids["global3"], ids["init"]]
-    assert entries[1].files == ("reconciler.yaml",)
-    assert entries[1].changes[0].sentences == ("billing day 1 -> 3",)
+    # Acme's broken commit is not in Globex's history: Globex's configuration still loads.
+    assert [e.commit for e in entries] == [ids["global3"], ids["init"]]
+    assert entries[0].files == ("reconciler.yaml",)
+    assert entries[0].changes[0].sentences == ("billing day 1 -> 3",)
     everyone = history(repo.root).entries
     global3 = next(e for e in everyone if e.commit == ids["global3"])
     assert sorted(c.slug for c in global3.changes) == ["globex", "soylent", "wayne"]
@@ -113,3 +114,21 @@ def test_cli_not_a_repository_is_one_clear_line(tmp_path):
     assert result.exit_code == 1
     assert result.output.startswith("error: ") and "not inside a git repository" in result.output
     assert "Traceback" not in result.output
+
+
+def test_customer_added_later_and_removed(fleet_repo):
+    acme = fleet_repo.read("customers/acme.yaml")
+    fleet_repo.write(
+        "customers/zeta.yaml",
+        acme.replace("company: ACME", "company: ZETA").replace(
+            "6f1c2a9e-0d4b-4c61-9a57-1b2f0e8c3a01", "zeta-1"
+        ),
+    )
+    added = fleet_repo.commit("Add Zeta")
+    (fleet_repo.root / "customers/zeta.yaml").unlink()
+    removed = fleet_repo.commit("Zeta leaves", author=BOB)
+    for who in ("zeta", "ZETA"):  # by file name (fast path) and by company id (full walk)
+        entries = history(fleet_repo.root, who).entries
+        assert [e.commit for e in entries] == [removed, added]
+        assert entries[0].changes[0].sentences == ("customer removed",)
+        assert entries[1].changes[0].sentences[0] == "customer added"
