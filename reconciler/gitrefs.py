@@ -12,7 +12,6 @@ A ref is compared through its merge base with HEAD, like a pull request on GitHu
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -22,9 +21,8 @@ from pathlib import Path
 from reconciler.config.model import Fleet
 from reconciler.errors import ConfigError, ReconcilerError
 
-# What a fleet is made of in git: the global settings, the customers and the schemas
-# they were written against (a schema change is part of the config's history too).
-FLEET_PATHS = ("reconciler.yaml", "customers", "schemas")
+# What a fleet is made of in git (schemas come with the installed package, not the ref).
+FLEET_PATHS = ("reconciler.yaml", "customers")
 
 
 class GitError(ReconcilerError):
@@ -174,9 +172,6 @@ def load_entries(
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data[blob])
         Path(tmp, "customers").mkdir(exist_ok=True)
-        if not any(rel.startswith("schemas/") for rel in entries) and (root / "schemas").is_dir():
-            # A ref from before schemas/ existed: check it against today's schemas.
-            shutil.copytree(root / "schemas", Path(tmp, "schemas"))
         try:
             fleet = load_fleet(Path(tmp))
         except ConfigError as exc:
