@@ -1,6 +1,7 @@
 """`reconciler run-due` on a copy of the example fleet against the embedded sandbox."""
 
 import json
+import shutil
 
 import pytest
 
@@ -56,3 +57,16 @@ def test_bad_input_is_one_clear_line(root):
     assert "is not an ISO 8601 date-time" in result.output and "Traceback" not in result.output
     result = cli(root, "run-due", "--at", AT, "--customer", "nobody*")
     assert result.exit_code == 1 and "no customer matches --customer 'nobody*'" in result.output
+
+
+def test_lmpi_usage_source_bills_from_the_sandbox_report(root):
+    settings = (root / "reconciler.yaml").read_text()
+    settings = settings.replace("  usage:\n    kind: file\n    path: data/usage\n",
+                                "  usage:\n    kind: lmpi\n    url: sandbox\n")
+    assert "kind: lmpi" in settings
+    (root / "reconciler.yaml").write_text(settings)
+    shutil.rmtree(root / "data" / "usage")  # only LMPI can answer now
+    result = cli(root, "run-due", "--at", AT, "--customer", "initech", "--format", "json")
+    assert result.exit_code == 0, result.output
+    billing = next(r for r in json.loads(result.stdout) if r["kind"] == "billing")
+    assert billing["outcome"] == "sent" and billing["detail"].startswith("tmems 51;")
