@@ -48,17 +48,22 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int
 
 
 def billing_ticket(customer: Customer, label: str, lines: Sequence[BillingLine], key: str,
-                   source: str, *, title: str = "Trend Micro billing") -> tuple[str, str]:
+                   source: str, *, title: str = "Trend Micro billing",
+                   superseded_by: Period | None = None) -> tuple[str, str]:
     """(summary, description) of a billing ticket."""
     rows = [[line.product_name, line.agreement, format_units(line.units),
              "-" if line.previous is None else format_units(line.previous), line.basis]
             for line in lines]
     table = _table(["Product", "Agreement", "Units", "Previous", "Basis"], rows, {2, 3})
+    applied = ("The agreement additions above now carry these quantities."
+               if superseded_by is None else
+               f"Sent late: {superseded_by.label} is already billed, so the agreement "
+               "additions keep that month's quantities.")
     description = (
         f"{title} for {customer.name} (ConnectWise company {customer.company}), {label}.\n\n"
         f"{table}\n\n"
         "Units are the chargeable licenses: used where Trend Micro reports usage, "
-        "otherwise provisioned. The agreement additions above now carry these quantities.\n"
+        f"otherwise provisioned. {applied}\n"
         f"Usage source: {source}\n"
         f"Idempotency key: {key}\n"
     )

@@ -55,15 +55,24 @@ class DuePlan:
     found: dict[str, list[dict]] = field(default_factory=dict)  # key -> tickets
     billed_before: dict[str, set[str]] = field(default_factory=dict)  # company -> labels
 
-    def has_billing_before(self, company: str, period: Period) -> bool:
-        """Whether a scheduled billing ticket exists for a month before `period`."""
+    def _billed(self, company: str) -> list[Period]:
+        periods = []
         for label in self.billed_before.get(fold(company), ()):
             try:
-                if Period.parse(label).end < period.start:
-                    return True
+                periods.append(Period.parse(label))
             except ScheduleError:
                 continue
-        return False
+        return periods
+
+    def has_billing_before(self, company: str, period: Period) -> bool:
+        """Whether a scheduled billing ticket exists for a month before `period`."""
+        return any(p.end < period.start for p in self._billed(company))
+
+    def later_billing(self, company: str, period: Period) -> Period | None:
+        """The latest month after `period` already billed, if any (a late gap must not
+        roll the additions back to an older month's quantities)."""
+        later = [p for p in self._billed(company) if p.start > period.end]
+        return max(later) if later else None
 
 
 def _candidates(cadence: Cadence, at: datetime, window_start: datetime,

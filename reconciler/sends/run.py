@@ -76,28 +76,39 @@ def _result(send: DueSend, outcome: str, detail: str = "") -> SendResult:
 
 
 def send_billing(ctx: SendContext, customer: Customer, period: Period, key: str,
-                 billed_before: bool, *, title: str = "Trend Micro billing") -> tuple[str, str]:
-    """Bill one customer for the month `period`: (outcome, detail)."""
+                 billed_before: bool, *, title: str = "Trend Micro billing",
+                 superseded_by: Period | None = None) -> tuple[str, str]:
+    """Bill one customer for the month `period`: (outcome, detail).
+
+    When a later month is already billed (`superseded_by`: this is a late gap), the
+    ticket records this month's units but the additions keep the later month's
+    quantities, and the guardrail (which compares against them) does not apply."""
     if ctx.usage is None:
         raise ReconcilerError("no usage source configured")
     settings = ctx.fleet.settings
     today = ctx.at.astimezone(ctx.clock.tz).date()
     lines = billing.prepare(customer, settings, ctx.usage, ctx.billing_data(),
                             period.start.year, period.start.month, today)
-    held = billing.guardrail(lines, billed_before, settings.safety.max_quantity_change_percent)
+    held = [] if superseded_by else billing.guardrail(
+        lines, billed_before, settings.safety.max_quantity_change_percent)
     if held and not ctx.approved(customer):
         return "held", (f"held by the quantity guardrail: {'; '.join(held)}; nothing sent. "
                         f"If right, run again with --approve-quantities {customer.slug}")
     summary, description = billing_ticket(customer, period.label, lines, key,
-                                          ctx.usage.description, title=title)
+                                          ctx.usage.description, title=title,
+                                          superseded_by=superseded_by)
     detail = billing.describe(lines)
     if held:
         detail += " (approved past the guardrail: " + "; ".join(held) + ")"
+    if superseded_by is not None:
+        detail += (f" (ticket only: {superseded_by.label} is already billed, the additions "
+                   "keep its quantities)")
     if ctx.dry_run:
         return "skipped", f"dry run: would bill {detail}"
     if read_key(ctx.client, key):  # sent meanwhile: leave the quantities alone
         return "already_sent", "sent by another run"
-    billing.apply_quantities(ctx.client, ctx.billing_data(), lines)
+    if superseded_by is None:
+        billing.apply_quantities(ctx.client, ctx.billing_data(), lines)
     body = ctx.ticket_body(customer, summary, description)
     agreements = {line.agreement_id for line in lines}
     if len(agreements) == 1:
@@ -134,6 +145,16 @@ def send_summary(ctx: SendContext, send: DueSend) -> tuple[str, str]:
     return "sent", f"{detail}; ticket #{delivery.ticket_id}"
 
 
+def check_approvals(fleet: Fleet, approve: Iterable[str]) -> None:
+    """Every --approve-quantities value names a customer (a typo must not pass silently)."""
+    known = {fold(c.slug) for c in fleet.customers} | {fold(c.company) for c in fleet.customers}
+    unknown = [a for a in approve if fold(a) not in known]
+    if unknown:
+        raise ReconcilerError(
+            "--approve-quantities names no customer: " + ", ".join(repr(a) for a in unknown)
+            + " (give a customer's slug or ConnectWise company identifier)")
+
+
 def run_due(fleet: Fleet, client: Any, at: datetime, *, usage: UsageSource | None,
             detections: DetectionSource | None, customers: Iterable[Customer] | None = None,
             dry_run: bool = False, approve: Iterable[str] = (),
@@ -141,6 +162,7 @@ def run_due(fleet: Fleet, client: Any, at: datetime, *, usage: UsageSource | Non
     """Perform every send due at `at` (gaps included) and report each one."""
     settings = fleet.settings
     clock = Clock.of(settings.timezone, settings.send_at)
+    check_approvals(fleet, approve)
     start_requests = client.request_count
     chosen = list(fleet.customers if customers is None else customers)
     plan: DuePlan = find_due(client, chosen, clock, at, settings.lookback_days)
@@ -169,8 +191,9 @@ def run_due(fleet: Fleet, client: Any, at: datetime, *, usage: UsageSource | Non
         try:
             if send.cadence.kind == "billing":
                 billed_before = plan.has_billing_before(send.customer.company, send.period)
-                outcome, detail = send_billing(ctx, send.customer, send.period, send.key,
-                                               billed_before)
+                outcome, detail = send_billing(
+                    ctx, send.customer, send.period, send.key, billed_before,
+                    superseded_by=plan.later_billing(send.customer.company, send.period))
             else:
                 outcome, detail = send_summary(ctx, send)
         except ReconcilerError as exc:

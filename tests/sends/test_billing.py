@@ -110,3 +110,30 @@ def test_send_now_uses_the_minute_key_and_sends_once(data, app, client):
     summary = [t["summary"] for t in world.tickets(app)
                if t["externalXRef"] == "tmrm:billing-now:STARK:2026-11-25T18:09Z"]
     assert summary == ["Trend Micro billing (sent now) 2026-11: Stark Logistics"]
+
+
+def test_a_late_gap_month_never_rolls_quantities_back(data, app, client):
+    fleet = world.fleet(data)
+    run(fleet, client, datetime(2026, 9, 30, 12, tzinfo=NY))  # September billed
+    world.write_usage(data, 2026, 10, skip={("stark", "wfbss")})
+    _, by_key = run(fleet, client, OCT_RUN)
+    assert by_key["tmrm:billing:STARK:2026-10"].outcome == "failed"
+    _, by_key = run(fleet, client, NOV_RUN)
+    assert by_key["tmrm:billing:STARK:2026-10"].outcome == "failed"  # still no usage
+    assert by_key[KEY].outcome == "sent"
+    november = world.addition_quantity(app, 111, "TM-WFBSS")
+    assert november == world.units("stark", "wfbss", 2026, 11)
+    world.write_usage(data, 2026, 10)  # October's usage finally arrives
+    _, by_key = run(fleet, client, datetime(2026, 12, 1, 12, tzinfo=NY))
+    late = by_key["tmrm:billing:STARK:2026-10"]
+    assert late.outcome == "sent" and "ticket only: 2026-11 is already billed" in late.detail
+    assert world.addition_quantity(app, 111, "TM-WFBSS") == november  # not rolled back
+
+
+def test_unknown_approval_is_an_error(data, app, client):
+    import pytest
+
+    from reconciler.errors import ReconcilerError
+
+    with pytest.raises(ReconcilerError, match="--approve-quantities names no customer: 'strak'"):
+        run(world.fleet(data), client, NOV_RUN, approve=["strak"])
