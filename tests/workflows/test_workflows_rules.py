@@ -160,3 +160,32 @@ def test_pr_comment_too_long_points_to_the_artifact(tmp_path):
     assert run_step(step["run"], tmp_path, env).returncode == 0
     posted = (tmp_path / "posted.md").read_text()
     assert len(posted) < 1000 and "too long for a comment" in posted
+
+
+@pytest.mark.parametrize(
+    ("validate", "plan", "fork", "says", "not_says"),
+    [
+        ("0", "0", "false", "## reconciler plan\n\n## plan body", "errors"),
+        ("1", "", "false", "**Validation failed**: nothing was planned.", "plan body"),
+        ("0", "1", "false", "**The plan has errors** (exit 1)", "forks get no ConnectWise"),
+        ("0", "1", "true", "Pull requests from forks get no ConnectWise credentials", "nope"),
+    ],
+)
+def test_pr_comment_text_says_what_happened(tmp_path, validate, plan, fork, says, not_says):
+    step = step_named(load("pr.yml"), "plan", "Write the comment")
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "validate.txt").write_text("customers/acme.yaml:3:1: error: bad\n")
+    (tmp_path / "plan.md").write_text("## plan body\n")
+    (tmp_path / "plan-errors.txt").write_text("error: ConnectWise credentials ...\n")
+    summary = tmp_path / "summary.md"
+    env = {
+        "VALIDATE_STATUS": validate,
+        "PLAN_STATUS": plan,
+        "FROM_FORK": fork,
+        "GITHUB_STEP_SUMMARY": str(summary),
+    }
+    done = run_step(step["run"], tmp_path, env)
+    assert done.returncode == 0, done.stderr
+    comment = (tmp_path / "comment.md").read_text()
+    assert says in comment and not_says not in comment
+    assert summary.read_text() == comment
