@@ -116,12 +116,14 @@ def year_data(tmp_path, start: date, end: date) -> None:
 
 @pytest.mark.slow
 def test_a_year_of_hourly_runs_sends_every_period_exactly_once(tmp_path):
-    year_data(tmp_path, date(2025, 11, 1), date(2026, 12, 31))
+    year_data(tmp_path, date(2025, 11, 1), date(2027, 1, 31))
     fleet = world.fleet(tmp_path, lookback_days=5)
     usage, detections = world.sources(fleet)
     cw = fake_world()
+    # both DST changes of 2026, leap-less February, and past the year end into 2027-01-04,
+    # when ISO week 2026-W53 (Dec 28 - Jan 3) is due
     start = datetime(2026, 1, 1, 0, tzinfo=NY_CLOCK.tz)
-    end = datetime(2026, 12, 31, 23, tzinfo=NY_CLOCK.tz)
+    end = datetime(2027, 1, 4, 12, tzinfo=NY_CLOCK.tz)
     results = simulate(lambda: cw, fleet, usage, detections, start, end, seed=11,
                        outage=(datetime(2026, 7, 2, 3, tzinfo=NY_CLOCK.tz),
                                datetime(2026, 7, 5, 9, tzinfo=NY_CLOCK.tz)))
@@ -130,7 +132,9 @@ def test_a_year_of_hourly_runs_sends_every_period_exactly_once(tmp_path):
     assert len(keys) == len(set(keys)), "a key was sent twice"
     assert set(keys) == expected_keys(fleet, start, end)
     assert not [r for r in results if r.outcome in ("failed", "held", "missed")]
-    assert len(keys) > 820  # 2 x 365 daily + 52 weekly + 12 monthly + 3 x 12 billing
+    assert len(keys) > 830  # 2 x 368 daily + 53 weekly + 12 monthly + 3 x 12 billing
+    assert "tmrm:tmems:HOOLI:2026-W53" in keys and "tmrm:hes:STARK:2027-01-03" in keys
+    assert "tmrm:billing:STARK:2026-02" in keys  # day 31 in February
     sent = [r for r in results if r.outcome == "sent"]
     assert len(sent) == len(keys)  # each key reported sent once, by exactly one run
     # catch-up after the outage: July 2-4's daily periods went out late, as gaps
