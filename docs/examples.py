@@ -142,6 +142,34 @@ def _steps() -> list[Example]:
                 "printf 'name: [unclosed\\n' > customers/broken.yaml",
             ],
         ),
+        Example(
+            "error-safety",
+            ["apply --yes"],
+            setup=[
+                "rm -f customers/broken.yaml && reconciler apply --yes > /dev/null",
+                *(
+                    f"sed -i '/^  billing:$/,/^    products:/d' customers/{slug}.yaml"
+                    for slug in ("acme", "hooli", "stark", "umbrella")
+                ),
+            ],
+        ),
+        Example(
+            "error-stale",
+            ["apply plan.json"],
+            setup=[
+                "git checkout -q customers",
+                "reconciler plan --out plan.json > /dev/null 2>&1",
+                "sed -i 's/day: 5/day: 6/' customers/acme.yaml",
+            ],
+        ),
+        Example(
+            "error-send-now",
+            ["send-now billing --customer acme"],
+            setup=[
+                "git checkout -q customers",
+                "sed -i 's/products: \\[wfbss, apex-one\\]/products: [wfbss]/' customers/acme.yaml",
+            ],
+        ),
     ]
 
 
