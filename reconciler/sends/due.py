@@ -6,9 +6,9 @@ For each enabled customer and each kind its policy turns on:
   `at`), always including the latest period due at `at`;
 - the keys of every candidate of the run are read in bulk (`window.read_window`: a
   prefix clause per customer, kind and month, OR-ed into a few requests);
-- only for a (customer, kind) whose oldest candidate is unsent, one more listing
-  (`externalXRef like "tmrm:<kind>:<COMPANY>:%"`, many customers per request) finds keys
-  sent before the window;
+- only for a (customer, kind) whose oldest candidate is unsent (a customer younger than
+  the window, or an outage), one more listing (`externalXRef like
+  "tmrm:<kind>:<COMPANY>:%"`, many customers per request) finds keys sent before it;
 - the latest period is sent when unsent; an earlier unsent candidate is a gap, sent only
   if some period before it was sent (a customer's first run sends only the latest);
 - periods after the last key sent before the window but due before the window starts are
@@ -28,9 +28,8 @@ from reconciler.plan.cw import key as fold
 from reconciler.schedule import KINDS, Cadence, Clock, Period, ScheduleError, cadences
 from reconciler.sends.delivery import TICKETS
 from reconciler.sends.keys import KIND_TAGS, parse_key, send_key
-from reconciler.sends.window import read_window
+from reconciler.sends.window import batches, read_window
 
-LIKES_PER_REQUEST = 12  # keeps each history request URL well under 2,000 characters
 MAX_MISSED_LISTED = 400  # a very long outage is summarised past this many periods
 
 
@@ -82,25 +81,28 @@ def _candidates(cadence: Cadence, at: datetime, window_start: datetime,
 
 
 def _history(client: Any, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[Period]]:
-    """Every period sent for each (company, kind) pair, from `like` listings."""
+    """Every period sent for each (company, kind) pair: one `like` clause per pair, OR-ed
+    into length-budgeted requests."""
     history: dict[tuple[str, str], list[Period]] = {pair: [] for pair in pairs}
-    wanted = {(fold(c), k) for c, k in pairs}
-    for start in range(0, len(pairs), LIKES_PER_REQUEST):
-        chunk = pairs[start:start + LIKES_PER_REQUEST]
-        condition = cond.or_(*(cond.like("externalXRef", f"tmrm:{KIND_TAGS[kind]}:{company}:%")
-                               for company, kind in chunk))
-        for ticket in client.iter_list(TICKETS, conditions=condition, fields="id,externalXRef"):
-            parsed = parse_key(str(ticket.get("externalXRef") or ""))
-            if parsed is None or parsed.kind is None or (fold(parsed.company), parsed.kind) \
-                    not in wanted:
-                continue
-            try:
-                period = Period.parse(parsed.label)
-            except ScheduleError:
-                continue  # not one of ours after all
-            for company, kind in chunk:
-                if fold(company) == fold(parsed.company) and kind == parsed.kind:
-                    history[(company, kind)].append(period)
+    by_fold = {(fold(company), kind): (company, kind) for company, kind in pairs}
+    parts = [cond.like("externalXRef", f"tmrm:{KIND_TAGS[kind]}:{company}:%")
+             for company, kind in pairs]
+
+    def fetch(condition: str) -> list[dict]:
+        return client.list(TICKETS, conditions=condition, fields="id,externalXRef")
+
+    mapper = getattr(client, "map_concurrent", None)
+    requests = batches(parts)
+    pages = mapper(fetch, requests) if mapper else [fetch(c) for c in requests]
+    for ticket in (t for page in pages for t in page):
+        parsed = parse_key(str(ticket.get("externalXRef") or ""))
+        pair = by_fold.get((fold(parsed.company), parsed.kind)) if parsed else None
+        if pair is None:
+            continue
+        try:
+            history[pair].append(Period.parse(parsed.label))
+        except ScheduleError:
+            continue  # not one of ours after all
     return history
 
 
