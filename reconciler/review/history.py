@@ -108,14 +108,13 @@ def _log(root: Path, since: str | None, specs: list[str]) -> list[_Commit]:
 
 
 def _pathspecs(root: Path, slug: str | None) -> list[str]:
-    """What can change a policy: settings and customer files (one customer's, with `slug`)."""
-    prefix = repo_prefix(root)
+    """What can change a policy: settings and customer files (one customer's, with `slug`).
+
+    Pathspecs are relative to `root`, where git runs (a fleet may live in a subfolder)."""
+    repo_prefix(root)  # a clear error when root is not in a repository
     if slug is None:
-        return [f"{prefix}{SETTINGS_FILE}", f"{prefix}customers"]
-    return [
-        f"{prefix}{SETTINGS_FILE}",
-        *(f":(glob){prefix}customers/**/{slug}{suffix}" for suffix in CUSTOMER_SUFFIXES),
-    ]
+        return [SETTINGS_FILE, "customers"]
+    return [SETTINGS_FILE, *(f":(glob)customers/**/{slug}{suffix}" for suffix in CUSTOMER_SUFFIXES)]
 
 
 def _slug_with_history(root: Path, customer: str | None) -> str | None:

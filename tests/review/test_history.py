@@ -132,3 +132,20 @@ def test_customer_added_later_and_removed(fleet_repo):
         assert [e.commit for e in entries] == [removed, added]
         assert entries[0].changes[0].sentences == ("customer removed",)
         assert entries[1].changes[0].sentences[0] == "customer added"
+
+
+def test_fleet_in_a_subfolder_of_the_repository(fleet_repo):
+    sub = fleet_repo.root / "fleets" / "east"
+    sub.mkdir(parents=True)
+    for name in ("reconciler.yaml", "customers"):
+        (fleet_repo.root / name).rename(sub / name)
+    fleet_repo.commit("Move the fleet into fleets/east")
+    fleet_repo.replace("fleets/east/customers/acme.yaml", "day: 31", "day: 5")
+    edited = fleet_repo.commit("Acme day 5")
+    fleet_repo.write("elsewhere/customers/acme.yaml", "not this fleet\n")
+    fleet_repo.commit("Another folder")
+    for who in ("acme", "ACME", None):
+        entries = history(sub, who).entries
+        assert entries[0].commit == edited, who
+        assert entries[0].files == ("customers/acme.yaml",)
+        assert entries[0].changes[0].sentences == ("billing day 31 -> 5",)
