@@ -69,9 +69,10 @@ def remove_duplicates(client: Any, found: Mapping[str, list[dict]]) -> dict[str,
     return notes
 
 
-def deliver(client: Any, key: str, body: dict) -> Delivery:
-    """Create the ticket for `key` unless one exists; exactly one ticket survives."""
-    existing = read_key(client, key)
+def deliver(client: Any, key: str, body: dict, *, just_checked: bool = False) -> Delivery:
+    """Create the ticket for `key` unless one exists; exactly one ticket survives.
+    `just_checked`: the caller read the key a moment ago (billing, before its PATCHes)."""
+    existing = [] if just_checked else read_key(client, key)
     if existing:
         return Delivery("already_sent", int(existing[0]["id"]))
     mine: int | None = None

@@ -113,7 +113,7 @@ def send_billing(ctx: SendContext, customer: Customer, period: Period, key: str,
     agreements = {line.agreement_id for line in lines}
     if len(agreements) == 1:
         body["agreement"] = {"id": agreements.pop()}
-    delivery = deliver(ctx.client, key, body)
+    delivery = deliver(ctx.client, key, body, just_checked=True)
     if delivery.outcome == "already_sent":
         return "already_sent", delivery.note or f"ticket #{delivery.ticket_id}"
     return "sent", f"{detail}; ticket #{delivery.ticket_id}"
