@@ -10,6 +10,12 @@ from reconciler.review.policy import CustomerPolicyChange
 from reconciler.review.service import PolicyReview
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Commit subjects and author names from git, without terminal control characters."""
+    return _CONTROL.sub("?", text)
 
 
 def md_escape(text: str) -> str:
@@ -74,7 +80,8 @@ def history_text(hist: History) -> str:
         return f"No commit changed {who} effective policy.\n"
     lines: list[str] = []
     for entry in hist.entries:
-        lines.append(f"{entry.short}  {entry.date}  {entry.author}  {entry.subject}")
+        who, subject = printable(entry.author), printable(entry.subject)
+        lines.append(f"{entry.short}  {entry.date}  {who}  {subject}")
         if entry.error:
             lines.append(f"    ! {entry.error}")
         if entry.compared_with:

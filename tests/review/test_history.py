@@ -149,3 +149,11 @@ def test_fleet_in_a_subfolder_of_the_repository(fleet_repo):
         assert entries[0].commit == edited, who
         assert entries[0].files == ("customers/acme.yaml",)
         assert entries[0].changes[0].sentences == ("billing day 31 -> 5",)
+
+
+def test_text_output_drops_terminal_control_characters(fleet_repo):
+    fleet_repo.replace("customers/acme.yaml", "day: 31", "day: 5")
+    fleet_repo.commit("Acme \x1b[2J day 5", author="Eve \x1b]0;x\x07 <eve@example.com>")
+    line = history_text(history(fleet_repo.root, "acme")).splitlines()[0]
+    assert "\x1b" not in line and "\x07" not in line
+    assert "Acme ?[2J day 5" in line
