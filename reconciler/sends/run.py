@@ -8,8 +8,9 @@ go out are reported `skipped` with "dry run: would send ...".
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -44,17 +45,21 @@ class SendContext:
     billing_companies: frozenset[str] = frozenset()  # whose agreements to read, in bulk
     _routing: Routing | None = None
     _billing: billing.BillingData | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)  # customers run in parallel
 
     @property
     def routing(self) -> Routing:
-        if self._routing is None:
-            self._routing = resolve_routing(self.client, self.fleet.settings.tickets)
-        return self._routing
+        with self._lock:
+            if self._routing is None:
+                self._routing = resolve_routing(self.client, self.fleet.settings.tickets)
+            return self._routing
 
     def billing_data(self) -> billing.BillingData:
-        if self._billing is None:
-            self._billing = billing.BillingData.read(self.client, sorted(self.billing_companies))
-        return self._billing
+        with self._lock:
+            if self._billing is None:
+                self._billing = billing.BillingData.read(self.client,
+                                                         sorted(self.billing_companies))
+            return self._billing
 
     def approved(self, customer: Customer) -> bool:
         exceptions = {fold(s) for s in self.fleet.settings.safety.quantity_exceptions}
@@ -170,10 +175,9 @@ def run_due(fleet: Fleet, client: Any, at: datetime, *, usage: UsageSource | Non
                       frozenset(fold(a) for a in approve),
                       frozenset(s.customer.company for s in plan.sends
                                 if s.status == "send" and s.cadence.kind == "billing"))
-    results: list[SendResult] = []
     duplicates = {k: v for k, v in plan.found.items() if len(v) > 1}
     notes = {} if dry_run or not duplicates else remove_duplicates(client, duplicates)
-    for send in plan.sends:
+    def perform(send: DueSend) -> SendResult:
         if send.status != "send":
             detail = ""
             if send.status == "missed":
@@ -184,8 +188,7 @@ def run_due(fleet: Fleet, client: Any, at: datetime, *, usage: UsageSource | Non
                 detail = f"ticket #{tickets[0]['id']}" if tickets else ""
                 if send.key in notes:
                     detail += "; " + notes[send.key]
-            results.append(_result(send, send.status, detail))
-            continue
+            return _result(send, send.status, detail)
         if progress:
             progress(f"{send.customer.slug} {send.cadence.kind} {send.period.label}")
         try:
@@ -200,7 +203,21 @@ def run_due(fleet: Fleet, client: Any, at: datetime, *, usage: UsageSource | Non
             outcome, detail = "failed", str(exc)
         if send.gap and outcome in ("sent", "skipped"):
             detail = "catching up: " + detail
-        results.append(_result(send, outcome, detail))
+        return _result(send, outcome, detail)
+
+    # One customer's sends stay in order (billing months oldest first); customers run
+    # in parallel under the client's bounded concurrency.
+    by_customer: dict[str, list[DueSend]] = {}
+    for send in plan.sends:
+        by_customer.setdefault(send.customer.slug, []).append(send)
+    mapper = getattr(client, "map_concurrent", None)
+    groups = list(by_customer.values())
+
+    def run_group(sends: list[DueSend]) -> list[SendResult]:
+        return [perform(send) for send in sends]
+
+    done = mapper(run_group, groups) if mapper else [run_group(g) for g in groups]
+    results = [result for group in done for result in group]
     return RunReport(tuple(results), dry_run=dry_run,
                      requests=client.request_count - start_requests)
 
