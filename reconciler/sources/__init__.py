@@ -39,7 +39,8 @@ def usage_source(fleet: Fleet, env: Mapping[str, str] = os.environ) -> UsageSour
     """The usage source `sources.usage` of reconciler.yaml names."""
     settings = fleet.settings.usage_source
     if settings.kind == "lmpi":
-        return lmpi_from_settings(settings.url or "", fleet.settings.products, env)
+        return lmpi_from_settings(settings.url or "", fleet.settings.products, env,
+                                  root=fleet.root)
     return FileUsageSource(fleet.root / (settings.path or "data/usage"),
                            fleet.settings.products, root=fleet.root)
 

@@ -21,6 +21,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 import httpx
 
@@ -172,15 +173,18 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 def lmpi_from_settings(
     url: str, products: Mapping[str, Product], env: Mapping[str, str] = os.environ,
-    **kwargs,
+    *, root: Path | None = None, **kwargs,
 ) -> LmpiUsageSource:
-    """An LMPI source for `sources.usage.url`: `sandbox` is the in-process simulator."""
+    """An LMPI source for `sources.usage.url`: `sandbox` is the in-process simulator
+    (its state under `<root>/.reconciler/` when the ConnectWise sandbox made one)."""
     if url == "sandbox":
         from reconciler.sandbox import create_app, transport  # only when asked for
 
+        state = root / ".reconciler" / "sandbox-state.json" if root is not None else None
+        app = create_app(state_path=state) if state is not None and state.is_file() \
+            else create_app()
         return LmpiUsageSource("http://sandbox", products, token=SANDBOX_TOKEN,
-                               secret=SANDBOX_SECRET, transport=transport(create_app()),
-                               **kwargs)
+                               secret=SANDBOX_SECRET, transport=transport(app), **kwargs)
     token, secret = env.get("LMPI_ACCESS_TOKEN"), env.get("LMPI_SECRET_KEY")
     if not token or not secret:
         raise SourceError("the LMPI usage source needs LMPI_ACCESS_TOKEN and LMPI_SECRET_KEY "
