@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -189,3 +191,22 @@ def test_pr_comment_text_says_what_happened(tmp_path, validate, plan, fork, says
     comment = (tmp_path / "comment.md").read_text()
     assert says in comment and not_says not in comment
     assert summary.read_text() == comment
+
+
+@pytest.mark.parametrize(("url", "skips"), [("sandbox", True), ("https://cw.example.com", False)])
+def test_drift_skips_the_ephemeral_sandbox(tmp_path, url, skips):
+    workflow = load("drift.yml")
+    step = step_named(workflow, "drift", "Which ConnectWise")
+    plan = step_named(workflow, "drift", "Plan against ConnectWise")
+    assert plan["if"] == "steps.target.outputs.url != 'sandbox'"
+    project = Path(__file__).resolve().parents[2]
+    shutil.copytree(project / "customers", tmp_path / "customers")
+    settings = (project / "reconciler.yaml").read_text()
+    (tmp_path / "reconciler.yaml").write_text(settings.replace("url: sandbox", f"url: {url}"))
+    (tmp_path / "bin").mkdir()
+    fake(tmp_path / "bin", "python", f'exec "{sys.executable}" "$@"\n')  # the project's venv
+    output = tmp_path / "output"
+    done = run_step(step["run"], tmp_path, {"GITHUB_OUTPUT": str(output)})
+    assert done.returncode == 0, done.stderr
+    assert output.read_text() == f"url={url}\n"
+    assert ("::notice title=No drift check::" in done.stdout) is skips
