@@ -191,3 +191,30 @@ def test_customer_selection_and_disabled_customers(data, app, client):
     fleet = replace(fleet, customers=(hooli, initech, off))
     report = run(fleet, client, at(2026, 11, 25, 12), customers=[initech, off])
     assert {r.customer for r in report.results} == {"initech"}
+
+
+def test_dst_changes_in_the_configured_zone(tmp_path, app, client):
+    from datetime import date
+
+    for month in (2, 3, 10, 11):
+        world.write_usage(tmp_path, 2026, month)
+    world.write_detections(tmp_path, date(2026, 3, 1), date(2026, 3, 31))
+    world.write_detections(tmp_path, date(2026, 10, 1), date(2026, 11, 30))
+    fleet = world.fleet(tmp_path)
+
+    fall = world.client(world.app())  # its own ConnectWise: March's keys would make the
+    # months in between `missed` there
+
+    def daily(send_at: str, when: str) -> dict[str, str]:
+        f = replace(fleet, settings=replace(fleet.settings, send_at=send_at))
+        report = run(f, client if when < "2026-06" else fall, datetime.fromisoformat(when),
+                     customers=[c for c in f.customers if c.slug == "stark"])
+        return {r.period: r.outcome for r in report.results if r.kind != "billing"}
+
+    # 02:30 does not exist on 2026-03-08: the Mar 7 summary is due at 03:00 EDT
+    assert daily("02:30", "2026-03-08T01:59:00-05:00") == {"2026-03-06": "sent"}
+    assert daily("02:30", "2026-03-08T03:00:00-04:00") == {"2026-03-07": "sent"}
+    # 01:30 happens twice on 2026-11-01: the first one sends, the second finds it sent
+    assert daily("01:30", "2026-11-01T01:29:00-04:00") == {"2026-10-30": "sent"}
+    assert daily("01:30", "2026-11-01T01:30:00-04:00") == {"2026-10-31": "sent"}
+    assert daily("01:30", "2026-11-01T01:30:00-05:00") == {"2026-10-31": "already_sent"}
