@@ -108,13 +108,14 @@ def send_billing(ctx: SendContext, customer: Customer, period: Period, key: str,
     if superseded_by is not None:
         detail += (f" (ticket only: {superseded_by.label} is already billed, the additions "
                    "keep its quantities)")
+    # routing is resolved before anything is written: a bad board name fails cleanly
+    body = ctx.ticket_body(customer, summary, description)
     if ctx.dry_run:
         return "skipped", f"dry run: would bill {detail}"
     if read_key(ctx.client, key):  # sent meanwhile: leave the quantities alone
         return "already_sent", "sent by another run"
     if superseded_by is None:
         billing.apply_quantities(ctx.client, ctx.billing_data(), lines)
-    body = ctx.ticket_body(customer, summary, description)
     agreements = {line.agreement_id for line in lines}
     if len(agreements) == 1:
         body["agreement"] = {"id": agreements.pop()}
@@ -142,9 +143,10 @@ def send_summary(ctx: SendContext, send: DueSend) -> tuple[str, str]:
                                           ctx.detections.description)
     total = sum(counts.get(name, 0) for name in policy.detections)
     detail = f"{len(policy.detections)} detections, {total} in total"
+    body = ctx.ticket_body(customer, summary, description)  # a dry run checks routing too
     if ctx.dry_run:
         return "skipped", f"dry run: would send {detail}"
-    delivery = deliver(ctx.client, send.key, ctx.ticket_body(customer, summary, description))
+    delivery = deliver(ctx.client, send.key, body)
     if delivery.outcome == "already_sent":
         return "already_sent", delivery.note or f"ticket #{delivery.ticket_id}"
     return "sent", f"{detail}; ticket #{delivery.ticket_id}"

@@ -218,3 +218,16 @@ def test_dst_changes_in_the_configured_zone(tmp_path, app, client):
     assert daily("01:30", "2026-11-01T01:29:00-04:00") == {"2026-10-30": "sent"}
     assert daily("01:30", "2026-11-01T01:30:00-04:00") == {"2026-10-31": "sent"}
     assert daily("01:30", "2026-11-01T01:30:00-05:00") == {"2026-10-31": "already_sent"}
+
+
+def test_bad_routing_fails_before_any_quantity_is_patched(data, app, client):
+    fleet = world.fleet(data)
+    bad = replace(fleet, settings=replace(fleet.settings, tickets=TicketSettings(
+        "Trend Micro Billing", "Nope", "Priority 4 - Low")))
+    stark = [c for c in fleet.customers if c.slug == "stark"]
+    dry = run(bad, client, at(2026, 11, 25, 12), customers=stark, dry_run=True)
+    assert {r.outcome for r in dry.results} == {"failed"}  # the dry run says so too
+    report = run(bad, client, at(2026, 11, 25, 12), customers=stark)
+    assert "status on board 'Trend Micro Billing': 'Nope' not found" in report.results[0].detail
+    assert "PATCH" not in client.requests_by_method
+    assert world.addition_quantity(app, 111, "TM-WFBSS") == 70  # the seed's, untouched
