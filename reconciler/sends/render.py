@@ -26,8 +26,8 @@ def results_text(report: RunReport) -> str:
     counts = report.counts()
     if not report.results:
         lines.append("Nothing is due.")
-    lines.append(", ".join(f"{counts[o]} {o.replace('_', ' ')}" for o in OUTCOMES if counts[o])
-                 or "0 sends")
+    totals = ", ".join(f"{counts[o]} {o.replace('_', ' ')}" for o in OUTCOMES if counts[o])
+    lines.append(f"{totals or '0 sends'} ({report.requests} requests to ConnectWise)")
     return "\n".join(lines) + "\n"
 
 

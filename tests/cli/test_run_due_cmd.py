@@ -41,7 +41,7 @@ def test_text_output_and_exit_1_on_a_failed_send(root):
     assert lines[0].startswith("failed       acme billing 2026-11    no live TM-APEXONE")
     assert "run `reconciler apply`" in lines[0]
     assert any(line.startswith("sent         acme hes     2026-W48") for line in lines)
-    assert lines[-1] == "2 sent, 1 failed"
+    assert lines[-1].startswith("2 sent, 1 failed (") and "requests to ConnectWise" in lines[-1]
 
 
 def test_dry_run_sends_nothing(root):
