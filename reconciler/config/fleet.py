@@ -12,7 +12,7 @@ from pathlib import Path
 
 from reconciler.config import build, schema, semantics
 from reconciler.config.diagnostics import Diagnostic, FleetInvalid, errors_only
-from reconciler.config.model import Fleet
+from reconciler.config.model import Fleet, RejectedCustomer
 from reconciler.config.yamlio import MAX_FILE_BYTES, Document, parse
 
 SETTINGS_FILE = "reconciler.yaml"
@@ -36,9 +36,17 @@ class Result:
     fleet: Fleet | None
 
 
-def load_fleet(root: Path | str, *, paths: Sequence[str] | None = None) -> Fleet:
-    """The validated Fleet under `root`; raises FleetInvalid listing every problem."""
-    result = check(root, paths)
+def load_fleet(
+    root: Path | str, *, paths: Sequence[str] | None = None, partial: bool = False
+) -> Fleet:
+    """The validated Fleet under `root`; raises FleetInvalid listing every problem.
+
+    With `partial`, a customer file with errors is left out instead (on
+    `Fleet.rejected`, with its diagnostics) so one bad file never stops the others;
+    files clashing with each other (one company, one slug) are all left out. Errors in
+    reconciler.yaml, or not tied to one customer file, still raise.
+    """
+    result = check(root, paths, partial=partial)
     if result.fleet is None:
         raise FleetInvalid(result.diagnostics)
     return result.fleet
@@ -66,13 +74,14 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def check(root: Path | str, paths: Sequence[str] | None = None) -> Result:
-    """Load and check everything; never raises for bad input."""
+def check(root: Path | str, paths: Sequence[str] | None = None, *,
+          partial: bool = False) -> Result:
+    """Load and check everything; never raises for bad input (see `load_fleet`)."""
     with _gc_paused():
-        return _check(Path(root), paths)
+        return _check(Path(root), paths, partial)
 
 
-def _check(root: Path, paths: Sequence[str] | None) -> Result:
+def _check(root: Path, paths: Sequence[str] | None, partial: bool = False) -> Result:
     diagnostics: list[Diagnostic] = []
     customer_files, found = _customer_files(root, paths)
     diagnostics.extend(found)
@@ -101,6 +110,7 @@ def _check(root: Path, paths: Sequence[str] | None) -> Result:
     # garbage collection pass walk them all (it tripled the time of a 5,000-file fleet).
     docs: list[tuple[_File, dict]] = []
     identities: list[semantics.Identity] = []
+    companies: dict[str, str] = {}  # display path -> connectwise.company, when a string
     for file in customer_files:
         doc = _read(file, diagnostics)
         if doc is None:
@@ -112,19 +122,49 @@ def _check(root: Path, paths: Sequence[str] | None) -> Result:
         diagnostics.extend(schema.check("customer", doc))
         diagnostics.extend(semantics.check_customer(doc, catalog))
         docs.append((file, doc.data))
-        identities.append(semantics.identity(file.slug, doc))
-    diagnostics.extend(semantics.check_across(identities))
+        ident = semantics.identity(file.slug, doc)
+        identities.append(ident)
+        if ident.keys[0] is not None:
+            companies[file.display] = ident.keys[0][0]
+    diagnostics.extend(semantics.check_across(identities, every_file=partial))
 
     ordered = tuple(sorted(set(diagnostics), key=_order))
+    bad = {d.path for d in errors_only(ordered)}
+    rejected: list[RejectedCustomer] = []
+    if partial:  # customer files with errors are left out; anything else still stops
+        by_path = {f.display: f for f in customer_files}
+        rejected = [
+            RejectedCustomer(
+                by_path[path].slug,
+                path,
+                companies.get(path),
+                tuple(d for d in ordered if d.path == path),
+            )
+            for path in sorted(bad & by_path.keys())
+        ]
+        bad -= by_path.keys()
     fleet = None
-    if not errors_only(ordered) and settings_doc is not None:
+    if not bad and settings_doc is not None:
+        left_out = {r.path for r in rejected}
         settings = build.settings(settings_doc.data, SETTINGS_FILE)
         customers = sorted(
-            (build.customer(data, f.slug, f.display, settings.notifications) for f, data in docs),
+            (
+                build.customer(data, f.slug, f.display, settings.notifications)
+                for f, data in docs
+                if f.display not in left_out
+            ),
             key=lambda c: c.slug,
         )
-        warnings = tuple(d for d in ordered if d.severity == "warning")
-        fleet = Fleet(root=root, settings=settings, customers=tuple(customers), warnings=warnings)
+        warnings = tuple(
+            d for d in ordered if d.severity == "warning" and d.path not in left_out
+        )
+        fleet = Fleet(
+            root=root,
+            settings=settings,
+            customers=tuple(customers),
+            warnings=warnings,
+            rejected=tuple(rejected),
+        )
     return Result(ordered, len(customer_files) + 1, fleet)
 
 

@@ -182,6 +182,34 @@ class Fleet:
     # Warnings found while loading (config.Diagnostic objects), e.g. an unknown slug in
     # safety.quantity_exceptions; errors never reach a Fleet (FleetInvalid instead).
     warnings: tuple = ()
+    # Customer files left out by a partial load, with their errors; always () otherwise.
+    rejected: tuple[RejectedCustomer, ...] = ()
 
     def by_company(self) -> Mapping[str, Customer]:
         return frozen_map({c.company: c for c in self.customers})
+
+
+@dataclass(frozen=True)
+class RejectedCustomer:
+    """A customer file left out of a partial load (`load_fleet(..., partial=True)`).
+
+    Nothing is planned, applied or sent for it; its company (when the raw YAML names
+    one) still counts as owned, so its managed additions are never reported as having
+    no customer file.
+    """
+
+    slug: str
+    path: str
+    company: str | None  # connectwise.company as read from the raw YAML, if a string
+    diagnostics: tuple = ()  # config.Diagnostic objects of this file (errors first matter)
+
+    def errors(self) -> tuple:
+        """This file's error diagnostics, in file order."""
+        return tuple(d for d in self.diagnostics if d.severity == "error")
+
+    def messages(self) -> tuple[str, ...]:
+        """One `path:line:col: message` per error (what plan and run-due report)."""
+        return tuple(
+            f"{d.path}:{d.line}:{d.col}: {d.message}" if d.line else f"{d.path}: {d.message}"
+            for d in self.errors()
+        )

@@ -300,13 +300,18 @@ def identity(slug: str, doc: Document) -> Identity:
     return Identity(slug, doc.path, tuple(keys))
 
 
-def check_across(identities: Sequence[Identity]) -> Iterator[Diagnostic]:
+def check_across(
+    identities: Sequence[Identity], *, every_file: bool = False
+) -> Iterator[Diagnostic]:
     """Rules across customer files: one file per company, Trend Micro ID and slug.
 
-    Identifiers compare case-insensitively: ConnectWise matches them that way.
+    Identifiers compare case-insensitively: ConnectWise matches them that way. The error
+    sits on each later file; `every_file` also puts one on the first file of a clash
+    (a partial load rejects every file involved, and each needs its reason).
     """
     for index, (_path, label) in enumerate(_IDENTITY_RULES):
-        first: dict[str, tuple[str, int]] = {}
+        first: dict[str, tuple[Identity, str, int, int]] = {}
+        clashed: dict[str, list[str]] = {}
         for ident in identities:
             key = ident.keys[index]
             if key is None:
@@ -314,19 +319,32 @@ def check_across(identities: Sequence[Identity]) -> Iterator[Diagnostic]:
             value, (line, col) = key
             norm = value.casefold()
             if norm in first:
-                other_path, other_line = first[norm]
+                other, _, other_line, _ = first[norm]
+                clashed.setdefault(norm, []).append(f"{ident.path}:{line}")
                 yield Diagnostic(
                     ident.path,
                     line,
                     col,
-                    f"{label} {value!r} is also used by {other_path}:{other_line}; "
+                    f"{label} {value!r} is also used by {other.path}:{other_line}; "
                     "one file per customer",
                 )
             else:
-                first[norm] = (ident.path, line)
+                first[norm] = (ident, value, line, col)
+        if every_file:
+            for norm, others in clashed.items():
+                ident, value, line, col = first[norm]
+                yield Diagnostic(
+                    ident.path,
+                    line,
+                    col,
+                    f"{label} {value!r} is also used by {', '.join(others)}; "
+                    "one file per customer",
+                )
     slugs: dict[str, str] = {}
+    clashing_slugs: dict[str, list[str]] = {}
     for ident in identities:
         if ident.slug in slugs:
+            clashing_slugs.setdefault(ident.slug, []).append(ident.path)
             yield Diagnostic(
                 ident.path,
                 1,
@@ -336,3 +354,12 @@ def check_across(identities: Sequence[Identity]) -> Iterator[Diagnostic]:
             )
         else:
             slugs[ident.slug] = ident.path
+    if every_file:
+        for slug, others in clashing_slugs.items():
+            yield Diagnostic(
+                slugs[slug],
+                1,
+                1,
+                f"customer slug {slug!r} is also the name of {', '.join(others)}; "
+                "file names must be unique",
+            )
