@@ -78,7 +78,10 @@ def report_lines(report: ApplyReport) -> list[str]:
               help="With --yes: only customers whose file changed since REF.")
 @click.pass_context
 def command(ctx: click.Context, plan_file, yes, force, patterns, changed_since) -> None:
-    """Apply a saved plan, or plan and apply with --yes; goes on past a customer's failure."""
+    """Apply a saved plan, or plan and apply with --yes; goes on past a customer's failure.
+
+    A customer file with errors is reported as not planned (exit 1) and nothing is
+    applied for its company; the other customers are applied."""
     root = Path(ctx.obj["root"])
     if plan_file and (patterns or changed_since):
         raise click.UsageError("--customer and --changed-since select customers for a new "
@@ -87,7 +90,7 @@ def command(ctx: click.Context, plan_file, yes, force, patterns, changed_since) 
         raise click.UsageError("give a saved plan (reconciler plan --out plan.json) or --yes "
                                "to plan and apply now")
     saved = read_plan(plan_file) if plan_file else None
-    fleet = load_fleet(root)
+    fleet = load_fleet(root, partial=True)
     at = now_utc()
     today = at.astimezone(ZoneInfo(fleet.settings.timezone)).date()
     with connect(fleet.settings.connectwise, root) as client:

@@ -46,6 +46,12 @@ def _with_review(root: Path, fleet, plan: Plan, fmt: str, ref: str, at: datetime
     from reconciler import review
 
     result = review.policy_review(root, ref, fleet, at=at)
+    if fleet.rejected:  # a file that did not load is a plan error, not a removed customer
+        from dataclasses import replace
+
+        left_out = {r.slug for r in fleet.rejected}
+        result = replace(result, changes=tuple(c for c in result.changes
+                                               if c.slug not in left_out))
     if fmt == "json":
         import json
 
@@ -74,9 +80,12 @@ def _with_review(root: Path, fleet, plan: Plan, fmt: str, ref: str, at: datetime
 @click.pass_context
 def command(ctx: click.Context, patterns, changed_since, fmt, out, detailed_exitcode,
             scan_unmanaged) -> None:
-    """Diff the fleet against ConnectWise: what apply would create, update and cancel."""
+    """Diff the fleet against ConnectWise: what apply would create, update and cancel.
+
+    A customer file with errors becomes an error naming file:line:col (exit 1) and
+    nothing is planned for its company; the other customers are planned as usual."""
     root = Path(ctx.obj["root"])
-    fleet = load_fleet(root)
+    fleet = load_fleet(root, partial=True)
     selection = selection_for(root, fleet, patterns, changed_since)
     at = now_utc()
     with connect(fleet.settings.connectwise, root) as client:

@@ -33,12 +33,16 @@ from reconciler.sources import open_sources
 def command(ctx: click.Context, at_text, dry_run, patterns, approve, fmt) -> None:
     """Send every due billing and summary, filling gaps since the last period sent.
 
-    Exit 1 if a send failed or was held, or a period was missed."""
+    A customer file with errors is left out: it gets one `failed` row of kind `config`
+    naming file:line:col (empty period and key) and nothing is sent for it; the other
+    customers are sent as usual.
+
+    Exit 1 if a send failed or was held, a period was missed, or a file had errors."""
     root = Path(ctx.obj["root"])
-    fleet = load_fleet(root)
+    fleet = load_fleet(root, partial=True)
     tz = zone(fleet.settings.timezone)
     at = parse_instant(at_text, tz) if at_text else datetime.now(UTC)
-    customers = select(fleet, patterns).enabled
+    selection = select(fleet, patterns)
     usage, detections = open_sources(fleet)
     progress = None
     if sys.stderr.isatty():
@@ -46,8 +50,8 @@ def command(ctx: click.Context, at_text, dry_run, patterns, approve, fmt) -> Non
             click.echo(f"sending {text}", err=True)
     with connect(fleet.settings.connectwise, root) as client:
         report = run_due(fleet, client, at, usage=usage, detections=detections,
-                         customers=customers, dry_run=dry_run, approve=approve,
-                         progress=progress)
+                         customers=selection.enabled, dry_run=dry_run, approve=approve,
+                         progress=progress, rejected=selection.rejected)
     click.echo(results_json(report.results) if fmt == "json" else results_text(report),
                nl=False)
     ctx.exit(0 if report.ok else 1)

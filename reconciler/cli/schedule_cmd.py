@@ -27,15 +27,22 @@ DEFAULT_DAYS = 31
               show_default=True)
 @click.pass_context
 def command(ctx: click.Context, start_text, end_text, patterns, fmt) -> None:
-    """Upcoming sends: when each customer's billing and summaries are due."""
-    fleet = load_fleet(Path(ctx.obj["root"]))
+    """Upcoming sends: when each customer's billing and summaries are due.
+
+    A customer file with errors is left out with its file:line:col on stderr (nothing
+    is scheduled for it; exit 1); the others are listed as usual."""
+    fleet = load_fleet(Path(ctx.obj["root"]), partial=True)
     clock = Clock.of(fleet.settings.timezone, fleet.settings.send_at)
     first = parse_date(start_text) if start_text else datetime.now(UTC).astimezone(
         clock.tz).date()
     last = parse_date(end_text) if end_text else first + timedelta(days=DEFAULT_DAYS)
     if last < first:
         raise ScheduleError(f"--to {last} is before --from {first}")
-    customers = select(fleet, patterns).enabled
-    sends = upcoming(customers, start_of_day(first, clock.tz),
+    selection = select(fleet, patterns)
+    sends = upcoming(selection.enabled, start_of_day(first, clock.tz),
                      start_of_day(last + timedelta(days=1), clock.tz), clock)
     click.echo(schedule_json(sends) if fmt == "json" else schedule_text(sends), nl=False)
+    for bad in selection.rejected:
+        for message in bad.messages():
+            click.echo(f"error: {message} (nothing is scheduled for {bad.slug})", err=True)
+    ctx.exit(1 if selection.rejected else 0)

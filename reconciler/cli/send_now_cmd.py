@@ -35,9 +35,10 @@ def command() -> None:
 def billing(ctx: click.Context, customer_id, approve, dry_run, at_text, fmt) -> None:
     """Bill one customer now for the current month (key tmrm:billing-now:<COMPANY>:<minute>).
 
-    Refused while the customer has unapplied changes: run plan/apply first."""
+    Refused while the customer has unapplied changes: run plan/apply first, or while
+    its file has errors; other customers' files with errors do not matter here."""
     root = Path(ctx.obj["root"])
-    fleet = load_fleet(root)
+    fleet = load_fleet(root, partial=True)
     customer = find_customer(fleet, customer_id)
     at = parse_instant(at_text, zone(fleet.settings.timezone)) if at_text else datetime.now(UTC)
     usage, _ = open_sources(fleet)

@@ -10,7 +10,7 @@ import click
 from reconciler.cli.plan_cmd import selection_for
 from reconciler.config import load_fleet
 from reconciler.connectwise import connect
-from reconciler.plan.verify import verify
+from reconciler.plan.verify import rejected_checks, verify
 
 
 @click.command("verify")
@@ -20,9 +20,12 @@ from reconciler.plan.verify import verify
               show_default=True)
 @click.pass_context
 def command(ctx: click.Context, patterns, fmt) -> None:
-    """Check each company exists and is not deleted; list its agreements and the default."""
+    """Check each company exists and is not deleted; list its agreements and the default.
+
+    A customer file with errors fails (with its file:line:col) and the others are
+    verified; exit 1 if any customer failed."""
     root = Path(ctx.obj["root"])
-    fleet = load_fleet(root)
+    fleet = load_fleet(root, partial=True)
     selection = selection_for(root, fleet, patterns, None)
     # Disabled customers are verified only when asked for by name (Verify works before a
     # customer is enabled); otherwise they are listed as skipped.
@@ -30,6 +33,7 @@ def command(ctx: click.Context, patterns, fmt) -> None:
     skipped = () if patterns else selection.disabled
     with connect(fleet.settings.connectwise, root) as client:
         checks, requests = verify(client, fleet.settings, customers)
+    checks = sorted([*checks, *rejected_checks(selection.rejected)], key=lambda c: c.customer)
     if fmt == "json":
         click.echo(json.dumps({"format_version": 1, "requests": requests,
                                "customers": [c.to_json() for c in checks]}, indent=2))

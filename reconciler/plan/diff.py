@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from reconciler.config.model import Customer, Settings
+from reconciler.config.model import Customer, RejectedCustomer, Settings
 from reconciler.plan.cw import (
     Record,
     is_active_agreement,
@@ -214,8 +214,10 @@ def build_plan(
     today: date,
     generated_at: str = "",
     config_fingerprint: str = "",
+    rejected: Sequence[RejectedCustomer] = (),
 ) -> Plan:
-    """The Plan for the targeted (enabled) customers; disabled ones only warn."""
+    """The Plan for the targeted (enabled) customers; disabled ones only warn; customer
+    files that did not load (`rejected`) get one error per problem and no changes."""
     changes: list[Change] = []
     warnings: list[PlanWarning] = []
     errors: list[CustomerError] = []
@@ -233,6 +235,9 @@ def build_plan(
                 result.managed_additions,
             )
         )
+    for bad in rejected:
+        errors += [CustomerError(bad.slug, bad.company or "", m) for m in bad.messages()]
+        statuses.append(CustomerStatus(bad.slug, bad.company or "", "error"))
     for customer in disabled:
         warnings.append(
             PlanWarning(
@@ -257,7 +262,7 @@ def build_plan(
         changes,
         warnings,
         errors,
-        customers=tuple(statuses),
+        customers=tuple(sorted(statuses, key=lambda s: s.slug)),
         fingerprint=Fingerprint(config_fingerprint, snapshot.fingerprint(targeted)),
         requests=snapshot.requests,
         generated_at=generated_at,

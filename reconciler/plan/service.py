@@ -9,14 +9,16 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from reconciler.config.model import Customer, Fleet
+from reconciler.config.model import Customer, Fleet, RejectedCustomer
 from reconciler.plan import snapshot as snapshot_mod
 from reconciler.plan.diff import build_plan
 from reconciler.plan.model import Plan
 from reconciler.plan.select import Selection
 
 
-def config_fingerprint(fleet: Fleet, customers: Iterable[Customer]) -> str:
+def config_fingerprint(
+    fleet: Fleet, customers: Iterable[Customer | RejectedCustomer]
+) -> str:
     """sha256 over reconciler.yaml and the given customers' files, as bytes on disk."""
     digest = hashlib.sha256()
     paths = [fleet.settings.path, *sorted(c.path for c in customers)]
@@ -39,15 +41,21 @@ def make_plan(
     scan_unmanaged: bool | None = None,
 ) -> Plan:
     """The plan for `selection` at instant `now` (its date, in the fleet's time zone, is
-    "today" for cancellations). The unmanaged scan runs on whole-fleet plans by default."""
+    "today" for cancellations). The unmanaged scan runs on whole-fleet plans by default.
+
+    Customer files that did not load (`selection.rejected`) become errors and nothing is
+    read or planned for them; their companies still count as having a file, so their
+    managed additions are not reported as unmanaged (and are never touched)."""
     today = now.astimezone(ZoneInfo(fleet.settings.timezone)).date()
     scan = selection.whole_fleet if scan_unmanaged is None else scan_unmanaged
+    owned = [c.company for c in fleet.customers]
+    owned += [r.company for r in fleet.rejected if r.company]
     snap = snapshot_mod.read(
         client,
         fleet.settings,
         selection.enabled,
         scan_unmanaged=scan,
-        fleet_companies=[c.company for c in fleet.customers],
+        fleet_companies=owned,
         today=today,
     )
     return build_plan(
@@ -57,5 +65,6 @@ def make_plan(
         snap,
         today=today,
         generated_at=now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        config_fingerprint=config_fingerprint(fleet, selection.enabled),
+        config_fingerprint=config_fingerprint(fleet, [*selection.enabled, *selection.rejected]),
+        rejected=selection.rejected,
     )

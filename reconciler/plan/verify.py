@@ -6,11 +6,11 @@ Verify button is pressed for before saving the mappings.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.config.model import Customer, Settings
+from reconciler.config.model import Customer, RejectedCustomer, Settings
 from reconciler.plan import snapshot as snapshot_mod
 from reconciler.plan.cw import agreement_type, describe_agreement, key
 from reconciler.plan.resolve import ResolutionError, default_agreement, resolve_agreement
@@ -46,6 +46,15 @@ def verify(client: Any, settings: Settings, customers: Sequence[Customer]
     for customer in sorted(customers, key=lambda c: c.slug):
         checks.append(check_customer(customer, settings, snap))
     return checks, snap.requests
+
+
+def rejected_checks(rejected: Iterable[RejectedCustomer]) -> list[CompanyCheck]:
+    """A failed check per customer file that did not load (nothing is read for it)."""
+    return [
+        CompanyCheck(r.slug, r.company or "", False,
+                     "not verified, the file has errors: " + "; ".join(r.messages()))
+        for r in rejected
+    ]
 
 
 def check_customer(customer: Customer, settings: Settings, snap: snapshot_mod.Snapshot

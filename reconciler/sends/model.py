@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
+
+from reconciler.config.model import RejectedCustomer
 
 Outcome = Literal["sent", "already_sent", "held", "failed", "missed", "skipped"]
 OUTCOMES: tuple[Outcome, ...] = ("sent", "already_sent", "held", "failed", "missed", "skipped")
@@ -17,7 +20,9 @@ class SendResult:
 
     customer: str  # slug
     company: str
-    kind: str  # billing | hosted_email_security | email_security
+    # billing | hosted_email_security | email_security; "config" for a customer file with
+    # errors (which sends it has cannot be known): one failed row, nothing sent for it
+    kind: str
     period: str  # label, e.g. 2026-11, 2026-W47, 2026-11-24 (send now: the UTC minute)
     key: str
     outcome: Outcome
@@ -33,6 +38,20 @@ class SendResult:
             "outcome": self.outcome,
             "detail": self.detail,
         }
+
+
+CONFIG_KIND = "config"
+
+
+def rejected_results(rejected: Iterable[RejectedCustomer]) -> list[SendResult]:
+    """One `failed` row per customer file that did not load, naming file:line:col."""
+    rows = []
+    for bad in rejected:
+        first, *more = bad.messages()
+        detail = first + (f" (and {len(more)} more; run `reconciler validate`)" if more else "")
+        rows.append(SendResult(bad.slug, bad.company or "", CONFIG_KIND, "", "", "failed",
+                               detail + "; nothing was sent for this customer"))
+    return rows
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,18 @@ class SendNowRefused(ReconcilerError):
 
 
 def find_customer(fleet: Fleet, ident: str) -> Customer:
-    """The customer whose slug or company identifier is `ident` (any case)."""
+    """The customer whose slug or company identifier is `ident` (any case); a customer
+    whose file did not load (`fleet.rejected`) is refused with its errors."""
     for customer in fleet.customers:
         if fold(ident) in (fold(customer.slug), fold(customer.company)):
             if not customer.enabled:
                 raise SendNowRefused(f"customer {customer.slug} has the integration disabled; "
                                      "nothing is sent for it")
             return customer
+    for bad in fleet.rejected:
+        if fold(ident) in (fold(bad.slug), fold(bad.company or "")):
+            raise SendNowRefused(f"send-now refused: {bad.path} has errors, nothing is sent "
+                                 "for it: " + "; ".join(bad.messages()))
     known = ", ".join(c.slug for c in fleet.customers)
     raise SendNowRefused(f"no customer {ident!r} (slug or company identifier; have: {known})")
 

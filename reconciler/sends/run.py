@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from reconciler.config.model import Customer, Fleet
+from reconciler.config.model import Customer, Fleet, RejectedCustomer
 from reconciler.errors import ReconcilerError
 from reconciler.plan.cw import key as fold
 from reconciler.schedule import Clock, Period
@@ -23,7 +23,7 @@ from reconciler.sends.content import billing_ticket, summary_ticket
 from reconciler.sends.delivery import deliver, read_key, remove_duplicates
 from reconciler.sends.due import DuePlan, DueSend, find_due
 from reconciler.sends.keys import now_key
-from reconciler.sends.model import RunReport, SendResult
+from reconciler.sends.model import RunReport, SendResult, rejected_results
 from reconciler.sends.routing import Routing, resolve_routing
 from reconciler.sources import DetectionSource, SourceError, UsageSource
 
@@ -154,7 +154,9 @@ def send_summary(ctx: SendContext, send: DueSend) -> tuple[str, str]:
 
 def check_approvals(fleet: Fleet, approve: Iterable[str]) -> None:
     """Every --approve-quantities value names a customer (a typo must not pass silently)."""
-    known = {fold(c.slug) for c in fleet.customers} | {fold(c.company) for c in fleet.customers}
+    # files that did not load count too: their typo must not stop everyone's run
+    everyone = [*fleet.customers, *fleet.rejected]
+    known = {fold(c.slug) for c in everyone} | {fold(c.company) for c in everyone if c.company}
     unknown = [a for a in approve if fold(a) not in known]
     if unknown:
         raise ReconcilerError(
@@ -165,8 +167,12 @@ def check_approvals(fleet: Fleet, approve: Iterable[str]) -> None:
 def run_due(fleet: Fleet, client: Any, at: datetime, *, usage: UsageSource | None,
             detections: DetectionSource | None, customers: Iterable[Customer] | None = None,
             dry_run: bool = False, approve: Iterable[str] = (),
-            progress: Progress | None = None) -> RunReport:
-    """Perform every send due at `at` (gaps included) and report each one."""
+            progress: Progress | None = None,
+            rejected: Iterable[RejectedCustomer] | None = None) -> RunReport:
+    """Perform every send due at `at` (gaps included) and report each one.
+
+    Customer files that did not load (`rejected`, default `fleet.rejected`) get one
+    failed `config` row each; nothing is read or sent for them."""
     settings = fleet.settings
     clock = Clock.of(settings.timezone, settings.send_at)
     check_approvals(fleet, approve)
@@ -220,6 +226,8 @@ def run_due(fleet: Fleet, client: Any, at: datetime, *, usage: UsageSource | Non
 
     done = mapper(run_group, groups) if mapper else [run_group(g) for g in groups]
     results = [result for group in done for result in group]
+    results += rejected_results(fleet.rejected if rejected is None else rejected)
+    results.sort(key=lambda r: r.customer)  # stable: each customer's order is kept
     return RunReport(tuple(results), dry_run=dry_run,
                      requests=client.request_count - start_requests)
 
