@@ -224,10 +224,13 @@ def _discover(folder: Path, root: Path) -> list[_File]:
     found: list[_File] = []
     shown = _display(folder, root)  # resolved once: realpath per file is costly on 5,000
     for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        # A folder named like a customer file (acme.yaml/) is reported as one, which the
+        # reader refuses ("is a folder"): skipping it would silently drop that customer.
+        misnamed = [d for d in dirnames if not d.startswith(".") and d.endswith(CUSTOMER_SUFFIXES)]
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in misnamed)
         relative = os.path.relpath(dirpath, folder)
         prefix = shown if relative == "." else f"{shown}/{Path(relative).as_posix()}"
-        for name in sorted(filenames):
+        for name in sorted([*filenames, *misnamed]):
             if name.startswith(".") or not name.endswith(CUSTOMER_SUFFIXES):
                 continue
             stem = name.rsplit(".", 1)[0]
