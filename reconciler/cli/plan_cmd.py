@@ -11,6 +11,7 @@ import click
 
 from reconciler.config import load_fleet
 from reconciler.connectwise import connect
+from reconciler.errors import ReconcilerError
 from reconciler.plan.model import Plan
 from reconciler.plan.render import FORMATS, render
 from reconciler.plan.render.markdown import LIMIT, render_markdown
@@ -38,7 +39,11 @@ def selection_for(root: Path, fleet, patterns, changed_since: str | None) -> Sel
 
 
 def write_plan(path: str, plan: Plan) -> None:
-    Path(path).write_text(render(plan, "json"), encoding="utf-8")
+    try:
+        Path(path).write_text(render(plan, "json"), encoding="utf-8")
+    except OSError as exc:  # e.g. its folder does not exist
+        raise ReconcilerError(f"cannot save the plan to {path}: "
+                              f"{exc.strerror or type(exc).__name__}") from None
 
 
 def _with_review(root: Path, fleet, plan: Plan, fmt: str, ref: str, at: datetime) -> str:
