@@ -89,3 +89,23 @@ def test_a_broken_reconciler_yaml_still_stops_every_command(root):
         assert result.stdout == "", args
         assert "reconciler.yaml:" in result.stderr and "Mars/" in result.stderr
         assert "Traceback" not in result.output
+
+
+def test_plan_changed_since_reports_the_broken_file_not_a_removed_customer(root):
+    from tests.cli.plan_cli_support import git
+
+    acme = root / "customers" / "acme.yaml"
+    broken = acme.read_text()
+    acme.write_text(broken.replace("    day: 32\n", "    day: 31\n"))
+    git(root, "init", "-q")
+    git(root, "add", "reconciler.yaml", "customers")
+    git(root, "commit", "-qm", "fleet")
+    acme.write_text(broken)
+
+    result = cli(root, "plan", "--format", "json", "--changed-since", "HEAD")
+
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    assert [(c["slug"], c["status"]) for c in data["customers"]] == [("acme", "error")]
+    assert [e["message"] for e in data["errors"]] == [ERROR]
+    assert data["changes"] == [] and data["policy_review"]["customers"] == []
