@@ -133,13 +133,12 @@ def _check(root: Path, paths: Sequence[str] | None, partial: bool = False) -> Re
     rejected: list[RejectedCustomer] = []
     if partial:  # customer files with errors are left out; anything else still stops
         by_path = {f.display: f for f in customer_files}
+        per_file: dict[str, list[Diagnostic]] = {}
+        for d in ordered:
+            per_file.setdefault(d.path, []).append(d)
         rejected = [
-            RejectedCustomer(
-                by_path[path].slug,
-                path,
-                companies.get(path),
-                tuple(d for d in ordered if d.path == path),
-            )
+            RejectedCustomer(by_path[path].slug, path, companies.get(path),
+                             tuple(per_file[path]))
             for path in sorted(bad & by_path.keys())
         ]
         bad -= by_path.keys()
