@@ -138,6 +138,7 @@ class FleetSnapshots:
         for path in [p for p in self._on_disk if p not in target]:
             (self.dir / path).unlink(missing_ok=True)
             del self._on_disk[path]
+            _prune_empty_parents(self.dir / path, self.dir)
         changed = {p: b for p, b in target.items() if self._on_disk.get(p) != b}
         fetch = [b for b in changed.values() if b != _PLACEHOLDER and b not in self._blobs]
         self._blobs.update(read_blobs(self.root, fetch))
@@ -147,3 +148,15 @@ class FleetSnapshots:
             file.write_bytes(b"" if blob == _PLACEHOLDER else self._blobs[blob])
             self._on_disk[path] = blob
         (self.dir / "customers").mkdir(exist_ok=True)
+
+
+def _prune_empty_parents(file: Path, top: Path) -> None:
+    """Remove the folders a deleted file leaves empty: a later commit may have a file by
+    that name (customers/acme.yaml/x.yaml in one commit, customers/acme.yaml in the next)."""
+    folder = file.parent
+    while folder != top:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (or gone): the folders above are not empty either
+            return
+        folder = folder.parent

@@ -62,3 +62,19 @@ def test_customer_absent_at_a_commit_is_none(fleet_repo):
     with FleetSnapshots(fleet_repo.root, only="zeta") as snaps:
         assert snaps.fleet(first) is None
         assert [c.company for c in snaps.fleet(added).customers] == ["ZETA"]
+
+
+def test_a_path_that_is_a_folder_in_one_commit_and_a_file_in_the_next(fleet_repo):
+    text = fleet_repo.read("customers/acme.yaml")
+    first = fleet_repo.git("rev-parse", "HEAD")
+    (fleet_repo.root / "customers/acme.yaml").unlink()
+    fleet_repo.write("customers/acme.yaml/acme.yaml", text)
+    folder = fleet_repo.commit("acme.yaml becomes a folder")
+    (fleet_repo.root / "customers/acme.yaml/acme.yaml").unlink()
+    (fleet_repo.root / "customers/acme.yaml").rmdir()
+    fleet_repo.write("customers/acme.yaml", text.replace("day: 31", "day: 7"))
+    back = fleet_repo.commit("and a file again")
+    with FleetSnapshots(fleet_repo.root) as snaps:
+        assert snaps.fleet(first).customers[0].policy.billing.day == 31
+        assert snaps.fleet(folder).customers[0].path == "customers/acme.yaml/acme.yaml"
+        assert snaps.fleet(back).customers[0].policy.billing.day == 7
