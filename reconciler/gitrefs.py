@@ -154,9 +154,15 @@ def read_blobs(root: Path, blobs: Iterable[str]) -> dict[str, bytes]:
 
 
 def load_entries(
-    root: Path, entries: Mapping[str, str], *, label: str, blobs: Mapping[str, bytes] | None = None
+    root: Path,
+    entries: Mapping[str, str],
+    *,
+    label: str,
+    blobs: Mapping[str, bytes] | None = None,
+    partial: bool = False,
 ) -> Fleet:
-    """Materialize fleet files (path -> blob id) in a temp dir and load them strictly.
+    """Materialize fleet files (path -> blob id) in a temp dir and load them strictly
+    (with `partial`, customer files with errors are left out on `Fleet.rejected`).
 
     `label` names the commit in messages. The returned Fleet's `root` is `root` (the
     temp dir is gone by then); customer paths stay relative, as in the working tree.
@@ -173,15 +179,15 @@ def load_entries(
             target.write_bytes(data[blob])
         Path(tmp, "customers").mkdir(exist_ok=True)
         try:
-            fleet = load_fleet(Path(tmp))
+            fleet = load_fleet(Path(tmp), partial=partial)
         except ConfigError as exc:
             diagnostics = getattr(exc, "diagnostics", None) or (str(exc),)
             raise FleetInvalidAtRef(label, diagnostics) from None
     return replace(fleet, root=Path(root))
 
 
-def fleet_at(root: Path, ref: str) -> Fleet:
+def fleet_at(root: Path, ref: str, *, partial: bool = False) -> Fleet:
     """The fleet (reconciler.yaml + customers/) as committed at `ref`."""
     root = Path(root)
     commit = resolve_commit(root, ref)
-    return load_entries(root, tree_entries(root, commit), label=ref)
+    return load_entries(root, tree_entries(root, commit), label=ref, partial=partial)

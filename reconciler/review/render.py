@@ -32,14 +32,19 @@ def review_text(review: PolicyReview) -> str:
     head = f"Policy changes since {review.base_ref} ({review.base_commit[:7]})"
     if review.note:
         return f"{head}: not compared: {review.note}\n"
+    skipped = (
+        [f"  not compared (the file has errors): {', '.join(review.skipped)}"]
+        if review.skipped
+        else []
+    )
     if not review.changes:
-        return f"{head}: none\n"
+        return f"{head}: none\n" + "".join(f"{line}\n" for line in skipped)
     lines = [f"{head}:"]
     for change in review.changes:
         lines.append(f"  {_who(change)}:")
         lines.extend(f"    - {text}" for text in change.sentences)
         lines.extend(f"    > {move}" for move in change.moves)
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, *skipped]) + "\n"
 
 
 def _md_block(change: CustomerPolicyChange) -> str:
@@ -57,6 +62,9 @@ def review_markdown(review: PolicyReview, *, max_chars: int | None = None) -> st
     head = f"### Policy changes since `{review.base_ref}` (`{review.base_commit[:7]}`)\n\n"
     if review.note:
         return head + f"Not compared: {md_escape(review.note)}\n"
+    if review.skipped:
+        names = ", ".join(md_escape(s) for s in review.skipped)
+        head += f"Not compared (the file has errors): {names}\n\n"
     if not review.changes:
         return head + "No customer's effective policy changes.\n"
     out = head

@@ -24,6 +24,7 @@ class PolicyReview:
     at: datetime  # "upcoming" is after this instant
     changes: tuple[CustomerPolicyChange, ...]
     note: str | None = None  # why the base could not be compared, when it could not
+    skipped: tuple[str, ...] = ()  # customers whose file has errors at base or head
 
     def to_json(self) -> dict:
         return {
@@ -33,6 +34,7 @@ class PolicyReview:
             "at": self.at.isoformat(),
             "note": self.note,
             "customers": [c.to_json() for c in self.changes],
+            "skipped": list(self.skipped),
         }
 
 
@@ -58,16 +60,23 @@ def policy_review(
 ) -> PolicyReview:
     """Compare the fleet at the merge base of `base_ref` with `head_fleet` (the working tree).
 
-    A base without a fleet counts every customer as added; a base whose configuration
+    A base without a fleet counts every customer as added; a base whose reconciler.yaml
     does not load is reported in `note` (the review then has no changes) rather than
-    failing the plan it is part of. Unknown refs raise `GitError`.
+    failing the plan it is part of. A customer file with errors (at the base, or left out
+    of a partial `head_fleet`) is listed in `skipped`, never as added or removed.
+    Unknown refs raise `GitError`.
     """
     commit = merge_base(Path(root), base_ref)
     try:
-        base: Fleet | None = fleet_at(Path(root), commit)
+        base: Fleet | None = fleet_at(Path(root), commit, partial=True)
     except NoFleetAtRef:
         base = None
     except FleetInvalidAtRef as exc:
         note = str(exc).replace(commit, base_ref)
         return PolicyReview(base_ref, commit, at, (), note=note)
-    return PolicyReview(base_ref, commit, at, review_fleets(base, head_fleet, at=at, slugs=slugs))
+    rejected = {r.slug for f in (base, head_fleet) if f for r in f.rejected}
+    known = {c.slug for f in (base, head_fleet) if f for c in f.customers} - rejected
+    wanted = known if slugs is None else known & set(slugs)
+    changes = review_fleets(base, head_fleet, at=at, slugs=wanted)
+    skipped = sorted(rejected if slugs is None else rejected & set(slugs))
+    return PolicyReview(base_ref, commit, at, changes, skipped=tuple(skipped))

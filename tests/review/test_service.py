@@ -53,14 +53,30 @@ def test_no_changes(fleet_repo):
     assert "No customer's effective policy changes." in review_markdown(got)
 
 
-def test_invalid_base_is_a_note_not_a_failure(fleet_repo):
-    good = fleet_repo.read("customers/acme.yaml")
-    fleet_repo.replace("customers/acme.yaml", "day: 31", "day: 45")
-    fleet_repo.commit("broken")
-    fleet_repo.write("customers/acme.yaml", good)
+def test_invalid_settings_at_base_is_a_note_not_a_failure(fleet_repo):
+    good = fleet_repo.read("reconciler.yaml")
+    fleet_repo.replace("reconciler.yaml", 'send_at: "06:00"', 'send_at: "6 am"')
+    fleet_repo.commit("broken settings")
+    fleet_repo.write("reconciler.yaml", good)
     got = review(fleet_repo, "HEAD")
     assert got.changes == () and "configuration at HEAD is invalid" in got.note
     assert "not compared" in review_text(got)
+
+
+def test_customer_file_with_errors_is_skipped_not_added_or_removed(fleet_repo):
+    good = fleet_repo.read("customers/acme.yaml")
+    fleet_repo.replace("customers/acme.yaml", "day: 31", "day: 45")
+    fleet_repo.commit("acme broken at base")
+    fleet_repo.write("customers/acme.yaml", good)  # fixed in the working tree ...
+    fleet_repo.replace("customers/hooli.yaml", "day: 30", "day: 99")  # ... hooli broken
+    fleet_repo.replace("customers/initech.yaml", "day: 15", "day: 16")
+    head = load_fleet(fleet_repo.root, partial=True)
+    got = policy_review(fleet_repo.root, "HEAD", head, at=AT)
+    assert [c.slug for c in got.changes] == ["initech"]
+    assert got.skipped == ("acme", "hooli")
+    assert "  not compared (the file has errors): acme, hooli\n" in review_text(got)
+    assert "Not compared (the file has errors): acme, hooli" in review_markdown(got)
+    assert json.loads(review_json(got))["skipped"] == ["acme", "hooli"]
 
 
 def test_unknown_base_ref(fleet_repo):
