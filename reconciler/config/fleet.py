@@ -244,6 +244,10 @@ def _customer_files(
     problems: list[Diagnostic] = []
     if not paths:
         folder = root / CUSTOMERS_DIR
+        if folder.exists() and not folder.is_dir():  # a file in its place: not an empty fleet
+            problems.append(Diagnostic(CUSTOMERS_DIR, 0, 0, "is a file, expected the folder of "
+                                       "customer files", "error"))
+            return [], problems
         if not folder.is_dir():
             problems.append(Diagnostic(CUSTOMERS_DIR, 0, 0, "no customers/ folder here", "warning"))
             return [], problems
