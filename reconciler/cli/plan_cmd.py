@@ -51,12 +51,6 @@ def _with_review(root: Path, fleet, plan: Plan, fmt: str, ref: str, at: datetime
     from reconciler import review
 
     result = review.policy_review(root, ref, fleet, at=at)
-    if fleet.rejected:  # a file that did not load is a plan error, not a removed customer
-        from dataclasses import replace
-
-        left_out = {r.slug for r in fleet.rejected}
-        result = replace(result, changes=tuple(c for c in result.changes
-                                               if c.slug not in left_out))
     if fmt == "json":
         import json
 

@@ -109,3 +109,4 @@ def test_plan_changed_since_reports_the_broken_file_not_a_removed_customer(root)
     assert [(c["slug"], c["status"]) for c in data["customers"]] == [("acme", "error")]
     assert [e["message"] for e in data["errors"]] == [ERROR]
     assert data["changes"] == [] and data["policy_review"]["customers"] == []
+    assert data["policy_review"]["skipped"] == ["acme"]
