@@ -20,6 +20,7 @@ Strings compare case-insensitively, like the SQL Server collation ConnectWise ru
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -371,3 +372,130 @@ def _coerce(actual: Any, expected: Any) -> tuple[Any, Any]:
         if isinstance(actual, str):
             return actual.lower(), expected.lower()
     return actual, expected
+
+
+# ---------------------------------------------------------------- fast paths
+#
+# `evaluate` walks the tree per record and builds a regex per `like` per record; a list of
+# thousands of tickets against dozens of OR-ed clauses made that the sandbox's hottest
+# loop. `compile_tree` turns a tree into one closure with the per-clause work done once.
+# Each common shape (`=`/`!=` a string or number, `in (...)`, `like`) has a fast branch
+# for the value types where its answer is obviously the general one (a string compared
+# with a string, a number with a number); any other value goes to `evaluate`, so the
+# answers are identical (tests/sandbox/test_fast_conditions.py checks it on random trees).
+
+
+def compile_tree(node) -> Callable[[Mapping], bool]:
+    """A predicate giving the same answer as `evaluate(node, record)`, faster."""
+    if isinstance(node, BoolOp):
+        preds = tuple(compile_tree(o) for o in node.operands)
+        if node.op == "and":
+            return lambda r: all(p(r) for p in preds)
+        return lambda r: any(p(r) for p in preds)
+    if isinstance(node, Not):
+        inner = compile_tree(node.operand)
+        return lambda r: not inner(r)
+    return _compile_compare(node)
+
+
+def _getter(path: str) -> Callable[[Mapping], Any]:
+    parts = tuple(path.split("/"))
+    if len(parts) == 1:
+        name = parts[0]
+        return lambda r: r.get(name)
+    return lambda r: lookup(r, path)
+
+
+def _compile_compare(node: Compare) -> Callable[[Mapping], bool]:
+    get = _getter(node.field)
+    general = lambda r: evaluate(node, r)  # noqa: E731
+    value, negate = node.value, node.negate
+    if node.op in ("=", "!=") and isinstance(value, str):
+        low, equal = value.lower(), node.op == "="
+
+        def text_eq(r: Mapping) -> bool:
+            actual = get(r)
+            if type(actual) is str:
+                return (actual.lower() == low) is equal
+            return general(r)
+        return text_eq
+    if node.op in ("=", "!=") and _number(value):
+        equal = node.op == "="
+
+        def number_eq(r: Mapping) -> bool:
+            actual = get(r)
+            if _number(actual):
+                return (actual == value) is equal
+            return general(r)
+        return number_eq
+    if node.op == "in" and node.index is not None:
+        index, strings = node.index, isinstance(next(iter(node.index)), str)
+
+        def member(r: Mapping) -> bool:
+            actual = get(r)
+            if strings and type(actual) is str:
+                return (actual.lower() in index) != negate
+            if not strings and _number(actual):
+                return (actual in index) != negate
+            return general(r)
+        return member
+    if node.op == "like":
+        match = _like_matcher(value.lower())
+
+        def like(r: Mapping) -> bool:
+            actual = get(r)
+            if type(actual) is str:
+                return match(actual.lower()) != negate
+            return general(r)
+        return like
+    return general
+
+
+def _number(value: Any) -> bool:
+    return type(value) in (int, float)
+
+
+def _like_matcher(pattern: str) -> Callable[[str], bool]:
+    """`like` on lower-cased text: startswith/equality where the pattern allows, else one
+    compiled regex (the same one `_compare` builds per record)."""
+    body = pattern.rstrip("*%")
+    if not any(c in "*%" for c in body):
+        if body == pattern:
+            return lambda text: text == pattern
+        return lambda text: text.startswith(body)
+    regex = re.compile("".join(".*" if c in "*%" else re.escape(c) for c in pattern), re.DOTALL)
+    return lambda text: regex.fullmatch(text) is not None
+
+
+def like_prefix(pattern: str) -> str:
+    """The literal start of a `like` pattern (before its first wildcard), lower-cased."""
+    cut = min((i for i in (pattern.find("*"), pattern.find("%")) if i >= 0), default=len(pattern))
+    return pattern[:cut].lower()
+
+
+def fields_of(node) -> list[str]:
+    """Every field a tree names, in the order they appear in the text."""
+    if isinstance(node, BoolOp):
+        return [f for o in node.operands for f in fields_of(o)]
+    if isinstance(node, Not):
+        return fields_of(node.operand)
+    return [node.field]
+
+
+@functools.lru_cache(maxsize=2048)
+def _parse_any(text: str):
+    return _Parser(text, None).parse()
+
+
+def parse_cached(text: str, known: Callable[[str], bool] | None = None):
+    """`parse`, with trees of texts seen before reused (runs repeat the same conditions).
+
+    Errors are those of `parse`: any doubt (a syntax error, an unknown field) re-parses
+    with `known`, so the message and position are the ones a fresh parse gives."""
+    try:
+        tree = _parse_any(text)
+    except ConditionError:
+        return parse(text, known)
+    if known is not None and not all(known(f) for f in fields_of(tree)):
+        return parse(text, known)
+    return tree

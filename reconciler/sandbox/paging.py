@@ -45,15 +45,26 @@ def page_size(query: Query) -> int:
     return min(size, MAX_PAGE_SIZE)
 
 
-def filter_records(records: list[dict], text: str | None, known: Callable[[str], bool]) -> list:
-    """Records matching `conditions` (400 ConnectWise-style when they don't parse)."""
-    if not text:
-        return records
+def parse_conditions(text: str, known: Callable[[str], bool], *, cached: bool = True):
+    """The tree of `conditions` (400 ConnectWise-style when they don't parse)."""
     try:
-        tree = cond.parse(text, known)
+        return cond.parse_cached(text, known) if cached else cond.parse(text, known)
     except cond.ConditionError as exc:
         raise bad_request(f"conditions are invalid: {exc}", [field_error(
             "InvalidCondition", str(exc), "conditions", exc.field or "conditions")]) from None
+
+
+def filter_records(records: list[dict], text: str | None, known: Callable[[str], bool],
+                   *, tree=None, fast: bool = True) -> list:
+    """Records matching `conditions` (or an already parsed `tree`); `fast` evaluates
+    with the compiled predicate, else with the plain tree walk (same answers)."""
+    if tree is None:
+        if not text:
+            return records
+        tree = parse_conditions(text, known, cached=fast)
+    if fast:
+        matches = cond.compile_tree(tree)
+        return [r for r in records if matches(r)]
     return [r for r in records if cond.evaluate(tree, r)]
 
 
@@ -114,9 +125,17 @@ def project(record: Mapping, fields_text: str | None) -> dict:
 def link(base_url: str, query: Query, drop: tuple[str, ...], last_name: str, value: int) -> str:
     """A URL with the other query parameters kept and `last_name=value` LAST (clients
     parse the page number with a regex anchored at the end)."""
+    return _linker(base_url, query, drop, last_name)(value)
+
+
+def _linker(base_url: str, query: Query, drop: tuple[str, ...],
+            last_name: str) -> Callable[[int], str]:
+    """`link` for several values: the other parameters (long `conditions`) encoded once."""
     pairs = [(k, v) for k, v in query.pairs if k.lower() not in drop]
-    pairs.append((last_name, str(value)))
-    return f"{base_url}?{urlencode(pairs, quote_via=quote)}"
+    kept = urlencode(pairs, quote_via=quote)
+    head = f"{base_url}?{kept}&" if kept else f"{base_url}?"
+    name = quote(last_name, safe="")
+    return lambda value: f"{head}{name}={quote(str(value), safe='')}"
 
 
 def navigable(records: list, query: Query, base_url: str) -> tuple[list, str | None]:
@@ -135,8 +154,8 @@ def navigable(records: list, query: Query, base_url: str) -> tuple[list, str | N
     if page < last:
         rels.append(("next", page + 1))
     rels.append(("last", last))
-    header = ", ".join(f'<{link(base_url, query, drop, "page", n)}>; rel="{rel}"'
-                       for rel, n in rels)
+    to_page = _linker(base_url, query, drop, "page")
+    header = ", ".join(f'<{to_page(n)}>; rel="{rel}"' for rel, n in rels)
     return chunk, header
 
 

@@ -156,13 +156,21 @@ def editable(kind: Kind, rec: Mapping) -> dict:
 # ---------------------------------------------------------------- reads
 
 
-def render(kind: Kind, rec: Mapping, base: str, now: datetime) -> dict:
-    """A stored record as ConnectWise returns it: references and `_info` with hrefs."""
-    out = {k: v for k, v in rec.items() if k not in kind.write_only}
+def render(kind: Kind, rec: Mapping, base: str, now: datetime,
+           only: set[str] | None = None) -> dict:
+    """A stored record as ConnectWise returns it: references and `_info` with hrefs.
+
+    `only`: the top-level fields the caller will keep (`fields=`); the hrefs of other
+    references are not built, and (for kinds without computed fields) the other fields
+    are not copied."""
+    if only is not None and kind.compute is None:
+        out = {k: rec[k] for k in only if k in rec and k not in kind.write_only}
+    else:
+        out = {k: v for k, v in rec.items() if k not in kind.write_only}
     board_id = (rec.get("board") or {}).get("id") if isinstance(rec.get("board"), dict) else None
     for name, ref in kind.refs.items():
         value = out.get(name)
-        if not value or ref.href is None:
+        if not value or ref.href is None or (only is not None and name not in only):
             continue
         if ref.many:
             out[name] = [_ref_info(ref, v, base, board_id) for v in value]
