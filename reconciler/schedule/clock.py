@@ -18,6 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from reconciler.errors import ReconcilerError
 
 _SEND_AT = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+# Dates given on the command line stay in these years: periods, look-backs and ranges
+# step days and months around them, which must not leave datetime's years 1 to 9999.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 
 class ScheduleError(ReconcilerError):
@@ -89,6 +92,7 @@ def parse_instant(text: str, tz: ZoneInfo) -> datetime:
     except ValueError:
         raise ScheduleError(f"{text!r} is not an ISO 8601 date-time such as "
                             "2026-12-01T12:00:00-05:00") from None
+    _check_year(text, value.year)
     if value.tzinfo is None:
         return local_instant(value.date(), value.time(), tz)
     return value
@@ -97,6 +101,13 @@ def parse_instant(text: str, tz: ZoneInfo) -> datetime:
 def parse_date(text: str) -> date:
     """A YYYY-MM-DD date."""
     try:
-        return date.fromisoformat(text.strip())
+        value = date.fromisoformat(text.strip())
     except ValueError:
         raise ScheduleError(f"{text!r} is not a date YYYY-MM-DD") from None
+    _check_year(text, value.year)
+    return value
+
+
+def _check_year(text: str, year: int) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ScheduleError(f"{text!r} is out of range (years {FIRST_YEAR} to {LAST_YEAR})")
