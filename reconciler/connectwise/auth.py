@@ -47,6 +47,13 @@ class Credentials:
                 f"{'is' if len(missing) == 1 else 'are'} not set "
                 f"(needed: {', '.join(ENV_VARS)})"
             )
+        # They travel in HTTP headers, which carry ASCII only; name the variable, not its value.
+        unusable = [name for name in ENV_VARS if not env[name].strip().isascii()]
+        if unusable:
+            raise MissingCredentials(
+                f"{', '.join(unusable)} must contain only ASCII characters (check for "
+                "pasted quotes or look-alike letters)"
+            )
         company, public, private, client = (env[name].strip() for name in ENV_VARS)
         return cls(company, public, private, client)
 

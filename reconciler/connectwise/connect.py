@@ -10,6 +10,7 @@ from typing import Any
 from reconciler.config.model import ConnectWiseSettings
 from reconciler.connectwise.auth import ENV_VARS, Credentials
 from reconciler.connectwise.client import ConnectWiseClient
+from reconciler.connectwise.site import SiteError
 
 SANDBOX = "sandbox"
 SANDBOX_SITE = "http://127.0.0.1"  # nominal: requests go to the in-process transport
@@ -50,7 +51,11 @@ def connect(
         from reconciler.sandbox import create_app, transport
 
         state = Path(root) / SANDBOX_STATE
-        state.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            state.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # e.g. .reconciler is a file
+            raise SiteError(f"cannot keep the sandbox state in {state.parent}: "
+                            f"{exc.strerror or type(exc).__name__}") from None
         app = create_app(state_path=state, seed=None)
         common.setdefault("transport", transport(app))
         return ConnectWiseClient(SANDBOX_SITE, sandbox_credentials(env), **common)
