@@ -189,6 +189,8 @@ def lmpi_from_settings(
     if not token or not secret:
         raise SourceError("the LMPI usage source needs LMPI_ACCESS_TOKEN and LMPI_SECRET_KEY "
                           "in the environment")
+    if not token.isascii():  # it travels in an HTTP header; name it, never show it
+        raise SourceError("LMPI_ACCESS_TOKEN must contain only ASCII characters")
     if not (url.startswith("https://") or url.startswith(("http://127.0.0.1", "http://localhost"))):
         raise SourceError(f"LMPI url {url!r} must be https:// (plain http only to loopback)")
     return LmpiUsageSource(url, products, token=token, secret=secret, **kwargs)
