@@ -211,10 +211,13 @@ def _import_one(fleet: Fleet, snap: snapshot_mod.Snapshot, ident: str,
     path = Path(fleet.root) / rel
     if path.exists() and not overwrite:
         return Imported(ident, error=f"{rel} already exists (use --overwrite to replace it)")
-    previous = path.read_bytes() if path.exists() else None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_file(doc, company["identifier"], today, not trend_micro_id),
-                    encoding="utf-8")
+    try:
+        previous = path.read_bytes() if path.exists() else None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_file(doc, company["identifier"], today, not trend_micro_id),
+                        encoding="utf-8")
+    except OSError as exc:  # a folder in the way, a dangling link, no permission...
+        return Imported(ident, error=f"cannot write {rel}: {exc.strerror or type(exc).__name__}")
     problems = [d for d in validate(fleet.root, [rel]) if d.severity == "error"]
     if problems:  # never leave a file behind that would break validate
         if previous is None:
