@@ -71,6 +71,13 @@ def check_fresh(saved: Plan, current: Plan) -> None:
             "the saved plan is stale: " + " and ".join(stale)
             + " since it was made; nothing was applied. Run plan again."
         )
+    # Same configuration and live state give the same changes: different ones mean the
+    # file was edited (or made by another version), and only planned changes are applied.
+    if [c.to_json() for c in saved.changes] != [c.to_json() for c in current.changes]:
+        raise StalePlan(
+            "the saved plan's changes are not the ones this configuration and ConnectWise "
+            "give (was the file edited?); nothing was applied. Run plan again."
+        )
 
 
 def check_thresholds(plan: Plan, max_cancel_percent: float, min_managed: int,
