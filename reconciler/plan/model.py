@@ -26,6 +26,19 @@ class PlanFileInvalid(ReconcilerError):
     """A saved plan file that cannot be read back."""
 
 
+_REQUIRED = object()
+
+
+def _typed(data: Mapping[str, Any], name: str, kind: type | tuple[type, ...],
+           default: Any = _REQUIRED) -> Any:
+    """`data[name]` if it has the type a plan file gives it; otherwise ValueError naming
+    the field (a hand-edited file must be refused, not crash the apply half-way)."""
+    value = data[name] if default is _REQUIRED else data.get(name, default)
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+        raise ValueError(repr(name))
+    return value
+
+
 @dataclass(frozen=True)
 class AgreementInfo:
     """The agreement a change happens on, as ConnectWise named it when planned."""
@@ -82,18 +95,22 @@ class Change:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Change:
-        ag = data["agreement"]
+        ag = _typed(data, "agreement", dict)
+        kind = _typed(data, "kind", str)
+        if kind not in KIND_ORDER:
+            raise ValueError("'kind'")
         return cls(
-            kind=data["kind"],
-            customer=data["customer"],
-            company=data["company"],
-            agreement=AgreementInfo(int(ag["id"]), ag["name"], ag["type"]),
-            product=data["product"],
-            catalog_item=data["catalog_item"],
-            addition_id=data.get("addition_id"),
-            before=data.get("before"),
-            after=data.get("after"),
-            reason=data.get("reason", ""),
+            kind=kind,
+            customer=_typed(data, "customer", str),
+            company=_typed(data, "company", str),
+            agreement=AgreementInfo(_typed(ag, "id", int), _typed(ag, "name", str),
+                                    _typed(ag, "type", str)),
+            product=_typed(data, "product", str),
+            catalog_item=_typed(data, "catalog_item", str),
+            addition_id=_typed(data, "addition_id", (int, type(None)), None),
+            before=_typed(data, "before", (dict, type(None)), None),
+            after=_typed(data, "after", (dict, type(None)), None),
+            reason=_typed(data, "reason", str, ""),
         )
 
 
@@ -168,7 +185,8 @@ class CustomerStatus:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> CustomerStatus:
-        return cls(data["slug"], data["company"], data["status"], data.get("managed_additions", 0))
+        return cls(_typed(data, "slug", str), _typed(data, "company", str), data["status"],
+                   _typed(data, "managed_additions", int, 0))
 
 
 @dataclass(frozen=True)
