@@ -264,6 +264,40 @@ def test_garbage_plan_file(content, says, sandbox, good_fleet, tmp_path):
     assert says in run.stderr.decode()
 
 
+@pytest.fixture(scope="module")
+def saved_plan(good_fleet, tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("saved") / "plan.json"
+    assert run_inprocess(good_fleet, ["plan", "--out", str(out)], ENV).exit_code == 0
+    return json.loads(out.read_text())
+
+
+# (where in the plan file, a value of the wrong type): each once crashed apply half-way.
+DAMAGED_FIELDS = [
+    (("changes", 0, "before"), "x"),
+    (("changes", 0, "after"), 1.5),
+    (("changes", 0, "addition_id"), "1005"),
+    (("changes", 0, "agreement"), []),
+    (("changes", 0, "kind"), "delete"),
+    (("customers", 0, "slug"), 7),
+    (("customers", 0, "managed_additions"), "many"),
+]
+
+
+@pytest.mark.parametrize(("where", "value"), DAMAGED_FIELDS,
+                         ids=[".".join(map(str, w)) for w, _ in DAMAGED_FIELDS])
+def test_damaged_plan_field(where, value, saved_plan, sandbox, good_fleet, tmp_path):
+    app, _ = sandbox
+    data = json.loads(json.dumps(saved_plan))
+    parent = data
+    for key in where[:-1]:
+        parent = parent[key]
+    parent[where[-1]] = value
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(data))
+    run = run_checked(app, good_fleet, ["apply", str(plan)])
+    assert f"damaged plan file: missing or bad field '{where[-1]}'" in run.stderr.decode()
+
+
 def test_plan_from_another_fleet_is_refused(sandbox, fleet_factory, tmp_path):
     """Same customers, different settings: the saved plan does not describe this fleet."""
     app, _ = sandbox
