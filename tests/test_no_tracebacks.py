@@ -374,6 +374,35 @@ def test_lmpi_refuses(override, says, args, sandbox, lmpi_fleet):
     assert says in run.stdout.decode() + run.stderr.decode(), run.text()
 
 
+# -- a "ConnectWise" that answers nonsense (a captive portal, a misrouted proxy) ----------
+
+def _nonsense_site(body: bytes, content_type: str):
+    """Codebase discovery works; every API call answers 200 with `body`."""
+    def app(environ, start_response):
+        if environ["PATH_INFO"].lower().startswith("/login/companyinfo/"):
+            payload = json.dumps({"Codebase": "v4_6_release/"}).encode()
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [payload]
+        start_response("200 OK", [("Content-Type", content_type)])
+        return [body]
+    return app
+
+
+@pytest.mark.parametrize(("body", "content_type", "says"), [
+    (b"<html>sign in to the hotel wifi</html>", "text/html", "not valid JSON"),
+    (b'{"unexpected": true}', "application/json", "expected a list"),
+    (b'[1, "two", null]', "application/json", "expected a list of records"),
+], ids=["html", "object", "list-of-junk"])
+def test_connectwise_answering_nonsense(body, content_type, says, tmp_path):
+    with serve(_nonsense_site(body, content_type)) as url:
+        root = make_fleet(tmp_path / "fleet", url)
+        for args in (["verify"], ["plan"], ["import", "--company", "DUNDER"],
+                     ["run-due", "--at", AT, "--dry-run"]):
+            run = run_inprocess(root, args, ENV)
+            assert_clean_failure(run)
+            assert says in run.stderr.decode(), run.text()
+
+
 # -- history over commits that break the fleet ---------------------------------------------
 
 def test_history_over_broken_commits(tmp_path):

@@ -383,6 +383,9 @@ class ConnectWiseClient:
             items = self._json(response, "GET", path)
             if not isinstance(items, list):
                 raise ConnectWiseError(response.status_code, "", "expected a list", (), "GET", path)
+            if not all(isinstance(item, dict) for item in items):  # every reader does .get()
+                raise ConnectWiseError(response.status_code, "", "expected a list of records",
+                                       (), "GET", path)
             yield from items
             if not items:
                 return
