@@ -22,12 +22,17 @@ WRITES = ("POST", "PATCH", "PUT", "DELETE")
 LMPI_PATH = "/LMPI/"  # LMPI's report is read with a POST: reading, not sending
 
 
-def make_fleet(dest: Path, cw_url: str, *, lmpi_url: str | None = None) -> Path:
+def make_fleet(dest: Path, cw_url: str, *, lmpi_url: str | None = None,
+               copy_data: bool = False) -> Path:
     """The example fleet (reconciler.yaml, customers/, data/) in `dest`, its
-    connectwise.url set to `cw_url` and, given `lmpi_url`, usage read from LMPI there."""
+    connectwise.url set to `cw_url` and, given `lmpi_url`, usage read from LMPI there.
+    data/ is a link to the repository's unless `copy_data` (to break it)."""
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copytree(REPO / "customers", dest / "customers")
-    (dest / "data").symlink_to(REPO / "data", target_is_directory=True)  # only ever read
+    if copy_data:
+        shutil.copytree(REPO / "data", dest / "data")
+    else:
+        (dest / "data").symlink_to(REPO / "data", target_is_directory=True)
     settings = yaml.safe_load((REPO / "reconciler.yaml").read_text(encoding="utf-8"))
     settings["connectwise"]["url"] = cw_url
     if lmpi_url:

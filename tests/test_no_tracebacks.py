@@ -255,7 +255,9 @@ def test_bad_option(args, expected, sandbox, good_fleet, tmp_path):
     (b"[1, 2]", "not a reconciler plan file"),
     (b'{"format_version": 1}', "damaged plan file"),
     (b'{"format_version": 99}', "not supported"),
-], ids=["garbage", "binary", "a-list", "no-fields", "future-version"])
+    (b"[" * 100_000 + b"]" * 100_000, "unreadable JSON"),
+    (b'{"format_version": 1' + b"0" * 5000 + b"}", "unreadable JSON"),
+], ids=["garbage", "binary", "a-list", "no-fields", "future-version", "deep", "huge-number"])
 def test_garbage_plan_file(content, says, sandbox, good_fleet, tmp_path):
     app, _ = sandbox
     plan = tmp_path / "plan.json"
@@ -332,6 +334,22 @@ def test_stale_plan_is_refused(sandbox, fleet_factory, tmp_path):
     acme.write_text(acme.read_text().replace("day: 31", "day: 30"))
     run = run_checked(app, root, ["apply", str(plan)])
     assert "stale" in run.stderr.decode()
+
+
+# -- usage and detection files that cannot be read: that send fails, clearly ------------
+
+@pytest.mark.parametrize(("rel", "content"), [
+    ("data/usage/2026-11.json", "[" * 100_000 + "]" * 100_000),
+    ("data/usage/2026-11.json", '[{"provisioned": 1' + "0" * 5000 + "}]"),
+    ("data/detections/hosted_email_security/2026-11.json", "[" * 100_000 + "]" * 100_000),
+], ids=["usage-deep", "usage-huge-number", "detections-deep"])
+def test_unreadable_source_file(rel, content, sandbox, tmp_path):
+    app, url = sandbox
+    root = make_fleet(tmp_path / "fleet", url, copy_data=True)
+    (root / rel).with_suffix(".csv").unlink()
+    (root / rel).write_text(content)
+    run = run_checked(app, root, ["run-due", "--at", AT, "--dry-run"])
+    assert f"{rel}: unreadable JSON" in run.text(), run.text()
 
 
 # -- credentials the environment cannot carry ---------------------------------------------

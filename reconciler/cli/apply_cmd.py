@@ -27,6 +27,8 @@ def read_plan(path: str) -> Plan:
         raise PlanFileInvalid(f"cannot read plan file {path}: {exc}") from None
     except json.JSONDecodeError as exc:
         raise PlanFileInvalid(f"{path} is not a plan file (invalid JSON: {exc.msg})") from None
+    except (ValueError, RecursionError) as exc:  # a 5,000-digit number, deep nesting
+        raise PlanFileInvalid(f"{path} is not a plan file (unreadable JSON: {exc})") from None
     return Plan.from_json(data)
 
 

@@ -291,7 +291,7 @@ class ConnectWiseClient:
             return None
         try:
             return response.json()
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
             raise ConnectWiseError(
                 response.status_code, "", "the answer is not valid JSON", (), method, path
             ) from exc

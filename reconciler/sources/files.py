@@ -58,6 +58,8 @@ def _read_rows(path: Path, columns: tuple[str, ...], shown: str) -> list[tuple[s
         except json.JSONDecodeError as exc:
             raise SourceError(
                 f"{shown}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+        except (ValueError, RecursionError) as exc:  # a 5,000-digit number, deep nesting
+            raise SourceError(f"{shown}: unreadable JSON: {exc}") from None
         if isinstance(data, dict) and isinstance(data.get("items"), list):
             data = data["items"]
         if not isinstance(data, list):

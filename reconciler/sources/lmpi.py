@@ -131,7 +131,7 @@ class LmpiUsageSource:
                                   f"usage report: {response.text[:200]}")
             try:
                 return response.json()
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
                 raise SourceError(f"LMPI answered non-JSON for the {label} usage report") from None
         raise SourceError(f"LMPI usage report for {label} unavailable after "
                           f"{self._attempts} attempts: {problem}")
