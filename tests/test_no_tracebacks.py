@@ -234,6 +234,8 @@ BAD_OPTIONS = [
     (["import", "--company", "ACME"], 1),  # already has a file
     (["validate", "--format", "bogus"], 2),
     (["validate", "no-such-file.yaml"], 1),
+    (["validate", "n" * 5000 + ".yaml"], 1),  # a name too long to look up
+    (["apply", "n" * 5000 + ".json"], 1),
     (["history"], 1),  # not a git repository
     (["history", "--format", "bogus"], 2),
     (["no-such-command"], 2),
@@ -241,7 +243,7 @@ BAD_OPTIONS = [
 
 
 @pytest.mark.parametrize(("args", "expected"), BAD_OPTIONS,
-                         ids=[" ".join(a) for a, _ in BAD_OPTIONS])
+                         ids=[" ".join(a)[:60] for a, _ in BAD_OPTIONS])
 def test_bad_option(args, expected, sandbox, good_fleet, tmp_path):
     app, _ = sandbox
     run_checked(app, good_fleet, [a.replace("{tmp}", str(tmp_path)) for a in args], expected)

@@ -30,7 +30,11 @@ def _from_cwd(given: str) -> str:
     """A path typed in the shell means the file in the current folder when it exists
     there; otherwise it is taken relative to --root (as the library takes it)."""
     path = Path(given)
-    return str(path.absolute()) if not path.is_absolute() and path.exists() else given
+    try:
+        here = not path.is_absolute() and path.exists()
+    except OSError:  # e.g. a name too long for the file system: the loader reports it
+        here = False
+    return str(path.absolute()) if here else given
 
 
 @click.command("validate")

@@ -237,6 +237,15 @@ def _discover(folder: Path, root: Path) -> list[_File]:
     return found
 
 
+def _is_dir(path: Path) -> bool:
+    """Path.is_dir, but a path the OS cannot even look up (name too long) is not a folder:
+    reading it then reports why."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
 def _customer_files(
     root: Path, paths: Sequence[str] | None
 ) -> tuple[list[_File], list[Diagnostic]]:
@@ -263,7 +272,7 @@ def _customer_files(
         path = Path(given)
         if not path.is_absolute():
             path = root / path  # library callers give paths relative to the fleet root
-        if path.is_dir():
+        if _is_dir(path):
             found = _discover(path, root)
             if not found:
                 problems.append(
