@@ -514,9 +514,15 @@ def network_runs(failing_cw, tmp_path_factory):
     cases |= {("500", *a): (failing, a) for a in NETWORK_COMMANDS}
     cases |= {("no-root", "plan"): (real_entry / "missing", ["plan"]),
               ("binary-settings", "run-due"): (binary, ["run-due", "--at", AT])}
+    (real_entry / "binary.yaml").write_bytes(b"\xff\xfe\x00binary")
+    (real_entry / "bad.yaml").write_text("companies: [\n")
+    (real_entry / "state.json").write_bytes(b"\xff{not json")
+    cases |= {("serve", *args): (real_entry, ["sandbox", "serve", "--port", "0", *args])
+              for args, _ in BAD_SERVE}
     with ThreadPoolExecutor(max_workers=len(cases)) as pool:
         futures: dict[tuple[str, ...], Future[Run]] = {
-            key: pool.submit(run_process, root, args, cw_env(PRIVATE))
+            key: pool.submit(run_process, root, args, cw_env(PRIVATE), cwd=real_entry,
+                             timeout=60)
             for key, (root, args) in cases.items()
         }
         yield futures
@@ -536,6 +542,22 @@ def test_connectwise_500_every_time(args, network_runs, failing_cw):
     assert_clean_failure(run)
     assert "500" in run.stderr.decode(), run.text()
     assert writes(app) == []
+
+
+# `sandbox serve` refusing to start: (arguments, expected exit); the files are made by
+# network_runs in the folder it runs them from.
+BAD_SERVE = [
+    (["--seed", "binary.yaml"], 1),
+    (["--seed", "bad.yaml"], 1),
+    (["--state", "state.json"], 1),
+    (["--host", "0.0.0.0"], 2),
+    (["--rate-429", "0.6", "--rate-5xx", "0.6"], 2),
+]
+
+
+@pytest.mark.parametrize(("args", "expected"), BAD_SERVE, ids=[" ".join(a) for a, _ in BAD_SERVE])
+def test_sandbox_serve_refuses(args, expected, network_runs):
+    assert_clean_failure(network_runs[("serve", *args)].result(), expected)
 
 
 @pytest.mark.parametrize("key", [("no-root", "plan"), ("binary-settings", "run-due")],

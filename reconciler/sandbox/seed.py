@@ -65,6 +65,8 @@ def load_seed(seed: Path | str | Mapping | None) -> dict:
             data = yaml.load(Path(seed).read_text("utf-8"), Loader=_LOADER)
         except OSError as exc:
             raise SeedError(f"cannot read seed {seed}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise SeedError(f"seed {seed} is not UTF-8 text") from None
         except yaml.YAMLError as exc:
             raise SeedError(f"seed {seed} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
