@@ -565,3 +565,15 @@ def test_sandbox_serve_refuses(args, expected, network_runs):
 def test_real_entry_point(key, network_runs):
     """`python -m reconciler` (not only click's runner) fails cleanly too."""
     assert_clean_failure(network_runs[key].result())
+
+
+def test_the_shared_sandbox_holds_what_it_was_seeded_with(sandbox):
+    """Last: after every bad-input case above, no ticket, addition or note was added or
+    changed (each case also checked that no write request reached it)."""
+    app, _ = sandbox
+
+    def records(a) -> dict[str, list]:
+        with a.store.session() as state:
+            return {name: state.records(name) for name in ("tickets", "notes", "additions")}
+
+    assert records(app) == records(create_app())
