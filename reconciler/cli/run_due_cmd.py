@@ -41,7 +41,8 @@ def command(ctx: click.Context, at_text, dry_run, patterns, approve, fmt) -> Non
     root = Path(ctx.obj["root"])
     fleet = load_fleet(root, partial=True)
     tz = zone(fleet.settings.timezone)
-    at = parse_instant(at_text, tz) if at_text else datetime.now(UTC)
+    # An empty --at (e.g. an unset CI variable) is an error, never a silent "now".
+    at = datetime.now(UTC) if at_text is None else parse_instant(at_text, tz)
     selection = select(fleet, patterns)
     usage, detections = open_sources(fleet)
     progress = None

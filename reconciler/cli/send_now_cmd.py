@@ -40,7 +40,9 @@ def billing(ctx: click.Context, customer_id, approve, dry_run, at_text, fmt) -> 
     root = Path(ctx.obj["root"])
     fleet = load_fleet(root, partial=True)
     customer = find_customer(fleet, customer_id)
-    at = parse_instant(at_text, zone(fleet.settings.timezone)) if at_text else datetime.now(UTC)
+    # An empty --at (e.g. an unset CI variable) is an error, never a silent "now".
+    tz = zone(fleet.settings.timezone)
+    at = datetime.now(UTC) if at_text is None else parse_instant(at_text, tz)
     usage, _ = open_sources(fleet)
     with connect(fleet.settings.connectwise, root) as client:
         unapplied_changes(fleet, client, customer, at)  # raises when refused

@@ -70,3 +70,13 @@ def test_lmpi_usage_source_bills_from_the_sandbox_report(root):
     assert result.exit_code == 0, result.output
     billing = next(r for r in json.loads(result.stdout) if r["kind"] == "billing")
     assert billing["outcome"] == "sent" and billing["detail"].startswith("tmems 51;")
+
+
+@pytest.mark.parametrize("command", [("run-due",), ("send-now", "billing", "--customer", "initech")])
+def test_an_empty_at_is_refused_not_read_as_now(root, command):
+    # A CI job passing --at "$AT" with AT unset must not turn into a real run at "now".
+    result = cli(root, *command, "--at", "")
+    assert result.exit_code == 1
+    assert "'' is not an ISO 8601 date-time" in result.output
+    again = cli(root, "run-due", "--at", AT, "--customer", "initech", "--format", "json")
+    assert {r["outcome"] for r in json.loads(again.stdout)} == {"sent"}  # nothing sent before
