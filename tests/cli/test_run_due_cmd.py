@@ -72,7 +72,9 @@ def test_lmpi_usage_source_bills_from_the_sandbox_report(root):
     assert billing["outcome"] == "sent" and billing["detail"].startswith("tmems 51;")
 
 
-@pytest.mark.parametrize("command", [("run-due",), ("send-now", "billing", "--customer", "initech")])
+@pytest.mark.parametrize(
+    "command", [("run-due",), ("send-now", "billing", "--customer", "initech")]
+)
 def test_an_empty_at_is_refused_not_read_as_now(root, command):
     # A CI job passing --at "$AT" with AT unset must not turn into a real run at "now".
     result = cli(root, *command, "--at", "")
