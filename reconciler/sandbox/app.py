@@ -22,7 +22,7 @@ from typing import Any
 from . import lmpi, paging
 from .auth import SandboxCredentials, authenticate
 from .faults import DropConnection, Faults
-from .index import candidates
+from .index import select
 from .records import apply_patch, editable, prepare, render
 from .resources import (
     ADDITION,
@@ -248,17 +248,18 @@ class SandboxApp:
         tree = paging.parse_conditions(text, known, cached=fast) if text else None
         # Filter and sort on stored records (plus computed fields): rendering only the
         # page keeps large lists cheap; references are stored with the keys they show.
-        source = None
+        source, exact = None, False
         if tree is not None and fast and kind.parent_field is None and kind.compute is None:
-            # Field indexes narrow the records to evaluate (a superset of the matches);
-            # kinds with computed fields or parents are left to the scan: small lists.
-            ids = candidates(tree, lambda path: state.field_index(kind.collection, path))
-            if ids is not None:
-                source = [state.get(kind.collection, i) for i in sorted(ids)]
+            # Field indexes narrow the records to evaluate (a superset of the matches, or
+            # exactly them); kinds with computed fields or parents are left to the scan.
+            found = select(tree, lambda path: state.field_index(kind.collection, path))
+            if found is not None:
+                source = [state.get(kind.collection, i) for i in sorted(found[0])]
+                exact = found[1]
         if source is None:
             source = _children(state, kind, pid)
         records = [_view(kind, r, now) for r in source]
-        if tree is not None:
+        if tree is not None and not exact:
             records = paging.filter_records(records, None, known, tree=tree, fast=fast)
         if count:
             return Response(200, {"count": len(records)})

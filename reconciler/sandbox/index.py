@@ -71,35 +71,55 @@ class FieldIndex:
         else:
             self.other_ids.discard(rid)
 
-    def equal(self, value: Any) -> set[int] | None:
-        """Ids a `= value` may match (None for literals the index does not cover)."""
+    def equal(self, value: Any) -> tuple[set[int], bool] | None:
+        """Ids a `= value` may match, and whether exactly those match (None for
+        literals the index does not cover)."""
         if isinstance(value, str):
-            return self.strings.get(value.lower(), set()) | self.number_ids | self.other_ids
+            loose = self.number_ids | self.other_ids
+            return self.strings.get(value.lower(), set()) | loose, not loose
         if _is_number(value):
-            return self.numbers.get(value, set()) | self.string_ids | self.other_ids
+            loose = self.string_ids | self.other_ids
+            return self.numbers.get(value, set()) | loose, not loose
         return None  # null, booleans, datetimes: scan
 
-    def prefixed(self, prefix: str) -> set[int]:
-        """Ids whose text may start with `prefix` (lower-case)."""
+    def prefixed(self, prefix: str) -> tuple[set[int], bool]:
+        """Ids whose text may start with `prefix` (lower-case), and whether exactly
+        those do (only strings are indexed)."""
         found: set[int] = set()
         keys = self._sorted
         for i in range(bisect.bisect_left(keys, prefix), len(keys)):
             if not keys[i].startswith(prefix):
                 break
             found |= self.strings[keys[i]]
-        return found | self.number_ids | self.other_ids
+        loose = self.number_ids | self.other_ids
+        return found | loose, not loose
+
+
+Selection = tuple[set[int], bool]  # ids, and whether they are exactly the matches
 
 
 def candidates(node, index_for: Callable[[str], FieldIndex]) -> set[int] | None:
     """Ids that may match `node`, from indexes; None when the tree needs a full scan."""
+    found = select(node, index_for)
+    return None if found is None else found[0]
+
+
+def select(node, index_for: Callable[[str], FieldIndex]) -> Selection | None:
+    """`candidates`, plus whether they are exactly the matches (then the caller need not
+    evaluate them): an OR of exact clauses, where each clause is `=`/`in` a string (or
+    number) on a field holding only strings (or numbers), or `like "prefix*"`."""
     if isinstance(node, BoolOp):
-        parts = [candidates(o, index_for) for o in node.operands]
+        parts = [select(o, index_for) for o in node.operands]
         if node.op == "or":
             if any(p is None for p in parts):
                 return None
-            return set().union(*parts)
+            return set().union(*(p[0] for p in parts)), all(p[1] for p in parts)
         known = [p for p in parts if p is not None]
-        return min(known, key=len) if known else None
+        if not known:
+            return None
+        if len(known) == len(parts) and all(p[1] for p in known):
+            return set.intersection(*(p[0] for p in known)), True
+        return min((p[0] for p in known), key=len), False
     if isinstance(node, Not) or node.negate:
         return None
     return _compare(node, index_for)
@@ -109,7 +129,7 @@ def _indexed(value: Any) -> bool:
     return isinstance(value, str) or _is_number(value)
 
 
-def _compare(node: Compare, index_for: Callable[[str], FieldIndex]) -> set[int] | None:
+def _compare(node: Compare, index_for: Callable[[str], FieldIndex]) -> Selection | None:
     # Check the literals first: an index is only built for a field worth one.
     if node.op == "=":
         return index_for(node.field).equal(node.value) if _indexed(node.value) else None
@@ -117,8 +137,14 @@ def _compare(node: Compare, index_for: Callable[[str], FieldIndex]) -> set[int] 
         if not all(_indexed(v) for v in node.value):
             return None
         index = index_for(node.field)
-        return set().union(*(index.equal(v) for v in node.value))
+        parts = [index.equal(v) for v in node.value]
+        return set().union(*(p[0] for p in parts)), all(p[1] for p in parts)
     if node.op == "like":
         prefix = like_prefix(node.value)
-        return index_for(node.field).prefixed(prefix) if prefix else None
+        if not prefix:
+            return None
+        ids, exact = index_for(node.field).prefixed(prefix)
+        # exact only for "prefix" + wildcards: anything after a wildcard needs the regex
+        body = node.value.rstrip("*%")
+        return ids, exact and body != node.value and not any(c in "*%" for c in body)
     return None
