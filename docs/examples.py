@@ -223,7 +223,10 @@ def _run(command: str, cwd: Path, env: dict, max_lines: int) -> str:
 def _serve(root: Path, env: dict) -> tuple[subprocess.Popen, int, str]:
     """`reconciler sandbox serve` on a free loopback port: (process, port, shown banner)."""
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
+        try:
+            probe.bind(("127.0.0.1", 8080))  # the README's port, when it is free
+        except OSError:
+            probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     command = f"sandbox serve --port {port}"
     proc = subprocess.Popen(
