@@ -2,8 +2,15 @@
 
 Every request runs inside `Store.session()`: one thread lock plus, with a state file, an
 exclusive `fcntl.flock` on `<state>.lock`, so CLI runs in sequence or in parallel share
-one consistent world. The file is reloaded when it changed on disk and rewritten
-atomically (temp file + os.replace) after every mutating request, as compact JSON.
+one consistent world. The file is reloaded when it (or its journal) changed on disk.
+
+A mutating request appends ONE line to `<state>.journal`: the records it wrote (or
+deleted), so a write costs what it changed, not the whole state (a 2,000-customer state
+is ~20 MB). Loading applies the journal to the snapshot; a torn last line (a process
+killed mid-write, before it answered) is skipped. When the journal outgrows a quarter of
+the snapshot, the snapshot is rewritten atomically (temp file + os.replace, compact JSON)
+and the journal removed; replaying a journal left behind by a crash in between is
+harmless, as every line sets records to values the snapshot already holds.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ class State:
         self.next_id: dict[str, int] = {}
         self.lmpi_usage: list[dict] = []
         self.dirty = False
+        self.changes: list[tuple[str, int]] = []  # (collection, id) written since saved
         # Caches that keep big seeds and lists linear; kept in step with every write.
         self._sorted: dict[str, list[int]] = {}
         self._keys: dict[tuple[str, str], dict[str, list[int]]] = {}
@@ -49,6 +57,7 @@ class State:
         """Keep the caches right after a record was inserted, replaced or deleted."""
         self.dirty = True
         record_id = (new or old)["id"]
+        self.changes.append((collection, record_id))
         ids = self._sorted.get(collection)
         if ids is not None and (old is None) != (new is None):
             if new is not None:
@@ -221,6 +230,10 @@ def _parent_of(rec: Mapping, kind: Kind) -> Any:
     return value.get("id") if isinstance(value, Mapping) else value
 
 
+JOURNAL_MIN = 1 << 20  # bytes of journal always allowed before compacting
+JOURNAL_SHARE = 0.25  # ... or this share of the snapshot's size
+
+
 class Store:
     """Owns the State and its file; hands it out one request at a time."""
 
@@ -229,7 +242,9 @@ class Store:
         self._lock = threading.RLock()
         self._stamp: tuple | None = None
         self.state = initial
+        self.state.changes.clear()
         if self.path is not None:
+            self.journal = self.path.with_name(self.path.name + ".journal")
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._file_lock():
                 if self.path.exists():
@@ -244,6 +259,7 @@ class Store:
             if self.path is None:
                 yield self.state
                 self.state.dirty = False
+                self.state.changes.clear()
                 return
             with self._file_lock():
                 if self._file_stamp() != self._stamp:
@@ -252,10 +268,10 @@ class Store:
                     yield self.state
                 except BaseException:
                     if self.state.dirty:
-                        self._load()  # the file still holds the state before this request
+                        self._load()  # the files still hold the state before this request
                     raise
                 if self.state.dirty:
-                    self._save()
+                    self._commit()
 
     @contextlib.contextmanager
     def _file_lock(self) -> Iterator[None]:
@@ -269,11 +285,15 @@ class Store:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _file_stamp(self) -> tuple | None:
-        try:
-            st = os.stat(self.path)
-        except FileNotFoundError:
-            return None
-        return (st.st_ino, st.st_mtime_ns, st.st_size)
+        stamps = []
+        for path in (self.path, self.journal):
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                stamps.append(None)
+                continue
+            stamps.append((st.st_ino, st.st_mtime_ns, st.st_size))
+        return tuple(stamps) if stamps[0] is not None else None
 
     def _load(self) -> None:
         try:
@@ -283,10 +303,46 @@ class Store:
             return
         except (OSError, ValueError) as exc:
             raise StateFileError(f"cannot read sandbox state {self.path}: {exc}") from None
-        self.state = State.from_json(data)
+        state = State.from_json(data)
+        try:
+            lines = self.journal.read_bytes().split(b"\n")
+        except FileNotFoundError:
+            lines = []
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+                _replay(state, entry["changes"])
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue  # a torn line: that request was killed before it answered
+        self.state = state
+        self._stamp = self._file_stamp()
+
+    def _commit(self) -> None:
+        """Append this request's writes to the journal, or compact when it is big."""
+        state = self.state
+        changes = []
+        for collection, record_id in dict.fromkeys(state.changes):
+            changes.append({"c": collection, "id": record_id,
+                            "r": state.find(collection, record_id),
+                            "n": state.next_id.get(collection)})
+        # Each line starts on a line of its own even after a torn one (empty lines skip).
+        line = b"\n" + json.dumps({"changes": changes}, separators=(",", ":")).encode()
+        stamp = self._stamp or (None, None)
+        snapshot = stamp[0][2] if stamp[0] else 0
+        journal = stamp[1][2] if stamp[1] else 0
+        if journal + len(line) > max(JOURNAL_MIN, snapshot * JOURNAL_SHARE):
+            self._save()
+            return
+        with open(self.journal, "ab") as out:
+            out.write(line)  # one write: a request's changes land whole or torn (ignored)
+        state.dirty = False
+        state.changes.clear()
         self._stamp = self._file_stamp()
 
     def _save(self) -> None:
+        """Rewrite the snapshot atomically and drop the journal it now includes."""
         assert self.path is not None
         fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp",
                                    dir=self.path.parent)
@@ -301,5 +357,21 @@ class Store:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.journal)
         self.state.dirty = False
+        self.state.changes.clear()
         self._stamp = self._file_stamp()
+
+
+def _replay(state: State, changes: list) -> None:
+    """Apply one journal line to a freshly loaded state (before any cache is built)."""
+    for change in changes:
+        collection, record_id, record = change["c"], int(change["id"]), change["r"]
+        records = state.collections.setdefault(collection, {})
+        if record is None:
+            records.pop(record_id, None)
+        else:
+            records[record_id] = record
+        if change.get("n") is not None:
+            state.next_id[collection] = max(state.next_id.get(collection, 1), int(change["n"]))

@@ -91,3 +91,35 @@ def test_a_request_failing_half_way_leaves_no_half_change(tmp_path):
         raise RuntimeError("boom")
     with store.session() as state:
         assert state.by_key("companies", "identifier", "HALF") == []
+
+
+def test_writes_go_to_the_journal_and_compact_into_the_snapshot(tmp_path, monkeypatch):
+    from reconciler.sandbox import store
+
+    path = tmp_path / "state.json"
+    journal = tmp_path / "state.json.journal"
+    c = make_client(create_app(state_path=path, clock=lambda: NOW))
+    before = path.read_bytes()
+    first = c.post(URL, json=NEW).json()
+    assert path.read_bytes() == before  # the snapshot is not rewritten per write
+    assert journal.is_file()
+    fresh = make_client(create_app(state_path=path))
+    assert fresh.get(f"{URL}/{first['id']}").json()["product"]["identifier"] == "TM-CAS"
+    monkeypatch.setattr(store, "JOURNAL_MIN", 0)
+    monkeypatch.setattr(store, "JOURNAL_SHARE", 0.0)
+    c.delete(f"{URL}/{first['id']}")  # past the threshold: compacted
+    assert not journal.exists()
+    assert first["id"] not in [a["id"] for a in json.loads(path.read_text())["collections"]
+                               ["additions"]]
+    assert make_client(create_app(state_path=path)).get(f"{URL}/count").json() == {"count": 1}
+
+
+def test_a_torn_journal_line_is_skipped_and_later_writes_kept(tmp_path):
+    path = tmp_path / "state.json"
+    c = make_client(create_app(state_path=path, clock=lambda: NOW))
+    c.post(URL, json=NEW)
+    with open(tmp_path / "state.json.journal", "ab") as out:
+        out.write(b'\n{"changes":[{"c":"additions","id":9999,"r":{"id":9')  # killed mid-write
+    c2 = make_client(create_app(state_path=path, clock=lambda: NOW))
+    c2.post(URL, json=NEW)
+    assert make_client(create_app(state_path=path)).get(f"{URL}/count").json() == {"count": 3}
