@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from datetime import date
 from functools import cache
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -25,7 +25,6 @@ from reconciler.config.identifiers import company_identifier_problem, condition_
 from reconciler.config.yamlio import Document
 from reconciler.errors import ConfigError
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 SCHEMA_FILES = {"customer": "customer.schema.json", "settings": "settings.schema.json"}
 
 # Human descriptions of the schema's patterns, keyed by the last key of the path.
@@ -55,7 +54,9 @@ _URL_CREDENTIALS = re.compile(r"(?i)([a-z][a-z0-9+.-]*://)[^/@\s]*@")
 @cache
 def schema(kind: str) -> dict:
     """The parsed JSON Schema of `kind` ("customer" or "settings")."""
-    path = SCHEMA_DIR / SCHEMA_FILES[kind]
+    # The top-level schemas/ folder ships as the package `reconciler.schemas` (pyproject.toml),
+    # so an editable checkout and an installed wheel read the same files.
+    path = resources.files("reconciler.schemas") / SCHEMA_FILES[kind]
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

@@ -1,0 +1,1 @@
+"""The JSON Schemas of the customer file and reconciler.yaml, shipped as `reconciler.schemas`."""
