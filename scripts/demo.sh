@@ -29,4 +29,13 @@ expect 0 run-due --at "$AT" --dry-run
 expect 0 run-due --at "$AT"
 expect 0 run-due --at "$AT"
 if git rev-parse --git-dir >/dev/null 2>&1; then expect 0 history acme; fi
+
+# A pull request's view: a throwaway git copy of the fleet where Acme moves its billing day;
+# plan --changed-since plans only Acme and adds the policy review (what changes, which sends move).
+pr=$(mktemp -d); trap 'rm -rf "$pr"' EXIT
+cp -r reconciler.yaml customers data "$pr"/ && printf '.reconciler/\n' > "$pr/.gitignore"
+git -C "$pr" init -q -b main && git -C "$pr" add -A
+git -C "$pr" -c user.name=Demo -c user.email=demo@example.com commit -qm "example fleet"
+sed -i 's/day: 31/day: 5/' "$pr/customers/acme.yaml"
+expect 0 --root "$pr" plan --changed-since main
 printf '\nDemo finished: every command above ran against the embedded sandbox (.reconciler/).\n'
