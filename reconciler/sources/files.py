@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from reconciler.config.model import Product
 from reconciler.sources.model import MonthUsage, SourceError, UsageLine, as_number
@@ -110,6 +111,20 @@ def _text(row: dict, column: str, where: str) -> str:
     return text
 
 
+def _cached(cache: dict, key: tuple, load: Callable[..., Any]) -> Any:
+    """`load(*key)`, read once per source: a file that failed keeps failing the same way
+    (every customer billed from it gets the same error) without being parsed again."""
+    if key not in cache:
+        try:
+            cache[key] = load(*key)
+        except SourceError as exc:
+            cache[key] = exc
+    found = cache[key]
+    if isinstance(found, SourceError):
+        raise found
+    return found
+
+
 class FileUsageSource:
     """License usage read from `<folder>/YYYY-MM.csv|json`."""
 
@@ -122,16 +137,7 @@ class FileUsageSource:
         self._cache: dict[tuple[int, int], MonthUsage | SourceError] = {}
 
     def usage(self, year: int, month: int) -> MonthUsage:
-        key = (year, month)
-        if key not in self._cache:
-            try:
-                self._cache[key] = self._load(year, month)
-            except SourceError as exc:
-                self._cache[key] = exc
-        found = self._cache[key]
-        if isinstance(found, SourceError):
-            raise found
-        return found
+        return _cached(self._cache, (year, month), self._load)
 
     def _load(self, year: int, month: int) -> MonthUsage:
         stem = f"{year}-{month:02d}"
@@ -181,16 +187,7 @@ class FileDetectionSource:
         return totals
 
     def _month(self, kind: str, year: int, month: int) -> dict:
-        key = (kind, year, month)
-        if key not in self._cache:
-            try:
-                self._cache[key] = self._load(kind, year, month)
-            except SourceError as exc:
-                self._cache[key] = exc
-        found = self._cache[key]
-        if isinstance(found, SourceError):
-            raise found
-        return found
+        return _cached(self._cache, (kind, year, month), self._load)
 
     def _load(self, kind: str, year: int, month: int) -> dict:
         stem = f"{year}-{month:02d}"
