@@ -76,38 +76,44 @@ class History:
 
 
 @dataclass(frozen=True)
-class _Commit:
+class LoggedCommit:
     commit: str
-    parent: str | None
-    date: str
+    parent: str | None  # first parent
+    date: str  # author date, ISO 8601 with offset
     author: str
     email: str
     subject: str
+    committed: str  # committer date: when it landed on the branch (ISO 8601)
 
 
-def _log(root: Path, since: str | None, specs: list[str]) -> list[_Commit]:
-    """Non-merge commits touching `specs`, oldest first (merges bring their commits)."""
+def log_commits(
+    root: Path, since: str | None, specs: list[str], *, first_parent: bool = False
+) -> list[LoggedCommit]:
+    """Commits touching `specs`, oldest first: every non-merge commit (merges bring their
+    commits), or with `first_parent` the commits of the branch itself (merges included),
+    which is when each change came into force."""
     revs = [f"{resolve_commit(root, since)}..HEAD"] if since else ["HEAD"]
     try:
         run_git(root, "rev-parse", "--verify", "--quiet", "HEAD")
     except ReconcilerError:
         return []  # a repository without commits has no history
-    fmt = _FIELD.join(["%H", "%P", "%aI", "%an", "%ae", "%s"]) + _RECORD
+    walk = ["--first-parent"] if first_parent else ["--no-merges"]
+    fmt = _FIELD.join(["%H", "%P", "%aI", "%an", "%ae", "%s", "%cI"]) + _RECORD
     out = run_git(
-        root, "log", "--no-merges", "--reverse", f"--format={fmt}", *revs, "--", *specs
+        root, "log", *walk, "--reverse", f"--format={fmt}", *revs, "--", *specs
     ).decode("utf-8", "replace")
     commits = []
     for record in out.split(_RECORD):
         record = record.strip("\n")
         if not record:
             continue
-        commit, parents, date, author, email, subject = record.split(_FIELD)
-        first_parent = parents.split()[0] if parents.split() else None
-        commits.append(_Commit(commit, first_parent, date, author, email, subject))
+        commit, parents, date, author, email, subject, committed = record.split(_FIELD)
+        first = parents.split()[0] if parents.split() else None
+        commits.append(LoggedCommit(commit, first, date, author, email, subject, committed))
     return commits
 
 
-def _pathspecs(root: Path, slug: str | None) -> list[str]:
+def fleet_pathspecs(root: Path, slug: str | None = None) -> list[str]:
     """What can change a policy: settings and customer files (one customer's, with `slug`).
 
     Pathspecs are relative to `root`, where git runs (a fleet may live in a subfolder)."""
@@ -124,7 +130,7 @@ def _slug_with_history(root: Path, customer: str | None) -> str | None:
         return None
     try:
         found = run_git(
-            root, "log", "-1", "--format=%H", "HEAD", "--", *_pathspecs(root, customer)[1:]
+            root, "log", "-1", "--format=%H", "HEAD", "--", *fleet_pathspecs(root, customer)[1:]
         )
     except ReconcilerError:
         return None  # no commits yet
@@ -154,11 +160,11 @@ def history(root: Path, customer: str | None = None, *, since: str | None = None
     ConnectWise company id; every customer when None), optionally only after `since`."""
     root = Path(root)
     slug = _slug_with_history(root, customer)
-    specs = _pathspecs(root, slug)
+    specs = fleet_pathspecs(root, slug)
     entries: list[HistoryEntry] = []
     seen: set[str] = set()  # slugs and company ids that ever existed, for a clear error
     with FleetSnapshots(root, only=slug) as snapshots:
-        for c in _log(root, since, specs):
+        for c in log_commits(root, since, specs):
             head = snapshots.fleet(c.commit)
             before = snapshots.entries(c.parent) if c.parent else {}
             now = snapshots.entries(c.commit)
