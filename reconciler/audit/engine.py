@@ -109,7 +109,9 @@ def audit(facts: AuditFacts, scope: AuditScope) -> AuditReport:
         customers.append(CustomerAudit(person.slug, person.name, person.company,
                                        tuple(products), tuple(these), changes, findings))
     notes = (*facts.notes, *checker.notes)
-    return AuditReport(scope.start, scope.end, scope.now, tuple(customers), tuple(notes))
+    timezone = facts.timeline[-1].timezone if facts.timeline else "UTC"
+    return AuditReport(scope.start, scope.end, scope.now, tuple(customers), tuple(notes),
+                       timezone)
 
 
 def _row_order(row: Row) -> tuple:

@@ -170,6 +170,7 @@ class AuditReport:
     at: datetime
     customers: tuple[CustomerAudit, ...]
     notes: tuple[str, ...] = ()
+    timezone: str = "UTC"  # the configuration's zone: calendar days are local days
 
     @property
     def rows(self) -> tuple[Row, ...]:
@@ -202,6 +203,7 @@ class AuditReport:
             "from": f"{self.start:%Y-%m}",
             "to": f"{self.end:%Y-%m}",
             "at": self.at.isoformat(),
+            "timezone": self.timezone,
             "counts": {"by_severity": self.counts_by_severity(),
                        "by_kind": self.counts_by_kind(),
                        "customers": len(self.customers), "rows": len(self.rows)},
