@@ -1,0 +1,134 @@
+"""The HTML report in a real headless Chromium (Debian's, driven by Playwright).
+
+Opened from a file, as an auditor opens an artifact: it loads with no console error and
+no request besides the file itself, nothing from a hostile customer name or commit
+subject runs, the charts carry the expected marks for the known fleet, and a screenshot
+is written (its path is printed in the session summary; a copy goes to
+build/screenshots/ for the README).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from reconciler.audit.engine import audit
+from reconciler.audit.facts import PolicyChange
+from reconciler.audit.model import FINDING_KINDS
+from reconciler.audit.render import render
+from reconciler.sends.keys import send_key
+from tests.audit.audit_factories import clean_world, fleet_customers, policy, scope
+from tests.required_tools import need
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run"]
+HOSTILE = '<script>window.__pwned = 1</script><img src="http://127.0.0.1:9/x" onerror="1">'
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def _browser_missing() -> str | None:
+    if not CHROMIUM.is_file():
+        return "no /usr/bin/chromium (apt-get install -y chromium; `make test` does)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is missing (pip install -e '.[test]')"
+    return None
+
+
+def known_report():
+    """The known fleet with a missed month, a late summary and a hand-edited addition;
+    Acme's name and a commit subject carry markup that must stay text."""
+    acme, globex, initech = fleet_customers()
+    acme = replace(acme, name=f"Acme {HOSTILE}")
+    world = clean_world((acme, globex, initech))
+    world.timeline = [policy(world.timeline[0].commit, world.timeline[0].since,
+                             (acme, globex, initech))]
+    world.drop(send_key("billing", "ACME", "2026-03"))
+    late = send_key("hosted_email_security", "ACME", "2026-W10")
+    world.move(late, world.find(late).created + timedelta(days=3))
+    world.additions[0] = replace(world.additions[0], quantity=99)
+    world.changes.append(PolicyChange(world.timeline[0].commit, "2025-12-15T09:00:00+00:00",
+                                      "Mallory <mallory@example.com>", f"Onboard {HOSTILE}",
+                                      "ACME", ("customer added", "billing: day 5")))
+    return audit(world.facts(), scope())
+
+
+def test_the_report_opens_offline_with_the_expected_marks(tmp_path, screenshots):
+    need("chromium", _browser_missing())
+    from playwright.sync_api import sync_playwright
+
+    report = known_report()
+    page_file = tmp_path / "audit.html"
+    page_file.write_text(render(report, "html"), encoding="utf-8")
+    url = page_file.as_uri()
+    requests: list[str] = []
+    console_errors: list[str] = []
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True,
+            args=FLAGS, timeout=120_000, viewport={"width": 1200, "height": 900})
+        try:
+            page = context.new_page()
+            page.on("request", lambda r: requests.append(r.url))
+            page.on("console", lambda m: console_errors.append(m.text)
+                    if m.type == "error" else None)
+            page.on("pageerror", lambda e: console_errors.append(str(e)))
+            page.goto(url, wait_until="load", timeout=60_000)
+            count = lambda selector: page.locator(selector).count()  # noqa: E731
+            marks = {
+                "kinds": count('[data-mark="kind-bar"]'),
+                "units": count('[data-mark="units-bar"]'),
+                "days": count('[data-mark="calendar-day"]'),
+                "missed": count('[data-mark="calendar-day"][data-status="missed"]'),
+                "late": count('[data-mark="calendar-day"][data-status="late"]'),
+            }
+            kind_total = page.evaluate(
+                "[...document.querySelectorAll('[data-mark=kind-bar]')]"
+                ".reduce((n, e) => n + Number(e.dataset.value), 0)")
+            scripts = count("script")
+            images = count("img")
+            pwned = page.evaluate("window.__pwned === undefined ? null : window.__pwned")
+            heading = page.locator("#c-acme h2").inner_text()
+            subject = page.locator("#c-acme table", has_text="Onboard").inner_text()
+            figures = page.evaluate(
+                "[...document.querySelectorAll('figure')].map(f => [!!f.querySelector("
+                "'figcaption'), f.querySelector('svg').getAttribute('role'), "
+                "!!f.querySelector('svg > title'), f.nextElementSibling.querySelector('table')"
+                " !== null])")
+            shot = tmp_path / "audit.png"
+            page.screenshot(path=str(shot), full_page=False)
+        finally:
+            context.close()
+    assert console_errors == []
+    assert requests == [url]  # the file itself, and nothing else
+    assert (scripts, images, pwned) == (0, 0, None)
+    assert HOSTILE in heading and HOSTILE in subject  # shown as text
+    assert marks == {
+        "kinds": len(FINDING_KINDS),
+        # acme: 2 products x 11 billed months (March missed); globex, initech: 1 x 12
+        "units": 22 + 12 + 12,
+        "days": 3 * 365,  # one cell per day of 2026 per customer
+        "missed": 1,
+        "late": 1,
+    }
+    assert kind_total == len(report.findings) == 3
+    assert figures and all(f == [True, "img", True, True] for f in figures)
+    assert shot.stat().st_size > 10_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    keep = PROJECT / "build" / "screenshots" / "audit-report.png"
+    keep.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(shot, keep)
+    screenshots.append(str(shot))
+    print(f"audit report screenshot: {shot} (copy: {keep})")
+
+
+@pytest.mark.parametrize("fmt", ["html"])
+def test_hostile_text_is_escaped_in_the_file_itself(fmt):
+    text = render(known_report(), fmt)
+    assert "<script" not in text and "<img" not in text
+    assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in text

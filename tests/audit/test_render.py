@@ -1,0 +1,143 @@
+"""Audit renderers: every format says the same thing, machines can parse theirs, the
+markdown fits a comment however large the fleet, and no text becomes markup or a formula."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from reconciler.audit.engine import audit
+from reconciler.audit.model import AuditReport, CustomerAudit, Finding, Row
+from reconciler.audit.render import FORMATS, render
+from reconciler.audit.render.data import CSV_COLUMNS
+from reconciler.audit.render.markdown import render_markdown
+from reconciler.plan.render.markdown import LIMIT
+from reconciler.sends.keys import send_key
+from tests.audit.audit_factories import clean_world, scope
+
+
+@pytest.fixture(scope="module")
+def faulty():
+    world = clean_world()
+    world.drop(send_key("billing", "ACME", "2026-03"))
+    late = send_key("hosted_email_security", "ACME", "2026-W10")
+    world.move(late, world.find(late).created + timedelta(days=3))
+    world.additions[0] = replace(world.additions[0], quantity=99)
+    return audit(world.facts(), scope())
+
+
+@pytest.fixture(scope="module")
+def clean():
+    return audit(clean_world().facts(), scope())
+
+
+def test_csv_has_one_parsable_row_per_customer_period(faulty):
+    rows = list(csv.DictReader(io.StringIO(render(faulty, "csv"))))
+    assert len(rows) == len(faulty.rows) == 100
+    assert tuple(rows[0]) == CSV_COLUMNS
+    march = next(r for r in rows if (r["customer"], r["send"], r["period"])
+                 == ("acme", "billing", "2026-03"))
+    assert (march["status"], march["money"], march["finding_kinds"]) == ("missed", "yes",
+                                                                       "missed")
+    december = next(r for r in rows if (r["customer"], r["send"], r["period"])
+                    == ("acme", "billing", "2026-12"))
+    assert december["finding_kinds"] == "addition_changed"
+    assert december["billed_units"] == "cas=29;wfbss=27"
+    assert len({(r["customer"], r["send"], r["period"]) for r in rows}) == len(rows)
+
+
+def test_csv_cells_never_start_a_formula():
+    finding = Finding("missed", "money", "acme", "ACME", "billing", "2026-03",
+                      "=HYPERLINK(\"http://x\")")
+    row = Row("acme", "=cmd|' /C calc'!A0", "billing", "2026-03", "missed",
+              findings=(finding,))
+    report = AuditReport(date(2026, 1, 1), date(2026, 12, 31), datetime(2027, 1, 1, tzinfo=UTC),
+                         (CustomerAudit("acme", "Acme", "ACME", (), (row,), (), (finding,)),))
+    (parsed,) = list(csv.DictReader(io.StringIO(render(report, "csv"))))
+    assert parsed["company"] == "'=cmd|' /C calc'!A0"
+    assert parsed["messages"].startswith("'=HYPERLINK")
+
+
+def test_json_has_format_version_counts_and_every_finding(faulty):
+    data = json.loads(render(faulty, "json"))
+    assert data["format_version"] == 1
+    assert (data["from"], data["to"]) == ("2026-01", "2026-12")
+    assert data["counts"]["by_kind"] == {"missed": 1, "late": 1, "addition_changed": 1}
+    assert data["counts"]["by_severity"] == {"money": 2, "warning": 0, "notice": 1}
+    assert len(data["rows"]) == 100 and len(data["findings"]) == 3
+    missed = next(f for f in data["findings"] if f["kind"] == "missed")
+    assert missed["money"] is True and missed["commit"] == "a" * 40
+
+
+def test_text_and_markdown_of_a_clean_year(clean):
+    assert "No findings." in render(clean, "text")
+    md = render(clean, "markdown")
+    assert "**No findings.**" in md and "###" not in md
+
+
+def test_text_names_every_finding_and_where_it_comes_from(faulty):
+    text = render(faulty, "text")
+    assert "3 findings: 2 about money, 0 warnings, 1 notice." in text
+    assert "addition #500" in text and "(ticket #" in text
+
+
+def _huge_report(customers: int) -> AuditReport:
+    out = []
+    for i in range(customers):
+        slug = f"customer-{i:05d}"
+        findings = tuple(
+            Finding("missed" if n % 2 else "late", "money" if n % 2 else "notice", slug,
+                    slug.upper(), "billing", f"2026-{n + 1:02d}",
+                    f"due 2026-{n + 1:02d}-05 under the policy of commit abcdef0, never sent")
+            for n in range(6))
+        out.append(CustomerAudit(slug, f"Customer {i}", slug.upper(), ("wfbss",), (), (),
+                                 findings))
+    return AuditReport(date(2026, 1, 1), date(2026, 12, 31), datetime(2027, 1, 1, tzinfo=UTC),
+                       tuple(out))
+
+
+def test_markdown_of_a_huge_fleet_fits_a_comment_and_says_what_it_left_out():
+    report = _huge_report(3000)
+    md = render_markdown(report)
+    assert len(md) < LIMIT < 65_536
+    shown = md.count("\n### ")
+    assert 0 < shown < 3000
+    left = 3000 - shown
+    assert f"**Left out to fit a comment:** {left} customers ({left * 6} findings, " \
+           f"{left * 3} about money)" in md
+    assert "| 3000 | 0 |" in md  # the totals still count everyone
+
+
+def test_markdown_puts_money_first():
+    report = _huge_report(3)
+    quiet = replace(report.customers[0], slug="aaa-quiet", findings=tuple(
+        replace(f, kind="late", severity="notice") for f in report.customers[0].findings))
+    report = replace(report, customers=(quiet, *report.customers[1:]))
+    md = render_markdown(report)
+    assert md.index("customer-00001") < md.index("aaa-quiet")
+
+
+def test_markdown_escapes_names():
+    report = _huge_report(1)
+    hostile = replace(report.customers[0], name="<img src=x> | [link](http://x)")
+    md = render_markdown(replace(report, customers=(hostile,)))
+    # backslash-escaped, as the policy review does: GitHub shows the characters as text
+    assert not re.search(r"(?<!\\)<img", md) and not re.search(r"(?<!\\)\]\(http", md)
+    assert "\\<img src=x\\>" in md
+
+
+def test_unknown_format_is_refused(faulty):
+    with pytest.raises(ValueError, match="unknown audit format"):
+        render(faulty, "pdf")
+    assert set(FORMATS) == {"text", "markdown", "json", "csv", "html"}
+
+
+def test_rendering_is_deterministic(faulty):
+    for fmt in FORMATS:
+        assert render(faulty, fmt) == render(faulty, fmt)
