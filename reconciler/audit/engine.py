@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from reconciler.audit.expect import Expected, expected_sends, policy_at
+from reconciler.audit.expect import Audited, Expected, customers_of, expected_sends, policy_at
 from reconciler.audit.facts import AuditFacts, AuditScope, PolicyAt, SentTicket, UsageFact
 from reconciler.audit.model import (
     AuditReport,
@@ -40,13 +40,6 @@ from reconciler.sends.keys import NOW_TAG, TAG_KINDS, parse_key
 from reconciler.sources import format_units
 
 
-@dataclass(frozen=True)
-class _Who:
-    slug: str
-    name: str
-    company: str  # as the configuration spells it
-
-
 @dataclass
 class _Slot:
     """Everything known about one (company, kind, period)."""
@@ -60,7 +53,7 @@ class _Slot:
 
 def audit(facts: AuditFacts, scope: AuditScope) -> AuditReport:
     """The audit of `scope` over `facts`."""
-    who = _customers(facts.timeline, scope.customers)
+    who = customers_of(facts.timeline, scope.customers)
     expected = expected_sends(facts.timeline, scope.start, scope.end, scope.now)
     slots: dict[tuple[str, str, str], _Slot] = {}
     for k, exp in expected.items():
@@ -128,19 +121,6 @@ def _attach(rows: list[Row], extra: Mapping[str, list[Finding]]) -> list[Row]:
     return out
 
 
-def _customers(timeline: Iterable[PolicyAt], wanted: tuple[str, ...]) -> dict[str, _Who]:
-    """Every customer the configuration ever had (latest name wins), narrowed to
-    `wanted` (slugs or company ids, case-insensitive)."""
-    found: dict[str, _Who] = {}
-    for entry in timeline:
-        for company, customer in entry.customers.items():
-            found[company] = _Who(customer.slug, customer.name, customer.company)
-    if not wanted:
-        return found
-    asked = {fold(w) for w in wanted}
-    return {c: w for c, w in found.items() if c in asked or fold(w.slug) in asked}
-
-
 def _units(value: float) -> float | int:
     return int(value) if float(value).is_integer() else value
 
@@ -159,7 +139,7 @@ class _Checker:
         self._records: dict[int, dict | None] = {}
 
     # -- one period ------------------------------------------------------------------
-    def row(self, who: _Who, slot: _Slot) -> Row:
+    def row(self, who: Audited, slot: _Slot) -> Row:
         tickets = slot.tickets
         winner = next((t for t in tickets if t.duplicate_of is None), None)
         exp = slot.expected
@@ -202,7 +182,7 @@ class _Checker:
                 f"{exp.policy.commit[:7]}, never sent", commit=exp.policy.commit)
         return "missed"
 
-    def _duplicates(self, who: _Who, slot: _Slot, winner: SentTicket | None) -> list[Finding]:
+    def _duplicates(self, who: Audited, slot: _Slot, winner: SentTicket | None) -> list[Finding]:
         out = []
         for t in slot.tickets:
             if t is winner:
@@ -254,7 +234,7 @@ class _Checker:
         facts = {p: u for p, u in found.items() if u is not None}
         return {p: u.units for p, u in facts.items()}, facts
 
-    def _billing(self, who: _Who, slot: _Slot, ticket: SentTicket, in_force: PolicyAt,
+    def _billing(self, who: Audited, slot: _Slot, ticket: SentTicket, in_force: PolicyAt,
                  customer: Customer, finding) -> tuple[Mapping[str, float], Mapping[str, float]]:
         products = customer.billed_products
         source, rows = self._source_units(customer, products, slot.label)
@@ -292,7 +272,7 @@ class _Checker:
                         f"{format_units(fact.units)} for {slot.label}", **where, **origin)
         return billed, source
 
-    def _summary(self, who: _Who, slot: _Slot, ticket: SentTicket, in_force: PolicyAt,
+    def _summary(self, who: Audited, slot: _Slot, ticket: SentTicket, in_force: PolicyAt,
                  customer: Customer, finding) -> None:
         policy = customer.policy.summary(slot.kind)  # type: ignore[arg-type]
         where = {"ticket": ticket.id, "commit": in_force.commit}
@@ -316,7 +296,7 @@ class _Checker:
                     + ", ".join(differ), source=counts.origin, **where)
 
     # -- additions -------------------------------------------------------------------
-    def additions(self, who: _Who, billed: list[tuple[Period, SentTicket]],
+    def additions(self, who: Audited, billed: list[tuple[Period, SentTicket]],
                   rows: list[Row]) -> dict[str, list[Finding]]:
         """Findings per billing period label for additions changed since the latest billing."""
         mine = [a for a in self.facts.additions

@@ -84,6 +84,30 @@ def _candidates(cadence: Cadence, since: datetime, until: datetime, lo: datetime
     return periods
 
 
+@dataclass(frozen=True)
+class Audited:
+    """A customer the audit covers, as the latest configuration names it."""
+
+    slug: str
+    name: str
+    company: str  # as the configuration spells it
+    trend_micro_id: str
+
+
+def customers_of(timeline: tuple[PolicyAt, ...], wanted: tuple[str, ...] = ()
+                 ) -> dict[str, Audited]:
+    """Every customer the configuration ever had, by folded company (the latest name
+    wins), narrowed to `wanted` (slugs or company ids, case-insensitive)."""
+    found: dict[str, Audited] = {}
+    for entry in timeline:
+        for company, c in entry.customers.items():
+            found[company] = Audited(c.slug, c.name, c.company, c.trend_micro_id)
+    if not wanted:
+        return found
+    asked = {fold(w) for w in wanted}
+    return {c: w for c, w in found.items() if c in asked or fold(w.slug) in asked}
+
+
 def policy_at(timeline: tuple[PolicyAt, ...], instant: datetime) -> PolicyAt | None:
     """The configuration in force at `instant` (None before the first commit)."""
     current = None

@@ -28,6 +28,7 @@ COMMANDS = {
     "run-due": "run_due_cmd",
     "send-now": "send_now_cmd",
     "history": "history_cmd",
+    "audit": "audit_cmd",
     "sandbox": "sandbox_cmd",
 }
 

@@ -1,0 +1,188 @@
+"""Filling the audit's facts: git (policy in force, history), ConnectWise, the sources.
+
+- git: `review.timeline` gives the fleet in force after each commit of the branch,
+  `review.history` who changed which customer's policy and how;
+- ConnectWise, through `ConnectWiseReads` (bulk reads by key prefix, one per company and
+  send tag, the summary ones narrowed to the years in range; the additions of the
+  audited companies; a ticket's note only when its digest does not match);
+- the usage source once per month in range; detection counts on demand per period.
+
+SEAM: ConnectWise is read only through the typed gateway (issue 10), which owns every
+path, field and condition. Until it lands on main, `open_connectwise_reads` is the one
+place to wire: it says so instead of reading anything, and tests pass their own
+`ConnectWiseReads`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Protocol
+
+from reconciler.audit.expect import customers_of
+from reconciler.audit.facts import (
+    AdditionFact,
+    AuditFacts,
+    AuditScope,
+    CountsFact,
+    PolicyAt,
+    PolicyChange,
+    SentTicket,
+    UsageFact,
+)
+from reconciler.config.model import Fleet, frozen_map
+from reconciler.errors import ReconcilerError
+from reconciler.plan.cw import key as fold
+from reconciler.review.history import history
+from reconciler.review.timeline import FleetAt, policy_timeline
+from reconciler.schedule import Period
+from reconciler.sends.keys import KIND_TAGS, NOW_TAG, PREFIX
+from reconciler.sources import DetectionSource, SourceError, UsageSource
+
+
+class ConnectWiseReads(Protocol):
+    """What the audit reads from ConnectWise (implemented over the gateway)."""
+
+    def tickets_by_key_prefix(self, prefixes: Sequence[str]) -> list[SentTicket]:
+        """Every ticket whose externalXRef starts with one of `prefixes` (in bulk)."""
+        ...
+
+    def additions(self, companies: Sequence[str], catalog_items: Sequence[str]
+                  ) -> list[AdditionFact]:
+        """The additions of these catalog items on the companies' agreements (`product`
+        may be left empty: gather fills it from the configuration)."""
+        ...
+
+    def ticket_note(self, ticket_id: int) -> str | None:
+        """The ticket's initialDescription note (where its record line is)."""
+        ...
+
+
+class AuditNotWired(ReconcilerError):
+    """The audit's ConnectWise reads wait for the typed gateway."""
+
+
+def open_connectwise_reads(fleet: Fleet) -> ConnectWiseReads:
+    """SEAM: the audit's reads over the typed ConnectWise gateway (issue 10)."""
+    raise AuditNotWired(
+        "audit cannot read ConnectWise yet: its reads go through the typed ConnectWise "
+        "gateway, which is not part of this version; nothing was read")
+
+
+def policies(entries: Sequence[FleetAt]) -> tuple[PolicyAt, ...]:
+    """The timeline as the engine's facts: customers by folded company."""
+    out = []
+    for e in entries:
+        if e.fleet is None:
+            out.append(PolicyAt(e.commit, e.since, e.author, e.subject, "UTC", "00:00",
+                                frozen_map(), e.error))
+            continue
+        settings = e.fleet.settings
+        customers = frozen_map({fold(c.company): c for c in e.fleet.customers})
+        out.append(PolicyAt(e.commit, e.since, e.author, e.subject, settings.timezone,
+                            settings.send_at, customers, e.error))
+    return tuple(out)
+
+
+def key_prefixes(companies: Sequence[str], start: date, end: date) -> list[str]:
+    """The key prefixes to read: every billing of each company (the latest one judges
+    the additions), and its summaries of the years in range (labels start with the
+    year: 2026-11, 2026-11-24, 2026-W47; a week of the year before or after may end
+    up in range)."""
+    out = []
+    years = range(start.year - 1, end.year + 2)
+    for company in sorted(companies, key=fold):
+        out.append(f"{PREFIX}:{KIND_TAGS['billing']}:{company}:")
+        out.append(f"{PREFIX}:{NOW_TAG}:{company}:")
+        for kind in ("hosted_email_security", "email_security"):
+            out.extend(f"{PREFIX}:{KIND_TAGS[kind]}:{company}:{y}-" for y in years)
+    return out
+
+
+def _months(start: date, end: date) -> list[tuple[int, int]]:
+    out, (y, m) = [], (start.year, start.month)
+    while (y, m) <= (end.year, end.month):
+        out.append((y, m))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def read_usage(source: UsageSource, customer_ids: set[str], start: date, end: date
+               ) -> tuple[list[UsageFact], dict[str, str]]:
+    """Chargeable units of the audited customers for every month in range, and why a
+    month is unavailable."""
+    facts: list[UsageFact] = []
+    errors: dict[str, str] = {}
+    for year, month in _months(start, end):
+        label = f"{year}-{month:02d}"
+        try:
+            usage = source.usage(year, month)
+        except SourceError as exc:
+            errors[label] = str(exc)
+            continue
+        pairs = sorted({(ln.customer_id, ln.product) for ln in usage.lines
+                        if ln.customer_id in customer_ids})
+        for customer_id, product in pairs:
+            lines = usage.lines_for(customer_id, product)
+            origin = ", ".join(ln.origin for ln in lines if ln.origin) or usage.source
+            facts.append(UsageFact(customer_id, product, label,
+                                   sum(ln.chargeable for ln in lines), origin))
+    return facts, errors
+
+
+class _OnDemand:
+    """Notes from ConnectWise and counts from the detection source, when asked."""
+
+    def __init__(self, connectwise: ConnectWiseReads, detections: DetectionSource):
+        self.connectwise = connectwise
+        self.detections = detections
+
+    def note(self, ticket: SentTicket) -> str | None:
+        return self.connectwise.ticket_note(ticket.id)
+
+    def counts(self, kind: str, customer_id: str, period: Period) -> CountsFact:
+        try:
+            found = self.detections.counts(kind, customer_id, period.start, period.end)
+        except SourceError as exc:
+            return CountsFact(None, str(exc))
+        return CountsFact(frozen_map(found), self.detections.description)
+
+
+def _changes(root: Path, companies: Mapping[str, object]) -> tuple[PolicyChange, ...]:
+    out = []
+    for entry in history(root).entries:
+        for change in entry.changes:
+            if fold(change.company) in companies:
+                out.append(PolicyChange(entry.commit, entry.date, entry.author,
+                                        entry.subject, change.company, change.sentences))
+    return tuple(out)
+
+
+def gather(root: Path, scope: AuditScope, *, connectwise: ConnectWiseReads,
+           usage: UsageSource, detections: DetectionSource) -> AuditFacts:
+    """Every fact the engine needs for `scope`, read in bulk."""
+    entries = policy_timeline(Path(root))
+    timeline = policies(entries)
+    audited = customers_of(timeline, scope.customers)
+    notes = []
+    if not timeline:
+        notes.append("no commit of the fleet in git: nothing was due")
+    elif scope.customers and not audited:
+        raise ReconcilerError(f"no customer {', '.join(scope.customers)} in the git history "
+                              "of the fleet (give a file name without .yaml or a company id)")
+    notes += [f"{p.commit[:7]}: {p.error} (the configuration before it stayed in force)"
+              for p in timeline if p.error]
+    companies = [a.company for a in audited.values()]
+    products = {p.catalog_item: p.key for e in entries if e.fleet
+                for p in e.fleet.settings.products.values()}  # latest settings win
+    catalog = {fold(item): product for item, product in products.items()}
+    tickets = connectwise.tickets_by_key_prefix(key_prefixes(companies, scope.start, scope.end))
+    additions = [replace(a, product=a.product or catalog.get(fold(a.catalog_item), ""))
+                 for a in connectwise.additions(companies, sorted(products))]
+    usage_facts, usage_errors = read_usage(usage, {a.trend_micro_id for a in audited.values()},
+                                           scope.start, scope.end)
+    return AuditFacts(timeline, tuple(tickets), tuple(additions), tuple(usage_facts),
+                      _OnDemand(connectwise, detections), frozen_map(usage_errors),
+                      _changes(Path(root), audited), tuple(notes))

@@ -1,0 +1,89 @@
+"""`reconciler audit`: what was billed and sent against what should have been (read-only)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from reconciler.errors import ReconcilerError
+from reconciler.schedule import Period, ScheduleError, parse_instant, zone
+
+
+def _month(value: str | None, option: str) -> Period | None:
+    if value is None:
+        return None
+    try:
+        period = Period.parse(value.strip())
+    except ScheduleError:
+        period = None
+    if period is None or period.frequency != "month":
+        raise click.BadParameter(f"{value!r} is not a month YYYY-MM", param_hint=option)
+    return period
+
+
+@click.command("audit")
+@click.option("--from", "start", metavar="YYYY-MM",
+              help="First month audited (default: 11 months before --to).")
+@click.option("--to", "end", metavar="YYYY-MM", help="Last month audited (default: this month).")
+@click.option("--customer", "customers", multiple=True, metavar="ID",
+              help="Only this customer: file name without .yaml or company id (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json", "csv", "html"]),
+              default="text", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to this file instead of standard output.")
+@click.option("--fail-on", type=click.Choice(["money", "warning", "any", "none"]),
+              default="money", show_default=True,
+              help="Exit 1 on a finding of this severity or worse (any: every finding).")
+@click.option("--at", "at_text", metavar="ISO8601",
+              help="Audit as of this instant (default: now); without an offset it is read "
+              "in the configured time zone.")
+@click.pass_context
+def command(ctx: click.Context, start, end, customers, fmt, out, fail_on, at_text) -> None:
+    """Every customer and period from --from to --to: sent on time, late or missed,
+    duplicates, quantities and counts against the sources, sends the policy of the time
+    had off, additions changed by hand since their last billing.
+
+    Reads git, ConnectWise and the sources; changes nothing. Exit 0 when nothing at or
+    above --fail-on is found, 1 otherwise."""
+    from reconciler.audit.engine import audit
+    from reconciler.audit.facts import AuditScope
+    from reconciler.audit.gather import gather, open_connectwise_reads
+    from reconciler.audit.render import render
+    from reconciler.config import load_fleet
+    from reconciler.sources import open_sources
+
+    root = Path(ctx.obj["root"])
+    fleet = load_fleet(root, partial=True)
+    # An empty --at (e.g. an unset CI variable) is an error, never a silent "now".
+    at = (datetime.now(UTC) if at_text is None
+          else parse_instant(at_text, zone(fleet.settings.timezone)))
+    last = _month(end, "--to") or Period.containing("month", at.date())
+    first = _month(start, "--from") or _months_before(last, 11)
+    if first.start > last.start:
+        raise click.BadParameter(f"--from {first.label} is after --to {last.label}",
+                                 param_hint="--from")
+    scope = AuditScope(first.start, last.end, at, tuple(customers))
+    usage, detections = open_sources(fleet)
+    facts = gather(root, scope, connectwise=open_connectwise_reads(fleet), usage=usage,
+                   detections=detections)
+    report = audit(facts, scope)
+    text = render(report, fmt)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ReconcilerError(f"cannot write {out}: {exc.strerror or exc}") from None
+        click.echo(f"audit written to {out} ({len(report.findings)} findings)", err=True)
+    ctx.exit(1 if report.fails(fail_on) else 0)
+
+
+def _months_before(period: Period, n: int) -> Period:
+    for _ in range(n):
+        period = period.prev()
+    return period
+
+

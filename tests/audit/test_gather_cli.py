@@ -1,0 +1,204 @@
+"""gather over a real git repository of the example fleet and its data files, and the
+`reconciler audit` command end to end, with ConnectWise played by a fake of the reads
+seam (the typed gateway is wired there once it lands)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reconciler.audit import gather as gather_module
+from reconciler.audit.facts import AdditionFact, AuditScope, SentTicket
+from reconciler.audit.gather import gather, key_prefixes
+from reconciler.cli import cli
+from reconciler.config import load_fleet
+from reconciler.schedule import Clock, cadences
+from reconciler.sends import records
+from reconciler.sends.keys import send_key
+from reconciler.sources import open_sources
+from tests.review.conftest import PROJECT, GitRepo, copy_fleet
+
+AT = "2026-12-05T12:00:00-05:00"
+NOVEMBER = (datetime(2026, 11, 1).date(), datetime(2026, 11, 30).date())
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> GitRepo:
+    root = tmp_path / "fleet"
+    root.mkdir()
+    r = GitRepo(root)
+    copy_fleet(root)
+    shutil.copytree(PROJECT / "data", root / "data")
+    r.commit("Example fleet")  # committed 2026-11-01 09:00 UTC
+    return r
+
+
+class FakeConnectWise:
+    """The audit's reads seam over lists, remembering what was asked."""
+
+    def __init__(self, tickets=(), additions=(), notes=None):
+        self.tickets = list(tickets)
+        self.adds = list(additions)
+        self.notes = dict(notes or {})
+        self.prefixes: list[str] = []
+        self.notes_read: list[int] = []
+
+    def tickets_by_key_prefix(self, prefixes):
+        self.prefixes += prefixes
+        return [t for t in self.tickets if any(t.key.startswith(p) for p in prefixes)]
+
+    def additions(self, companies, catalog_items):
+        return [a for a in self.adds if a.company in companies
+                and a.catalog_item in catalog_items]
+
+    def ticket_note(self, ticket_id):
+        self.notes_read.append(ticket_id)
+        return self.notes.get(ticket_id)
+
+
+def acme_november(root: Path) -> FakeConnectWise:
+    """Every send Acme's policy made due for November, an hour after it was due, with
+    the records the example data gives; its additions hold November's units."""
+    fleet = load_fleet(root)
+    acme = next(c for c in fleet.customers if c.slug == "acme")
+    usage, detections = open_sources(fleet)
+    clock = Clock.of(fleet.settings.timezone, fleet.settings.send_at)
+    at = datetime.fromisoformat(AT)
+    tickets, notes, next_id = [], {}, 100
+    units = {p: usage.usage(2026, 11).chargeable(acme.trend_micro_id, p)
+             for p in acme.billed_products}
+    for cadence in cadences(acme.policy):
+        for period in cadence.due_between(datetime(2026, 11, 1, 9, tzinfo=UTC), at, clock):
+            if period.start.month != 11:
+                continue
+            key = send_key(cadence.kind, acme.company, period.label)
+            if cadence.kind == "billing":
+                record = records.billing_record(key, units)
+            else:
+                counts = detections.counts(cadence.kind, acme.trend_micro_id, period.start,
+                                           period.end)
+                record = records.summary_record(key, acme.policy.summary(cadence.kind)
+                                                .detections, counts)
+            next_id += 1
+            tickets.append(SentTicket(next_id, key, cadence.due(period, clock) +
+                                      timedelta(hours=1), records.digest(record)))
+            notes[next_id] = records.record_line(record)
+    additions = [AdditionFact(7 + i, "ACME", "", fleet.settings.products[p].catalog_item,
+                              units[p], "Managed Service / ACME (id 3)")
+                 for i, p in enumerate(acme.billed_products)]
+    return FakeConnectWise(tickets, additions, notes)
+
+
+def test_gather_reads_git_sources_and_connectwise_in_bulk(repo):
+    fake = acme_november(repo.root)
+    fleet = load_fleet(repo.root)
+    usage, detections = open_sources(fleet)
+    scope = AuditScope(*NOVEMBER, datetime.fromisoformat(AT), ("acme",))
+    facts = gather(repo.root, scope, connectwise=fake, usage=usage, detections=detections)
+    (entry,) = facts.timeline
+    assert entry.commit == repo.git("rev-parse", "HEAD")
+    assert entry.since == datetime(2026, 11, 1, 9, tzinfo=UTC)
+    assert entry.customer("acme").slug == "acme"  # companies fold case
+    assert fake.prefixes == key_prefixes(["ACME"], *NOVEMBER)
+    assert "tmrm:billing:ACME:" in fake.prefixes and "tmrm:hes:ACME:2026-" in fake.prefixes
+    assert {(u.product, u.units) for u in facts.usage} == {("wfbss", 42), ("apex-one", 38)}
+    assert {a.product for a in facts.additions} == {"wfbss", "apex-one"}  # from catalog
+    assert facts.changes[0].sentences[0] == "customer added"
+    assert fake.notes_read == []  # nothing read on demand during gather
+
+
+def _run(repo, fake, monkeypatch, *args):
+    monkeypatch.setattr(gather_module, "open_connectwise_reads", lambda fleet: fake)
+    return CliRunner().invoke(cli, ["--root", str(repo.root), "audit", "--at", AT,
+                                    "--from", "2026-11", "--to", "2026-11", *args])
+
+
+def test_a_clean_month_exits_0_reading_no_note(repo, monkeypatch):
+    fake = acme_november(repo.root)
+    result = _run(repo, fake, monkeypatch, "--customer", "acme", "--fail-on", "any")
+    assert result.exit_code == 0, result.output
+    assert "No findings." in result.output
+    assert "acme (Acme Corporation, ConnectWise ACME): 6 periods: 6 on time" in result.output
+    assert fake.notes_read == []
+
+
+def test_findings_about_money_exit_1_and_every_format_renders(repo, monkeypatch, tmp_path):
+    fake = acme_november(repo.root)
+    fake.tickets = [t for t in fake.tickets if t.key != "tmrm:billing:ACME:2026-11"]
+    result = _run(repo, fake, monkeypatch, "--customer", "ACME", "--format", "json")
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert data["format_version"] == 1 and data["counts"]["by_kind"] == {"missed": 1}
+    for fmt in ("text", "markdown", "csv", "html"):
+        out = tmp_path / f"audit.{fmt}"
+        result = _run(repo, fake, monkeypatch, "--customer", "acme", "--format", fmt,
+                      "--out", str(out))
+        assert result.exit_code == 1, result.output
+        assert out.stat().st_size > 0
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "audit.csv").read_text())))
+    assert [r["status"] for r in rows if r["send"] == "billing"] == ["missed"]
+
+
+def test_fail_on_levels(repo, monkeypatch):
+    fake = acme_november(repo.root)
+    late = next(t for t in fake.tickets if t.key.startswith("tmrm:hes:"))
+    fake.tickets[fake.tickets.index(late)] = SentTicket(
+        late.id, late.key, late.created + timedelta(days=2), late.summary_digest)
+    assert _run(repo, fake, monkeypatch, "--customer", "acme").exit_code == 0
+    assert _run(repo, fake, monkeypatch, "--customer", "acme",
+                "--fail-on", "warning").exit_code == 0
+    assert _run(repo, fake, monkeypatch, "--customer", "acme", "--fail-on", "any").exit_code == 1
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--from", "2026-13"], "is not a month YYYY-MM"),
+    (["--to", "2026-W47"], "is not a month YYYY-MM"),
+    (["--from", "2026-12", "--to", "2026-11"], "is after --to"),
+    (["--at", ""], "is not an ISO 8601 date-time"),
+    (["--customer", "nobody"], "no customer nobody in the git history"),
+])
+def test_bad_options_are_clear_errors(repo, monkeypatch, args, message):
+    fake = acme_november(repo.root)
+    monkeypatch.setattr(gather_module, "open_connectwise_reads", lambda fleet: fake)
+    result = CliRunner().invoke(cli, ["--root", str(repo.root), "audit", "--at", AT, *args])
+    assert result.exit_code in (1, 2)
+    assert message in result.output
+    assert "Traceback" not in result.output and fake.notes_read == []
+
+
+def test_an_unwritable_out_is_a_clear_error(repo, monkeypatch, tmp_path):
+    fake = acme_november(repo.root)
+    result = _run(repo, fake, monkeypatch, "--out", str(tmp_path / "missing" / "a.html"))
+    assert result.exit_code == 1 and "cannot write" in result.output
+
+
+def test_until_the_gateway_is_wired_the_command_reads_nothing_and_says_so(repo):
+    result = CliRunner().invoke(cli, ["--root", str(repo.root), "audit", "--at", AT])
+    assert result.exit_code == 1
+    assert "audit cannot read ConnectWise yet" in result.output
+
+
+def test_outside_git_the_audit_says_it_needs_the_history(tmp_path, monkeypatch):
+    root = tmp_path / "plain"
+    root.mkdir()
+    copy_fleet(root)
+    monkeypatch.setattr(gather_module, "open_connectwise_reads",
+                        lambda fleet: FakeConnectWise())
+    result = CliRunner().invoke(cli, ["--root", str(root), "audit", "--at", AT])
+    assert result.exit_code == 1 and "not inside a git repository" in result.output
+
+
+def test_key_prefixes_cover_every_label_form():
+    prefixes = key_prefixes(["ACME"], *NOVEMBER)
+    for key in ("tmrm:billing:ACME:2019-01", "tmrm:billing-now:ACME:2026-11-25T18:57Z",
+                "tmrm:hes:ACME:2026-W47", "tmrm:tmems:ACME:2026-11-24",
+                "tmrm:tmems:ACME:2026-11", "tmrm:hes:ACME:2027-W01"):
+        assert any(key.startswith(p) for p in prefixes), key
+    assert not any("tmrm:hes:ACME:2019-01".startswith(p) for p in prefixes)
