@@ -169,9 +169,10 @@ def gather(root: Path, scope: AuditScope, *, connectwise: ConnectWiseReads,
     notes = []
     if not timeline:
         notes.append("no commit of the fleet in git: nothing was due")
-    elif scope.customers and not audited:
-        raise ReconcilerError(f"no customer {', '.join(scope.customers)} in the git history "
-                              "of the fleet (give a file name without .yaml or a company id)")
+    unknown = [w for w in scope.customers if not customers_of(timeline, (w,))]
+    if timeline and unknown:
+        raise ReconcilerError(f"no customer {', '.join(unknown)} in the git history of the "
+                              "fleet (give a file name without .yaml or a company id)")
     notes += [f"{p.commit[:7]}: {p.error} (the configuration before it stayed in force)"
               for p in timeline if p.error]
     companies = [a.company for a in audited.values()]

@@ -163,6 +163,7 @@ def test_fail_on_levels(repo, monkeypatch):
     (["--from", "2026-12", "--to", "2026-11"], "is after --to"),
     (["--at", ""], "is not an ISO 8601 date-time"),
     (["--customer", "nobody"], "no customer nobody in the git history"),
+    (["--customer", "acme", "--customer", "ghost"], "no customer ghost in the git history"),
 ])
 def test_bad_options_are_clear_errors(repo, monkeypatch, args, message):
     fake = acme_november(repo.root)
