@@ -103,6 +103,11 @@ def test_the_report_opens_offline_with_the_expected_marks(tmp_path, screenshots)
                 " !== null])")
             shot = tmp_path / "audit.png"
             page.screenshot(path=str(shot), full_page=False)
+            page.emulate_media(media="print")  # printable: no navigation, tables in full
+            printed = page.evaluate(
+                "[getComputedStyle(document.querySelector('nav')).display, "
+                "getComputedStyle(document.querySelector('.scroll')).overflow, "
+                "getComputedStyle(document.querySelector('section.customer')).breakBefore]")
         finally:
             context.close()
     assert console_errors == []
@@ -118,6 +123,7 @@ def test_the_report_opens_offline_with_the_expected_marks(tmp_path, screenshots)
         "late": 1,
     }
     assert kind_total == len(report.findings) == 3
+    assert printed == ["none", "visible", "page"]
     assert figures and all(f == [True, "img", True, True] for f in figures)
     assert shot.stat().st_size > 10_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     keep = PROJECT / "build" / "screenshots" / "audit-report.png"
