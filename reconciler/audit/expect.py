@@ -37,6 +37,15 @@ class Expected:
     customer: Customer
 
 
+def months_in(start: date, end: date) -> list[Period]:
+    """Every calendar month from the one holding `start` to the one holding `end`."""
+    month, out = Period.containing("month", start), []
+    while month.start <= end:
+        out.append(month)
+        month = month.next()
+    return out
+
+
 def _spans(timeline: tuple[PolicyAt, ...], now: datetime):
     for i, entry in enumerate(timeline):
         until = timeline[i + 1].since if i + 1 < len(timeline) else now

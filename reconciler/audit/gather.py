@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol
 
-from reconciler.audit.expect import customers_of
+from reconciler.audit.expect import customers_of, months_in
 from reconciler.audit.facts import (
     AdditionFact,
     AuditFacts,
@@ -101,24 +101,16 @@ def key_prefixes(companies: Sequence[str], start: date, end: date) -> list[str]:
     return out
 
 
-def _months(start: date, end: date) -> list[tuple[int, int]]:
-    out, (y, m) = [], (start.year, start.month)
-    while (y, m) <= (end.year, end.month):
-        out.append((y, m))
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
-
-
 def read_usage(source: UsageSource, customer_ids: set[str], start: date, end: date
                ) -> tuple[list[UsageFact], dict[str, str]]:
     """Chargeable units of the audited customers for every month in range, and why a
     month is unavailable."""
     facts: list[UsageFact] = []
     errors: dict[str, str] = {}
-    for year, month in _months(start, end):
-        label = f"{year}-{month:02d}"
+    for month in months_in(start, end):
+        label = month.label
         try:
-            usage = source.usage(year, month)
+            usage = source.usage(month.start.year, month.start.month)
         except SourceError as exc:
             errors[label] = str(exc)
             continue

@@ -23,7 +23,7 @@ from reconciler.schedule import Clock, cadences
 from reconciler.sends import records
 from reconciler.sends.keys import send_key
 from reconciler.sources import open_sources
-from tests.review.conftest import PROJECT, GitRepo, copy_fleet
+from tests.review.conftest import PROJECT, GitRepo, copy_fleet, new_fleet_repo
 
 AT = "2026-12-05T12:00:00-05:00"
 NOVEMBER = (datetime(2026, 11, 1).date(), datetime(2026, 11, 30).date())
@@ -31,12 +31,9 @@ NOVEMBER = (datetime(2026, 11, 1).date(), datetime(2026, 11, 30).date())
 
 @pytest.fixture
 def repo(tmp_path: Path) -> GitRepo:
-    root = tmp_path / "fleet"
-    root.mkdir()
-    r = GitRepo(root)
-    copy_fleet(root)
-    shutil.copytree(PROJECT / "data", root / "data")
-    r.commit("Example fleet")  # committed 2026-11-01 09:00 UTC
+    """The example fleet committed 2026-11-01 09:00 UTC, with its data files beside it."""
+    r = new_fleet_repo(tmp_path)
+    shutil.copytree(PROJECT / "data", r.root / "data")
     return r
 
 

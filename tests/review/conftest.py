@@ -68,11 +68,16 @@ def copy_fleet(target: Path) -> None:
         shutil.copytree(PROJECT / "schemas", target / "schemas")
 
 
-@pytest.fixture
-def fleet_repo(tmp_path: Path) -> GitRepo:
+def new_fleet_repo(tmp_path: Path) -> GitRepo:
+    """The example fleet in a new repository, committed once (2026-11-01 09:00 UTC)."""
     root = tmp_path / "fleet"
     root.mkdir()
     r = GitRepo(root)
     copy_fleet(root)
     r.commit("Example fleet")
     return r
+
+
+@pytest.fixture
+def fleet_repo(tmp_path: Path) -> GitRepo:
+    return new_fleet_repo(tmp_path)

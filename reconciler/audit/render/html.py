@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from reconciler import __version__
+from reconciler.audit.expect import months_in
 from reconciler.audit.model import FINDING_KINDS, SEVERITIES, AuditReport, CustomerAudit, Row
 from reconciler.audit.render.common import (
     SEND_LABELS,
@@ -86,14 +87,6 @@ code { font-size: 12px; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 """
-
-
-def _months(start: date, end: date) -> list[tuple[int, int]]:
-    out, (y, m) = [], (start.year, start.month)
-    while (y, m) <= (end.year, end.month):
-        out.append((y, m))
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, numeric: set[int],
@@ -267,7 +260,7 @@ def _customer(customer: CustomerAudit, report: AuditReport, months, index: int) 
 
 
 def render_html(report: AuditReport) -> str:
-    months = _months(report.start, report.end)
+    months = [(m.start.year, m.start.month) for m in months_in(report.start, report.end)]
     title = f"reconciler audit {report.start:%Y-%m} to {report.end:%Y-%m}"
     nav = "".join(f'<li><a href="#c-{esc(c.slug)}">{esc(c.slug)}</a></li>'
                   for c in report.customers)
