@@ -1,0 +1,304 @@
+"""`HttpGateway`: the Gateway over the REST client. The only place in the product that knows
+ConnectWise's paths, `fields=` lists and `conditions`.
+
+Reads ask for one field list per record type (so every record is complete, whoever
+asked), in bulk: chunked `in (...)` lists, one listing per agreement's additions on the
+client's bounded thread pool, and ticket keys OR-ed into few length-budgeted requests.
+Every answer is parsed into typed records; writes send exactly the fields named.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import Any, TypeVar
+
+import httpx
+
+from reconciler.connectwise import conditions as cond
+from reconciler.connectwise.client import ConnectWiseClient, replace_ops
+from reconciler.connectwise.errors import NotFound
+from reconciler.connectwise.gateway import parse
+from reconciler.connectwise.gateway.protocol import UPDATABLE_ADDITION_FIELDS, Batch
+from reconciler.connectwise.records import (
+    Addition,
+    Agreement,
+    Company,
+    MalformedRecord,
+    NewAddition,
+    NewTicket,
+    Ref,
+    Ticket,
+)
+
+R = TypeVar("R")
+T = TypeVar("T")
+U = TypeVar("U")
+
+COMPANIES = "/company/companies"
+AGREEMENTS = "/finance/agreements"
+TICKETS = "/service/tickets"
+BOARDS = "/service/boards"
+PRIORITIES = "/service/priorities"
+
+COMPANY_FIELDS = "id,identifier,name,deletedFlag,_info/lastUpdated"
+AGREEMENT_FIELDS = ("id,name,type/name,company/id,company/identifier,company/name,"
+                    "agreementStatus,cancelledFlag,_info/lastUpdated")
+ADDITION_FIELDS = ("id,product/identifier,quantity,unitPrice,billCustomer,effectiveDate,"
+                   "cancelledDate,agreementId,_info/lastUpdated")
+TICKET_FIELDS = "id,externalXRef,summary,company/identifier,closedFlag,status/name"
+REF_FIELDS = "id,name"
+
+SUGGESTION_PAGE = 1000  # one page at most: suggestions, not an inventory
+# Encoded characters of a ticket read's `conditions`, leaving room in a ~2,000-character
+# URL for the path, `fields` and paging parameters.
+CONDITIONS_BUDGET = 1500
+
+
+def additions_path(agreement_id: int) -> str:
+    return f"{AGREEMENTS}/{int(agreement_id)}/additions"
+
+
+def cw_date(day: date) -> str:
+    """A date as ConnectWise writes datetimes."""
+    return f"{day.isoformat()}T00:00:00Z"
+
+
+def units(value: float) -> int | float:
+    """Quantities as ConnectWise shows them: whole numbers stay integers."""
+    return int(value) if float(value).is_integer() else value
+
+
+def _encoded(text: str) -> int:
+    return len(str(httpx.QueryParams({"c": text}))) - 2
+
+
+def batches(parts: list[str], budget: int = CONDITIONS_BUDGET) -> list[str]:
+    """`or`-joined conditions, each under `budget` encoded characters (a single clause
+    longer than the budget still gets a request of its own)."""
+    out: list[str] = []
+    current: list[str] = []
+    for part in parts:
+        if current and _encoded(cond.or_(*current, part)) > budget:
+            out.append(cond.or_(*current))
+            current = []
+        current.append(part)
+    if current:
+        out.append(cond.or_(*current))
+    return out
+
+
+def _owner(path: str, kind: type) -> Callable[[Any], Any]:
+    """Reads the field at `path` of a raw record if it has type `kind`, else None."""
+
+    def owner(raw: Any) -> Any:
+        value = raw
+        for part in path.split("/"):
+            value = value.get(part) if isinstance(value, dict) else None
+        return value if isinstance(value, kind) and not isinstance(value, bool) else None
+
+    return owner
+
+
+def _parsed(raws: Iterable[Any], parse_one: Callable[[Any], R], owner_of: Callable[[Any], Any],
+            method: str, path: str) -> Batch[R]:
+    good: list[R] = []
+    bad: list[MalformedRecord] = []
+    for raw in raws:
+        try:
+            good.append(parse_one(raw))
+        except parse.BadField as exc:
+            bad.append(MalformedRecord(exc.what, exc.problem, method=method, path=path,
+                                       owner=owner_of(raw)))
+    return Batch(tuple(good), tuple(bad))
+
+
+def _every(batch: Batch[R]) -> list[R]:
+    """The records of a read that serves everyone: any malformed one is an error."""
+    if batch.malformed:
+        raise batch.malformed[0]
+    return list(batch.records)
+
+
+def _created(answer: Any, parse_one: Callable[[Any], R], noun: str, path: str) -> R:
+    """The record a POST answered, or MalformedRecord (a list, nothing, a bad field)."""
+    if not isinstance(answer, dict):
+        raise MalformedRecord(f"created {noun}", f"the answer is {parse.kind_of(answer)}, "
+                              "expected the created record", method="POST", path=path)
+    try:
+        return parse_one(answer)
+    except parse.BadField as exc:
+        raise MalformedRecord(exc.what, exc.problem, method="POST", path=path) from None
+
+
+class HttpGateway:
+    """The Gateway over one `ConnectWiseClient` (closed with it)."""
+
+    def __init__(self, client: ConnectWiseClient) -> None:
+        self.client = client
+
+    def __repr__(self) -> str:
+        return f"HttpGateway({self.client!r})"
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> HttpGateway:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def request_count(self) -> int:
+        return self.client.request_count
+
+    def parallel(self, fn: Callable[[T], U], items: Iterable[T]) -> list[U]:
+        return self.client.map_concurrent(fn, items)
+
+    # -- companies ------------------------------------------------------------------------
+    def companies(self, identifiers: Iterable[str]) -> Batch[Company]:
+        raws = self.client.list_in(COMPANIES, "identifier", list(identifiers),
+                                   fields=COMPANY_FIELDS)
+        return _parsed(raws, parse.company, _owner("identifier", str), "GET", COMPANIES)
+
+    def company_identifiers_like(self, prefix: str) -> list[str]:
+        condition = cond.and_(cond.like("identifier", f"{prefix}*"),
+                              cond.eq("deletedFlag", False))
+        raws = self.client.get(COMPANIES, {"conditions": condition, "fields": COMPANY_FIELDS,
+                                           "pageSize": SUGGESTION_PAGE, "page": 1})
+        if not isinstance(raws, list):
+            raise MalformedRecord("list of companies", f"the answer is {parse.kind_of(raws)}",
+                                  method="GET", path=COMPANIES)
+        found = _every(_parsed(raws, parse.company, _owner("identifier", str), "GET",
+                               COMPANIES))
+        return [c.identifier for c in found if c.identifier]
+
+    # -- agreements -----------------------------------------------------------------------
+    def agreements_of_companies(self, company_ids: Iterable[int]) -> Batch[Agreement]:
+        raws = self.client.list_in(AGREEMENTS, "company/id", list(company_ids),
+                                   fields=AGREEMENT_FIELDS)
+        return _parsed(raws, parse.agreement, _owner("company/id", int), "GET", AGREEMENTS)
+
+    def agreements_of_identifiers(self, identifiers: Iterable[str]) -> Batch[Agreement]:
+        raws = self.client.list_in(AGREEMENTS, "company/identifier", list(identifiers),
+                                   fields=AGREEMENT_FIELDS)
+        return _parsed(raws, parse.agreement, _owner("company/identifier", str), "GET",
+                       AGREEMENTS)
+
+    def active_agreements_of_types(self, types: Iterable[str]) -> Batch[Agreement]:
+        condition = cond.and_(cond.in_("type/name", list(types)),
+                              cond.eq("agreementStatus", "Active"),
+                              cond.eq("cancelledFlag", False))
+        raws = self.client.list(AGREEMENTS, conditions=condition, fields=AGREEMENT_FIELDS)
+        return _parsed(raws, parse.agreement, _owner("company/identifier", str), "GET",
+                       AGREEMENTS)
+
+    # -- additions ------------------------------------------------------------------------
+    def additions(self, agreement_ids: Iterable[int]) -> Batch[Addition]:
+        ids = list(dict.fromkeys(int(i) for i in agreement_ids))
+
+        def read(agreement_id: int) -> Batch[Addition]:
+            path = additions_path(agreement_id)
+            raws = self.client.list(path, fields=ADDITION_FIELDS)
+            return _parsed(raws, lambda raw: parse.addition(raw, agreement_id),
+                           lambda raw: agreement_id, "GET", path)
+
+        parts = self.parallel(read, ids)
+        return Batch(tuple(r for p in parts for r in p.records),
+                     tuple(m for p in parts for m in p.malformed))
+
+    def create_addition(self, agreement_id: int, new: NewAddition) -> Addition:
+        body: dict[str, Any] = {
+            "product": {"identifier": new.product},
+            "billCustomer": new.bill_customer,
+            "effectiveDate": cw_date(new.effective),
+        }
+        if new.quantity is not None:
+            body["quantity"] = units(new.quantity)
+        path = additions_path(agreement_id)
+        answer = self.client.post(path, body)
+        return _created(answer, lambda raw: parse.addition(raw, agreement_id), "addition",
+                        path)
+
+    def cancel_addition(self, agreement_id: int, addition_id: int, on: date) -> None:
+        self.client.patch(f"{additions_path(agreement_id)}/{int(addition_id)}",
+                          replace_ops(cancelledDate=cw_date(on)))
+
+    def update_addition(self, agreement_id: int, addition_id: int,
+                        changes: dict[str, Any]) -> None:
+        unknown = sorted(set(changes) - UPDATABLE_ADDITION_FIELDS)
+        if unknown:
+            raise ValueError(f"cannot write addition field(s) {', '.join(unknown)}")
+        values = {name: cw_date(v) if isinstance(v, date) else v for name, v in changes.items()}
+        if values.get("quantity") is not None:
+            values["quantity"] = units(values["quantity"])
+        self.client.patch(f"{additions_path(agreement_id)}/{int(addition_id)}",
+                          replace_ops(**values))
+
+    def set_quantity(self, agreement_id: int, addition_id: int, quantity: float) -> None:
+        self.update_addition(agreement_id, addition_id, {"quantity": quantity})
+
+    # -- tickets --------------------------------------------------------------------------
+    def tickets(self, keys: Iterable[str] = (), key_prefixes: Iterable[str] = ()
+                ) -> Batch[Ticket]:
+        parts = [cond.like("externalXRef", f"{prefix}%") for prefix in key_prefixes]
+        parts += [cond.eq("externalXRef", key) for key in keys]
+        pages = self.parallel(
+            lambda c: self.client.list(TICKETS, conditions=c, fields=TICKET_FIELDS),
+            batches(parts))
+        found = _parsed((t for page in pages for t in page), parse.ticket,
+                        _owner("externalXRef", str), "GET", TICKETS)
+        unique = {t.id: t for t in reversed(found.records)}  # batches may overlap
+        malformed = {str(m): m for m in found.malformed}
+        return Batch(tuple(unique[i] for i in sorted(unique)), tuple(malformed.values()))
+
+    def any_ticket_with_key_prefix(self, key_prefixes: Iterable[str]) -> bool:
+        condition = cond.or_(*(cond.like("externalXRef", f"{p}%") for p in key_prefixes))
+        first = next(iter(self.client.iter_list(TICKETS, conditions=condition,
+                                                fields=TICKET_FIELDS, page_size=1)), None)
+        if first is None:
+            return False
+        _every(_parsed([first], parse.ticket, _owner("externalXRef", str), "GET", TICKETS))
+        return True
+
+    def create_ticket(self, new: NewTicket) -> Ticket:
+        body: dict[str, Any] = {
+            "summary": new.summary,
+            "company": {"identifier": new.company},
+            "board": {"id": new.board_id},
+            "status": {"id": new.status_id},
+            "priority": {"id": new.priority_id},
+        }
+        if new.type_id is not None:
+            body["type"] = {"id": new.type_id}
+        body["initialDescription"] = new.description
+        if new.agreement_id is not None:
+            body["agreement"] = {"id": new.agreement_id}
+        body["externalXRef"] = new.key
+        return _created(self.client.post(TICKETS, body), parse.ticket, "ticket", TICKETS)
+
+    def settle_duplicate_ticket(self, ticket_id: int) -> None:
+        # The API member's role may not allow delete on every site; a later change closes
+        # the loser by PATCH instead. A ticket already gone was settled by another run.
+        with contextlib.suppress(NotFound):
+            self.client.delete(f"{TICKETS}/{int(ticket_id)}")
+
+    # -- where tickets go -----------------------------------------------------------------
+    def _refs(self, path: str, noun: str) -> list[Ref]:
+        raws = self.client.list(path, fields=REF_FIELDS)
+        return _every(_parsed(raws, lambda raw: parse.ref(raw, noun), lambda raw: None, "GET",
+                              path))
+
+    def boards(self) -> list[Ref]:
+        return self._refs(BOARDS, "board")
+
+    def board_statuses(self, board_id: int) -> list[Ref]:
+        return self._refs(f"{BOARDS}/{int(board_id)}/statuses", "status")
+
+    def board_types(self, board_id: int) -> list[Ref]:
+        return self._refs(f"{BOARDS}/{int(board_id)}/types", "type")
+
+    def priorities(self) -> list[Ref]:
+        return self._refs(PRIORITIES, "priority")

@@ -1,0 +1,170 @@
+"""ConnectWise JSON -> typed records, strictly: a field of the wrong type is an error.
+
+Types follow ConnectWise's OpenAPI document (reference/connectwise-schemas.json): ids are
+int32; `identifier`, `name`, `summary`, `externalXRef`, `billCustomer` strings; flags and
+numbers nullable; references objects. A field left out (trimmed by `fields=`, or null)
+takes its empty value, except `id`, which every record must carry. Anything else raises
+`BadField` naming the field and the kind of value found, never the value itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.connectwise.records import Addition, Agreement, Company, Ref, Ticket, day_of
+
+
+class BadField(ValueError):
+    """A record whose field has the wrong type; `what` names the record ("addition 12")."""
+
+    def __init__(self, what: str, problem: str) -> None:
+        self.what, self.problem = what, problem
+        super().__init__(f"{what}: {problem}")
+
+
+def kind_of(value: Any) -> str:
+    """The JSON kind of a value, for messages that must not echo it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _dotted(path: str) -> str:
+    """`product/identifier` as messages write it: `product.identifier`."""
+    return path.replace("/", ".")
+
+
+class _Fields:
+    """Typed access to one record's fields; every failure names the record."""
+
+    def __init__(self, raw: Any, noun: str) -> None:
+        if not isinstance(raw, Mapping):
+            raise BadField(noun, f"the record is {kind_of(raw)}, expected an object")
+        self.raw = raw
+        rid = raw.get("id")
+        if not isinstance(rid, int) or isinstance(rid, bool):
+            raise BadField(noun, f"id is {kind_of(rid)}, expected a whole number")
+        self.id = rid
+        self.what = f"{noun} {rid}"
+
+    def _get(self, path: str) -> Any:
+        value: Any = self.raw
+        for part in path.split("/"):
+            if value is None:
+                return None
+            if not isinstance(value, Mapping):
+                raise BadField(self.what, f"{_dotted(path)} sits in {kind_of(value)}, "
+                                          "expected an object")
+            value = value.get(part)
+        return value
+
+    def _fail(self, path: str, value: Any, expected: str) -> BadField:
+        return BadField(self.what, f"{_dotted(path)} is {kind_of(value)}, expected {expected}")
+
+    def text(self, path: str) -> str:
+        value = self._get(path)
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise self._fail(path, value, "text")
+        return value
+
+    def optional_text(self, path: str) -> str | None:
+        """Text, or None when absent, null or empty."""
+        return self.text(path) or None
+
+    def datetime_text(self, path: str) -> str | None:
+        """A ConnectWise datetime as written (None when absent), checked to be one."""
+        value = self.optional_text(path)
+        try:
+            day_of(value)
+        except ValueError:
+            raise BadField(self.what, f"{_dotted(path)} is text that is not a date") from None
+        return value
+
+    def flag(self, path: str) -> bool:
+        value = self._get(path)
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            raise self._fail(path, value, "true or false")
+        return value
+
+    def number(self, path: str) -> float | None:
+        value = self._get(path)
+        if value is None:
+            return None
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise self._fail(path, value, "a number")
+        return value
+
+    def whole(self, path: str) -> int | None:
+        value = self._get(path)
+        if value is None:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self._fail(path, value, "a whole number")
+        return value
+
+
+def company(raw: Any) -> Company:
+    f = _Fields(raw, "company")
+    return Company(f.id, f.text("identifier"), f.text("name"), f.flag("deletedFlag"),
+                   f.optional_text("_info/lastUpdated"))
+
+
+def agreement(raw: Any) -> Agreement:
+    f = _Fields(raw, "agreement")
+    return Agreement(
+        id=f.id,
+        name=f.text("name"),
+        type_name=f.text("type/name"),
+        company_id=f.whole("company/id"),
+        company_identifier=f.text("company/identifier"),
+        company_name=f.text("company/name"),
+        status=f.text("agreementStatus"),
+        cancelled=f.flag("cancelledFlag"),
+        last_updated=f.optional_text("_info/lastUpdated"),
+    )
+
+
+def addition(raw: Any, agreement_id: int) -> Addition:
+    """An addition read from (or written to) agreement `agreement_id`'s list."""
+    f = _Fields(raw, "addition")
+    stated = f.whole("agreementId")
+    if stated is not None and stated != agreement_id:
+        raise BadField(f.what, f"agreementId is {stated}, but it was read from agreement "
+                               f"{agreement_id}")
+    return Addition(
+        id=f.id,
+        agreement_id=agreement_id,
+        product=f.text("product/identifier"),
+        quantity=f.number("quantity"),
+        unit_price=f.number("unitPrice"),
+        bill_customer=f.optional_text("billCustomer"),
+        effective_date=f.datetime_text("effectiveDate"),
+        cancelled_date=f.datetime_text("cancelledDate"),
+        last_updated=f.optional_text("_info/lastUpdated"),
+    )
+
+
+def ticket(raw: Any) -> Ticket:
+    f = _Fields(raw, "ticket")
+    return Ticket(f.id, f.text("externalXRef"), f.text("summary"),
+                  f.text("company/identifier"), f.flag("closedFlag"), f.text("status/name"))
+
+
+def ref(raw: Any, noun: str) -> Ref:
+    f = _Fields(raw, noun)
+    return Ref(f.id, f.text("name"))

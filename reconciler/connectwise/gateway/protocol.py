@@ -1,0 +1,145 @@
+"""The Gateway: everything the product asks of ConnectWise, in bulk and typed.
+
+Plan, apply, verify, import and the sends depend on this Protocol only. `HttpGateway`
+implements it over the REST client (and is the one place that knows ConnectWise's paths,
+`fields=` lists and `conditions`); the tests have an in-memory fake, and one contract
+suite holds every implementation to the same answers.
+
+Bulk reads return a `Batch`: the well-formed records, and the malformed ones, each tied
+to what it belongs to, so that a bad record fails only the customers depending on it and
+never reads as "nothing there". Failures of a whole request (transport, 5xx, an answer
+that is not a list) raise `ConnectWiseError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Generic, Protocol, TypeVar
+
+from reconciler.connectwise.records import (
+    Addition,
+    Agreement,
+    Company,
+    MalformedRecord,
+    NewAddition,
+    NewTicket,
+    Ref,
+    Ticket,
+)
+
+R = TypeVar("R")
+T = TypeVar("T")
+U = TypeVar("U")
+
+# The addition fields `update_addition` may write, by the names plans show them.
+UPDATABLE_ADDITION_FIELDS = frozenset({"billCustomer", "cancelledDate", "quantity"})
+
+
+@dataclass(frozen=True)
+class Batch(Generic[R]):
+    """What one bulk read found."""
+
+    records: tuple[R, ...] = ()
+    malformed: tuple[MalformedRecord, ...] = ()
+
+    def problem(self, concerns: Callable[[Hashable], bool]) -> MalformedRecord | None:
+        """The first malformed record that concerns an owner `concerns` accepts; one
+        whose owner could not be read concerns every owner."""
+        for error in self.malformed:
+            if error.owner is None or concerns(error.owner):
+                return error
+        return None
+
+
+class Gateway(Protocol):
+    """ConnectWise as the tool uses it."""
+
+    @property
+    def request_count(self) -> int:
+        """Requests made so far (for reports of what a command cost)."""
+        ...
+
+    def parallel(self, fn: Callable[[T], U], items: Iterable[T]) -> list[U]:
+        """`[fn(i) for i in items]` with the bounded concurrency of the site, in order."""
+        ...
+
+    # -- companies ------------------------------------------------------------------------
+    def companies(self, identifiers: Iterable[str]) -> Batch[Company]:
+        """The companies with these identifiers (compared as ConnectWise compares text,
+        without regard to case); malformed ones owned by their identifier."""
+        ...
+
+    def company_identifiers_like(self, prefix: str) -> list[str]:
+        """Identifiers of live companies starting with `prefix` (one bounded page): the
+        candidates for "did you mean" suggestions."""
+        ...
+
+    # -- agreements -----------------------------------------------------------------------
+    def agreements_of_companies(self, company_ids: Iterable[int]) -> Batch[Agreement]:
+        """Every agreement of these companies; malformed ones owned by company id."""
+        ...
+
+    def agreements_of_identifiers(self, identifiers: Iterable[str]) -> Batch[Agreement]:
+        """Every agreement of the companies with these identifiers; malformed ones owned
+        by company identifier."""
+        ...
+
+    def active_agreements_of_types(self, types: Iterable[str]) -> Batch[Agreement]:
+        """Active, not cancelled agreements of these type names, of any company;
+        malformed ones owned by company identifier."""
+        ...
+
+    # -- additions ------------------------------------------------------------------------
+    def additions(self, agreement_ids: Iterable[int]) -> Batch[Addition]:
+        """Every addition of these agreements; malformed ones owned by agreement id."""
+        ...
+
+    def create_addition(self, agreement_id: int, new: NewAddition) -> Addition:
+        """Create an addition; never repeated blindly (the next read tells)."""
+        ...
+
+    def cancel_addition(self, agreement_id: int, addition_id: int, on: date) -> None:
+        """Set the addition's cancelledDate (never deleted: billing history stays)."""
+        ...
+
+    def update_addition(self, agreement_id: int, addition_id: int,
+                        changes: dict[str, Any]) -> None:
+        """Write fields of an addition by the names plans show them
+        (`UPDATABLE_ADDITION_FIELDS`; `cancelledDate: None` clears it)."""
+        ...
+
+    def set_quantity(self, agreement_id: int, addition_id: int, quantity: float) -> None:
+        ...
+
+    # -- tickets --------------------------------------------------------------------------
+    def tickets(self, keys: Iterable[str] = (), key_prefixes: Iterable[str] = ()
+                ) -> Batch[Ticket]:
+        """Tickets whose key is one of `keys` or starts with one of `key_prefixes` (as
+        ConnectWise compares text), in as few requests as URLs allow. The answer may hold
+        other tickets too: callers keep the ones they asked about. Malformed ones are
+        owned by their key."""
+        ...
+
+    def any_ticket_with_key_prefix(self, key_prefixes: Iterable[str]) -> bool:
+        """Whether some ticket's key starts with one of the prefixes (one small read)."""
+        ...
+
+    def create_ticket(self, new: NewTicket) -> Ticket:
+        """Create a ticket carrying `new.key`; never repeated blindly."""
+        ...
+
+    def settle_duplicate_ticket(self, ticket_id: int) -> None:
+        """Take a losing duplicate of a key out of the way (today: delete it; one
+        already gone is fine)."""
+        ...
+
+    # -- where tickets go -----------------------------------------------------------------
+    def boards(self) -> list[Ref]: ...
+
+    def board_statuses(self, board_id: int) -> list[Ref]: ...
+
+    def board_types(self, board_id: int) -> list[Ref]: ...
+
+    def priorities(self) -> list[Ref]: ...

@@ -1,0 +1,146 @@
+"""Typed ConnectWise records: what the gateway reads and writes, parsed once at the boundary.
+
+Only the fields the tool uses are kept, each with the type ConnectWise documents for it
+(the public OpenAPI document, see /work/shared/reference/connectwise-schemas.json: ids
+int32, flags and numbers nullable). Dates stay in ConnectWise's own text (plans show them
+as read) with the parsed day beside them. A record that does not have this shape never
+becomes one of these: the gateway raises `MalformedRecord` instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from reconciler.connectwise.errors import ConnectWiseError
+
+
+def day_of(value: str | None) -> date | None:
+    """The date part of a ConnectWise datetime such as `2026-11-25T00:00:00Z` (None for
+    no date); ValueError for text that is not one."""
+    if not value:
+        return None
+    return date.fromisoformat(value[:10])
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A named ConnectWise object tickets point to: a board, status, priority or type."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Company:
+    id: int
+    identifier: str
+    name: str
+    deleted: bool = False
+    last_updated: str | None = None
+
+
+@dataclass(frozen=True)
+class Agreement:
+    id: int
+    name: str
+    type_name: str
+    company_id: int | None
+    company_identifier: str
+    company_name: str = ""
+    status: str = ""  # agreementStatus: Active, Cancelled, Expired, Inactive
+    cancelled: bool = False
+    last_updated: str | None = None
+
+    @property
+    def active(self) -> bool:
+        """Active and not cancelled: the only agreements products may be billed on (a
+        record without agreementStatus counts as active unless cancelled)."""
+        return not self.cancelled and self.status in ("", "Active")
+
+
+@dataclass(frozen=True)
+class Addition:
+    id: int
+    agreement_id: int
+    product: str  # the catalog item's identifier
+    quantity: float | None = None
+    unit_price: float | None = None
+    bill_customer: str | None = None  # Billable, DoNotBill, NoCharge
+    effective_date: str | None = None  # as ConnectWise wrote it
+    cancelled_date: str | None = None  # as ConnectWise wrote it
+    last_updated: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("effective_date", "cancelled_date"):
+            try:
+                day_of(getattr(self, name))
+            except ValueError:
+                raise ValueError(f"{name} is not a ConnectWise date") from None
+
+    @property
+    def cancelled_on(self) -> date | None:
+        return day_of(self.cancelled_date)
+
+    def live_on(self, today: date) -> bool:
+        """Not cancelled as of `today` (a cancelledDate in the future still bills until
+        then)."""
+        cancelled = self.cancelled_on
+        return cancelled is None or cancelled > today
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: int
+    key: str  # externalXRef: the idempotency key of the send it records ("" for none)
+    summary: str = ""
+    company: str = ""  # the company's identifier
+    closed: bool = False
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class NewAddition:
+    """An addition to create on an agreement (quantity None: not sent)."""
+
+    product: str  # the catalog item's identifier
+    bill_customer: str
+    effective: date
+    quantity: float | None = None
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    """A ticket to create for one send, carrying its idempotency key."""
+
+    key: str
+    summary: str
+    company: str  # the company's identifier
+    description: str
+    board_id: int
+    status_id: int
+    priority_id: int
+    type_id: int | None = None
+    agreement_id: int | None = None
+
+
+class MalformedRecord(ConnectWiseError):
+    """ConnectWise answered a record that does not have the documented shape.
+
+    `owner` is what the record belongs to as far as it could be read (a company
+    identifier, a company or agreement id, a ticket key), or None when even that is
+    unreadable: then it concerns everything the read was for. Values are never echoed
+    (a server could put anything there); only their kind is named.
+    """
+
+    verb = "answered"
+
+    def __init__(self, what: str, problem: str, *, method: str, path: str,
+                 owner: object = None) -> None:
+        self.what = what
+        self.problem = problem
+        self.owner = owner
+        super().__init__(None, "", f"a malformed {what}: {problem}", (), method, path)
+
+    def _sentence(self) -> str:
+        return f"ConnectWise answered {self.method} {self.path} with {self.message}"

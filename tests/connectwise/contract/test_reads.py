@@ -1,0 +1,106 @@
+"""Gateway contract, read-only: every implementation answers these alike."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from reconciler.connectwise.records import Addition, Agreement, Company
+
+
+def test_companies_by_identifier_in_any_case(gateway, world):
+    found = gateway.companies([world.company.lower(), world.missing_company])
+    assert not found.malformed
+    [company] = found.records
+    assert isinstance(company, Company)
+    assert (company.id, company.identifier, company.name, company.deleted) == (
+        world.company_id, world.company, world.company_name, False)
+
+
+def test_deleted_companies_are_read_as_deleted(gateway, world):
+    [company] = gateway.companies([world.deleted_company]).records
+    assert company.deleted
+
+
+def test_no_identifiers_no_companies(gateway):
+    before = gateway.request_count
+    assert gateway.companies([]).records == ()
+    assert gateway.request_count == before  # nothing asked, nothing sent
+
+
+def test_close_identifiers_are_live_companies_sharing_the_prefix(gateway, world):
+    found = gateway.company_identifiers_like(world.company[:2])
+    assert {world.company, world.near_identifier} <= set(found)
+    assert all(i.casefold().startswith(world.company[:2].casefold()) for i in found)
+    assert world.deleted_company not in gateway.company_identifiers_like(
+        world.deleted_company[:2])
+
+
+def test_agreements_of_companies_by_id_and_by_identifier(gateway, world):
+    by_id = gateway.agreements_of_companies([world.company_id])
+    by_identifier = gateway.agreements_of_identifiers([world.company.lower()])
+    assert {a.id for a in by_id.records} == set(world.agreement_ids)
+    assert sorted(by_id.records, key=lambda a: a.id) == sorted(by_identifier.records,
+                                                              key=lambda a: a.id)
+    for agreement in by_id.records:
+        assert isinstance(agreement, Agreement)
+        assert agreement.company_id == world.company_id
+        assert agreement.company_identifier == world.company
+        assert agreement.name and agreement.type_name
+
+
+def test_cancelled_or_expired_agreements_are_not_active(gateway, world):
+    found = {a.id: a for a in gateway.agreements_of_identifiers([world.inactive_company])
+             .records}
+    assert not found[world.inactive_agreement].active
+    assert any(a.active for a in found.values())
+
+
+def test_active_agreements_of_a_type_across_companies(gateway, world):
+    found = gateway.active_agreements_of_types([world.agreement_type])
+    assert {a.id for a in found.records} == set(world.active_of_type)
+    assert all(a.active and a.type_name == world.agreement_type for a in found.records)
+    assert all(a.company_identifier for a in found.records)
+
+
+def test_additions_of_agreements(gateway, world):
+    found = gateway.additions([world.agreement_with_additions])
+    assert not found.malformed
+    by_id = {x.id: x for x in found.records}
+    assert set(by_id) == set(world.additions)
+    for addition_id, (product, quantity, bill) in world.additions.items():
+        x = by_id[addition_id]
+        assert isinstance(x, Addition)
+        assert (x.agreement_id, x.product, x.quantity, x.bill_customer) == (
+            world.agreement_with_additions, product, quantity, bill)
+        assert x.effective_date
+    cancelled = by_id[world.cancelled_addition]
+    assert cancelled.cancelled_on == world.cancelled_on
+    assert cancelled.live_on(world.cancelled_on - timedelta(days=1))
+    assert not cancelled.live_on(world.cancelled_on)
+
+
+def test_additions_of_several_agreements_at_once(gateway, world):
+    ids = sorted(world.agreement_ids | {world.agreement_with_additions})
+    together = gateway.additions(ids).records
+    apart = [x for i in ids for x in gateway.additions([i]).records]
+    assert sorted(together, key=lambda x: x.id) == sorted(apart, key=lambda x: x.id)
+
+
+def test_routing_names(gateway, world):
+    board = next(b for b in gateway.boards() if b.name == world.board)
+    assert {s.name for s in gateway.board_statuses(board.id)} == set(world.board_statuses)
+    assert {t.name for t in gateway.board_types(board.id)} == set(world.board_types)
+    assert {p.name for p in gateway.priorities()} == set(world.priorities)
+    assert all(isinstance(r.id, int) for r in gateway.priorities())
+
+
+def test_a_key_nobody_sent_finds_no_ticket(gateway):
+    assert gateway.tickets(keys=["tmrm:contract:NOBODY:2000-01"]).records == ()
+    assert not gateway.any_ticket_with_key_prefix(["tmrm:contract:NOBODY:"])
+
+
+def test_parallel_keeps_order_and_requests_are_counted(gateway, world):
+    before = gateway.request_count
+    assert gateway.parallel(lambda n: n * n, range(20)) == [n * n for n in range(20)]
+    gateway.companies([world.company])
+    assert gateway.request_count > before

@@ -1,0 +1,106 @@
+"""Gateway contract, writes: each test changes the world it runs on (never a real site's
+unless pointed there on purpose)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from reconciler.connectwise.records import NewAddition, NewTicket
+
+DAY = date(2026, 11, 25)
+
+
+def addition(gateway, agreement_id, addition_id):
+    return next(x for x in gateway.additions([agreement_id]).records if x.id == addition_id)
+
+
+def test_create_addition(gateway, world):
+    new = NewAddition(world.catalog_item, "Billable", DAY)
+    created = gateway.create_addition(world.writable_agreement, new)
+    assert (created.agreement_id, created.product, created.bill_customer) == (
+        world.writable_agreement, world.catalog_item, "Billable")
+    assert created.live_on(DAY)
+    read = addition(gateway, world.writable_agreement, created.id)
+    assert (read.product, read.bill_customer, read.effective_date[:10]) == (
+        world.catalog_item, "Billable", DAY.isoformat())
+
+
+def test_create_addition_with_a_quantity(gateway, world):
+    new = NewAddition(world.catalog_item, "Billable", DAY, quantity=12)
+    created = gateway.create_addition(world.writable_agreement, new)
+    assert addition(gateway, world.writable_agreement, created.id).quantity == 12
+
+
+def test_cancel_addition_sets_the_date_and_keeps_the_record(gateway, world):
+    created = gateway.create_addition(world.writable_agreement,
+                                      NewAddition(world.catalog_item, "Billable", DAY))
+    gateway.cancel_addition(world.writable_agreement, created.id, DAY + timedelta(days=3))
+    read = addition(gateway, world.writable_agreement, created.id)
+    assert read.cancelled_on == DAY + timedelta(days=3)
+    assert read.live_on(DAY + timedelta(days=2)) and not read.live_on(DAY + timedelta(days=3))
+
+
+def test_update_addition_fields_and_clear_a_pending_cancel(gateway, world):
+    created = gateway.create_addition(world.writable_agreement,
+                                      NewAddition(world.catalog_item, "DoNotBill", DAY))
+    gateway.cancel_addition(world.writable_agreement, created.id, DAY + timedelta(days=30))
+    gateway.update_addition(world.writable_agreement, created.id,
+                            {"billCustomer": "Billable", "cancelledDate": None})
+    read = addition(gateway, world.writable_agreement, created.id)
+    assert (read.bill_customer, read.cancelled_date) == ("Billable", None)
+    with pytest.raises(ValueError, match="cannot write addition field"):
+        gateway.update_addition(world.writable_agreement, created.id, {"unitCost": 1})
+
+
+def test_set_quantity_whole_and_fractional(gateway, world):
+    created = gateway.create_addition(world.writable_agreement,
+                                      NewAddition(world.catalog_item, "Billable", DAY))
+    gateway.set_quantity(world.writable_agreement, created.id, 73.0)
+    assert addition(gateway, world.writable_agreement, created.id).quantity == 73
+    gateway.set_quantity(world.writable_agreement, created.id, 2.5)
+    assert addition(gateway, world.writable_agreement, created.id).quantity == 2.5
+
+
+def ticket(gateway, world, key: str) -> NewTicket:
+    board = next(b for b in gateway.boards() if b.name == world.board)
+    status = gateway.board_statuses(board.id)[0]
+    priority = gateway.priorities()[0]
+    return NewTicket(key=key, summary=f"contract {key}", company=world.writable_company,
+                     description="written by the gateway contract suite", board_id=board.id,
+                     status_id=status.id, priority_id=priority.id,
+                     type_id=gateway.board_types(board.id)[0].id,
+                     agreement_id=world.writable_agreement)
+
+
+def test_created_tickets_are_found_by_key_and_prefix(gateway, world):
+    key = f"tmrm:contract:{world.writable_company}:2026-11-25"
+    created = gateway.create_ticket(ticket(gateway, world, key))
+    assert (created.key, created.summary, created.company) == (
+        key, f"contract {key}", world.writable_company)
+    assert not created.closed
+    assert [t.id for t in gateway.tickets(keys=[key]).records] == [created.id]
+    prefix = f"tmrm:contract:{world.writable_company}:2026-11-"
+    assert created.id in {t.id for t in gateway.tickets(key_prefixes=[prefix]).records}
+    assert gateway.any_ticket_with_key_prefix(["tmrm:nothing:", prefix])
+    assert not gateway.any_ticket_with_key_prefix([f"tmrm:contract:{world.company}X:"])
+
+
+def test_many_keys_are_read_in_one_call(gateway, world):
+    keys = [f"tmrm:contract:{world.writable_company}:K{n:03d}" for n in range(120)]
+    made = {gateway.create_ticket(ticket(gateway, world, key)).id for key in keys[::10]}
+    found = gateway.tickets(keys=keys).records
+    assert {t.id for t in found} == made
+    assert {t.key for t in found} == set(keys[::10])
+
+
+def test_duplicates_of_a_key_are_all_read_and_a_loser_is_settled_once(gateway, world):
+    key = f"tmrm:contract:{world.writable_company}:2026-W48"
+    first = gateway.create_ticket(ticket(gateway, world, key))
+    second = gateway.create_ticket(ticket(gateway, world, key))
+    assert first.id < second.id
+    assert [t.id for t in gateway.tickets(keys=[key]).records] == [first.id, second.id]
+    gateway.settle_duplicate_ticket(second.id)
+    gateway.settle_duplicate_ticket(second.id)  # settled by another run meanwhile: fine
+    assert [t.id for t in gateway.tickets(keys=[key]).records] == [first.id]

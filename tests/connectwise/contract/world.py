@@ -1,0 +1,80 @@
+"""What the contract tests may expect of the ConnectWise they run against.
+
+For the sandbox and the fake it is read from the packaged seed, with its own simple
+reading of the seed (independent of both implementations). A real site would provide
+its own World (identifiers and agreements known to exist there).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from reconciler.sandbox.seed import load_seed
+
+
+@dataclass(frozen=True)
+class World:
+    company: str  # an identifier that exists (live)
+    company_name: str
+    company_id: int
+    agreement_ids: frozenset[int]  # every agreement of that company
+    near_identifier: str  # another live identifier sharing the first two characters
+    deleted_company: str  # an identifier of a deleted company
+    missing_company: str  # an identifier no company has
+    inactive_agreement: int  # an agreement of some company that is cancelled or expired
+    inactive_company: str  # ... that company
+    agreement_type: str
+    active_of_type: frozenset[int]  # active, not cancelled agreements of that type
+    agreement_with_additions: int
+    additions: dict[int, tuple[str, float | None, str | None]]  # id -> product, qty, bill
+    cancelled_addition: int  # on agreement_with_additions, cancelled on `cancelled_on`
+    cancelled_on: date
+    board: str
+    board_statuses: frozenset[str]
+    board_types: frozenset[str]
+    priorities: frozenset[str]
+    writable_agreement: int  # write tests: an active agreement ...
+    writable_company: str  # ... of this company
+    catalog_item: str  # a catalog item that may be added to it
+
+
+def seed_world() -> World:
+    seed = load_seed(None)
+    agreements = seed["agreements"]
+
+    def active(a: dict) -> bool:
+        return not a.get("cancelledFlag") and a.get("agreementStatus", "Active") == "Active"
+
+    acme = next(c for c in seed["companies"] if c["identifier"] == "ACME")
+    stark_inactive = next(a for a in agreements if a["company"] == "STARK" and not active(a))
+    globex = next(a for a in agreements if a["company"] == "GLOBEX")
+    cancelled = next(x for x in globex["additions"] if x.get("cancelledDate"))
+    billing = next(b for b in seed["boards"] if b["name"] == "Trend Micro Billing")
+    return World(
+        company="ACME",
+        company_name=acme["name"],
+        company_id=acme["id"],
+        agreement_ids=frozenset(a["id"] for a in agreements if a["company"] == "ACME"),
+        near_identifier="ACMECO",
+        deleted_company=next(c["identifier"] for c in seed["companies"]
+                             if c.get("deletedFlag")),
+        missing_company="NOSUCHCOMPANY",
+        inactive_agreement=stark_inactive["id"],
+        inactive_company="STARK",
+        agreement_type="TMRM Management Solution",
+        active_of_type=frozenset(a["id"] for a in agreements
+                                 if a["type"] == "TMRM Management Solution" and active(a)),
+        agreement_with_additions=globex["id"],
+        additions={x["id"]: (x["product"], x.get("quantity"), x.get("billCustomer"))
+                   for x in globex["additions"]},
+        cancelled_addition=cancelled["id"],
+        cancelled_on=date.fromisoformat(cancelled["cancelledDate"][:10]),
+        board=billing["name"],
+        board_statuses=frozenset(s["name"] for s in billing["statuses"]),
+        board_types=frozenset(t["name"] for t in billing["types"]),
+        priorities=frozenset(p["name"] for p in seed["priorities"]),
+        writable_agreement=next(a["id"] for a in agreements if a["company"] == "ACME"),
+        writable_company="ACME",
+        catalog_item="TM-APEXONE",
+    )

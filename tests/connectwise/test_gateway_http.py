@@ -1,0 +1,190 @@
+"""HttpGateway against a scripted site: the exact requests it sends, and bad answers
+stopped at the boundary (every malformed record a MalformedRecord naming the resource,
+the record and whom it concerns; never "nothing there")."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import httpx
+import pytest
+
+from reconciler.connectwise.gateway import HttpGateway
+from reconciler.connectwise.gateway.http import CONDITIONS_BUDGET, batches
+from reconciler.connectwise.records import MalformedRecord, NewAddition, NewTicket
+
+DAY = date(2026, 11, 25)
+
+
+def answering(routes: dict[tuple[str, str], object]):
+    """A handler answering (method, API path) with JSON (201 for POST), else []."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path.removeprefix("/v2025_1/apis/3.0")
+        body = routes.get((request.method, path), [] if request.method == "GET" else {})
+        return httpx.Response(201 if request.method == "POST" else 200, json=body)
+
+    return handler
+
+
+@pytest.fixture
+def gateway_for(make_client):
+    def build(routes: dict | None = None):
+        client, site = make_client(answering(routes or {}), rate_limit_per_minute=None)
+        return HttpGateway(client), site
+
+    return build
+
+
+def sent(site) -> list[tuple[str, str, object]]:
+    return [(r.method, r.url.path.removeprefix("/v2025_1/apis/3.0"),
+             json.loads(r.content) if r.content else None) for r in site.requests]
+
+
+def test_addition_writes_are_the_documented_requests(gateway_for):
+    gateway, site = gateway_for({("POST", "/finance/agreements/10/additions"):
+                                 {"id": 7, "product": {"identifier": "TM-WFBSS"},
+                                  "agreementId": 10}})
+    gateway.cancel_addition(10, 5, DAY)
+    created = gateway.create_addition(10, NewAddition("TM-WFBSS", "Billable", DAY))
+    gateway.update_addition(10, 6, {"billCustomer": "Billable", "cancelledDate": None})
+    gateway.set_quantity(10, 6, 73.0)
+    assert (created.id, created.agreement_id, created.product) == (7, 10, "TM-WFBSS")
+    assert sent(site) == [
+        ("PATCH", "/finance/agreements/10/additions/5",
+         [{"op": "replace", "path": "cancelledDate", "value": "2026-11-25T00:00:00Z"}]),
+        ("POST", "/finance/agreements/10/additions",
+         {"product": {"identifier": "TM-WFBSS"}, "billCustomer": "Billable",
+          "effectiveDate": "2026-11-25T00:00:00Z"}),
+        ("PATCH", "/finance/agreements/10/additions/6",
+         [{"op": "replace", "path": "billCustomer", "value": "Billable"},
+          {"op": "replace", "path": "cancelledDate", "value": None}]),
+        ("PATCH", "/finance/agreements/10/additions/6",
+         [{"op": "replace", "path": "quantity", "value": 73}]),  # whole: an integer
+    ]
+
+
+def test_ticket_body_carries_routing_agreement_and_key(gateway_for):
+    gateway, site = gateway_for({("POST", "/service/tickets"): {"id": 90, "externalXRef": "k"}})
+    new = NewTicket("k", "Summary", "ACME", "Text", board_id=2, status_id=5, priority_id=4,
+                    type_id=3, agreement_id=111)
+    assert gateway.create_ticket(new).id == 90
+    [(_, _, body)] = sent(site)
+    assert body == {"summary": "Summary", "company": {"identifier": "ACME"},
+                    "board": {"id": 2}, "status": {"id": 5}, "priority": {"id": 4},
+                    "type": {"id": 3}, "initialDescription": "Text",
+                    "agreement": {"id": 111}, "externalXRef": "k"}
+
+
+@pytest.mark.parametrize("answer", [[{"id": 7}], None, "ok", {"id": "7"}, {"identifier": 1}],
+                         ids=["a-list", "nothing", "text", "text-id", "no-id"])
+def test_a_create_answered_with_nonsense_is_an_error(gateway_for, answer):
+    gateway, _ = gateway_for({("POST", "/finance/agreements/10/additions"): answer,
+                              ("POST", "/service/tickets"): answer})
+    with pytest.raises(MalformedRecord, match="POST /finance/agreements/10/additions"):
+        gateway.create_addition(10, NewAddition("TM-WFBSS", "Billable", DAY))
+    with pytest.raises(MalformedRecord, match="POST /service/tickets"):
+        gateway.create_ticket(NewTicket("k", "s", "ACME", "d", 1, 1, 1))
+
+
+def test_malformed_companies_are_owned_by_their_identifier(gateway_for):
+    gateway, _ = gateway_for({("GET", "/company/companies"): [
+        {"id": 1, "identifier": "ACME", "name": "Acme"},
+        {"id": "abc", "identifier": "GLOBEX", "name": "Globex"},
+        {"id": 3, "identifier": 5, "name": "Five"},
+    ]})
+    found = gateway.companies(["ACME", "GLOBEX", "5"])
+    assert [c.identifier for c in found.records] == ["ACME"]
+    globex, five = found.malformed
+    assert globex.owner == "GLOBEX" and five.owner is None
+    assert str(globex) == ("ConnectWise answered GET /company/companies with a malformed "
+                           "company: id is text, expected a whole number")
+    assert str(five) == ("ConnectWise answered GET /company/companies with a malformed "
+                         "company 3: identifier is a number, expected text")
+    assert found.problem(lambda owner: owner == "GLOBEX") is globex
+    assert found.problem(lambda owner: owner == "ACME") is five  # unreadable: everyone's
+
+
+@pytest.mark.parametrize(("field", "value", "says"), [
+    ("product", {"identifier": 5}, "product.identifier is a number, expected text"),
+    ("quantity", "lots", "quantity is text, expected a number"),
+    ("billCustomer", ["Billable"], "billCustomer is a list, expected text"),
+    ("cancelledDate", "soon", "cancelledDate is text that is not a date"),
+    ("agreementId", 11, "agreementId is 11, but it was read from agreement 10"),
+    ("_info", "x", "_info.lastUpdated sits in text, expected an object"),
+])
+def test_malformed_additions_are_owned_by_their_agreement(gateway_for, field, value, says):
+    good = {"id": 1, "product": {"identifier": "TM-WFBSS"}, "quantity": 5,
+            "billCustomer": "Billable", "agreementId": 10}
+    gateway, _ = gateway_for({
+        ("GET", "/finance/agreements/10/additions"): [good, {**good, "id": 2, field: value}],
+        ("GET", "/finance/agreements/20/additions"): [{**good, "agreementId": 20}],
+    })
+    found = gateway.additions([10, 20])
+    assert sorted((x.agreement_id, x.id) for x in found.records) == [(10, 1), (20, 1)]
+    [bad] = found.malformed
+    assert bad.owner == 10
+    assert str(bad) == ("ConnectWise answered GET /finance/agreements/10/additions with a "
+                        f"malformed addition 2: {says}")
+    assert found.problem(lambda owner: owner == 20) is None
+
+
+def test_malformed_agreements_and_tickets_are_owned_by_company_and_key(gateway_for):
+    gateway, _ = gateway_for({
+        ("GET", "/finance/agreements"): [
+            {"id": 1, "name": "A", "company": {"id": 9, "identifier": "ACME"}},
+            {"id": 2, "name": 7, "company": {"id": 9, "identifier": "ACME"}},
+            {"id": 3, "name": "C", "company": {"id": "x", "identifier": "GLOBEX"}},
+        ],
+        ("GET", "/service/tickets"): [
+            {"id": 5, "externalXRef": "tmrm:hes:ACME:2026-11-24"},
+            {"id": "abc", "externalXRef": "tmrm:hes:STARK:2026-11-24"},
+        ],
+    })
+    by_id = gateway.agreements_of_companies([9, 10])
+    assert [m.owner for m in by_id.malformed] == [9, None]  # GLOBEX's company id unreadable
+    by_identifier = gateway.agreements_of_identifiers(["ACME", "GLOBEX"])
+    assert [m.owner for m in by_identifier.malformed] == ["ACME", "GLOBEX"]
+    tickets = gateway.tickets(keys=["tmrm:hes:ACME:2026-11-24", "tmrm:hes:STARK:2026-11-24"])
+    assert [t.id for t in tickets.records] == [5]
+    assert [m.owner for m in tickets.malformed] == ["tmrm:hes:STARK:2026-11-24"]
+
+
+def test_routing_reads_serve_everyone_so_any_malformed_one_is_an_error(gateway_for):
+    gateway, _ = gateway_for({("GET", "/service/boards"): [{"id": 1, "name": "A"},
+                                                          {"id": 2, "name": None},
+                                                          {"id": True, "name": "C"}]})
+    with pytest.raises(MalformedRecord, match="malformed board: id is a boolean"):
+        gateway.boards()
+
+
+def test_ticket_keys_are_or_ed_into_few_requests_under_the_url_budget(gateway_for):
+    gateway, site = gateway_for()
+    keys = [f"tmrm:hes:C{c:04d}:2026-11-{d:02d}" for c in range(100) for d in (1, 2, 3)]
+    prefixes = [f"tmrm:tmems:C{c:04d}:2026-W4" for c in range(100)]
+    gateway.tickets(keys=keys, key_prefixes=prefixes)
+    conditions = [r.url.params["conditions"] for r in site.requests]
+    assert 1 < len(conditions) < 40
+    assert sum(c.count(" like ") for c in conditions) == 100
+    assert sum(c.count(" = ") for c in conditions) == 300
+    assert all(len(r.url.raw_path) < 2000 for r in site.requests)
+    assert conditions[0].startswith('(externalXRef like "tmrm:tmems:C0000:2026-W4%") or')
+
+
+def test_batches_stay_under_the_budget():
+    parts = [f'externalXRef like "tmrm:hes:C{c:04d}:2026-11-%"' for c in range(300)]
+    requests = batches(parts)
+    assert len(requests) < 20
+    for condition in requests:
+        assert len(str(httpx.QueryParams({"conditions": condition}))) <= CONDITIONS_BUDGET + 20
+    assert sum(c.count(" like ") for c in requests) == 300
+
+
+def test_suggestions_are_one_bounded_page_of_live_companies(gateway_for):
+    gateway, site = gateway_for({("GET", "/company/companies"): [
+        {"id": 1, "identifier": "ACMECO"}, {"id": 2, "identifier": "ACME-OLD"}]})
+    assert gateway.company_identifiers_like("AC") == ["ACMECO", "ACME-OLD"]
+    [request] = site.requests
+    assert request.url.params["conditions"] == '(identifier like "AC*") and (deletedFlag = false)'
+    assert (request.url.params["pageSize"], request.url.params["page"]) == ("1000", "1")

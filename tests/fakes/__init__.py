@@ -1,0 +1,1 @@
+"""In-memory stand-ins for the outside world, for fast unit tests."""

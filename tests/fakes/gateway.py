@@ -1,0 +1,268 @@
+"""`FakeGateway`: ConnectWise in memory, for fast unit tests of plan, apply, sends, import.
+
+Typed records in dicts, text compared without regard to case (as ConnectWise compares
+it), every write recorded in `writes`, and failures injected per (operation, id). It is
+held to the same answers as `HttpGateway` by tests/connectwise/contract.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import Any, TypeVar
+
+from reconciler.connectwise.errors import NotFound
+from reconciler.connectwise.gateway import UPDATABLE_ADDITION_FIELDS, Batch
+from reconciler.connectwise.records import (
+    Addition,
+    Agreement,
+    Company,
+    NewAddition,
+    NewTicket,
+    Ref,
+    Ticket,
+)
+
+T = TypeVar("T")
+U = TypeVar("U")
+ATTRIBUTES = {"billCustomer": "bill_customer", "cancelledDate": "cancelled_date",
+              "quantity": "quantity"}
+
+
+def _same(a: str, b: str) -> bool:
+    return a.casefold() == b.casefold()
+
+
+def _day(day: date) -> str:
+    return f"{day.isoformat()}T00:00:00Z"
+
+
+class FakeGateway:
+    """The Gateway in memory. `request_count` counts calls (one per operation)."""
+
+    def __init__(self) -> None:
+        self._companies: dict[int, Company] = {}
+        self._agreements: dict[int, Agreement] = {}
+        self._additions: dict[int, Addition] = {}
+        self._tickets: dict[int, Ticket] = {}
+        self.ticket_details: dict[int, NewTicket] = {}  # what each created ticket said
+        self._boards: dict[int, Ref] = {}
+        self._statuses: dict[int, list[tuple[Ref, bool]]] = {}  # board -> (status, closed)
+        self._types: dict[int, list[Ref]] = {}
+        self._priorities: list[Ref] = []
+        self.writes: list[tuple[Any, ...]] = []
+        self.failures: dict[tuple[str, int], Exception] = {}
+        self.requests = 0
+        self._next_id = 1_000_000
+        self._lock = threading.RLock()
+
+    # -- building a world -----------------------------------------------------------------
+    def add_company(self, id: int, identifier: str, name: str = "", *,
+                    deleted: bool = False) -> Company:
+        company = Company(id, identifier, name or identifier.title(), deleted)
+        self._companies[id] = company
+        return company
+
+    def add_agreement(self, id: int, company: Company, type_name: str, name: str, *,
+                      status: str = "Active", cancelled: bool = False) -> Agreement:
+        agreement = Agreement(id, name, type_name, company.id, company.identifier, company.name,
+                              "Cancelled" if cancelled else status, cancelled)
+        self._agreements[id] = agreement
+        return agreement
+
+    def add_addition(self, id: int, agreement: Agreement, product: str, **fields: Any
+                     ) -> Addition:
+        fields.setdefault("bill_customer", "Billable")
+        addition = Addition(id, agreement.id, product, **fields)
+        self._additions[id] = addition
+        return addition
+
+    def add_ticket(self, id: int, key: str, company: str = "", summary: str = "", *,
+                   closed: bool = False, status: str = "") -> Ticket:
+        ticket = Ticket(id, key, summary, company, closed, status)
+        self._tickets[id] = ticket
+        return ticket
+
+    def add_board(self, id: int, name: str, statuses: Iterable[tuple[int, str, bool]] = (),
+                  types: Iterable[tuple[int, str]] = ()) -> Ref:
+        board = Ref(id, name)
+        self._boards[id] = board
+        self._statuses[id] = [(Ref(i, n), closed) for i, n, closed in statuses]
+        self._types[id] = [Ref(i, n) for i, n in types]
+        return board
+
+    def add_priority(self, id: int, name: str) -> Ref:
+        priority = Ref(id, name)
+        self._priorities.append(priority)
+        return priority
+
+    def fail(self, operation: str, ident: int, error: Exception) -> None:
+        """Make `operation` on the record `ident` (agreement id for creates) raise."""
+        self.failures[(operation, ident)] = error
+
+    # -- plumbing -------------------------------------------------------------------------
+    @property
+    def request_count(self) -> int:
+        return self.requests
+
+    def _call(self, operation: str, ident: int | None = None) -> None:
+        with self._lock:
+            self.requests += 1
+        error = self.failures.get((operation, ident)) if ident is not None else None
+        if error is not None:
+            raise error
+
+    def _new_id(self) -> int:
+        with self._lock:
+            self._next_id += 1
+            return self._next_id
+
+    def parallel(self, fn: Callable[[T], U], items: Iterable[T]) -> list[U]:
+        return [fn(item) for item in items]
+
+    # -- companies and agreements ---------------------------------------------------------
+    def companies(self, identifiers: Iterable[str]) -> Batch[Company]:
+        wanted = {i.casefold() for i in identifiers}
+        if not wanted:
+            return Batch()
+        self._call("companies")
+        return Batch(tuple(c for _, c in sorted(self._companies.items())
+                           if c.identifier.casefold() in wanted))
+
+    def company_identifiers_like(self, prefix: str) -> list[str]:
+        self._call("company_identifiers_like")
+        return [c.identifier for _, c in sorted(self._companies.items())
+                if not c.deleted and c.identifier.casefold().startswith(prefix.casefold())]
+
+    def _agreements_where(self, keep: Callable[[Agreement], bool]) -> Batch[Agreement]:
+        return Batch(tuple(a for _, a in sorted(self._agreements.items()) if keep(a)))
+
+    def agreements_of_companies(self, company_ids: Iterable[int]) -> Batch[Agreement]:
+        ids = set(company_ids)
+        if not ids:
+            return Batch()
+        self._call("agreements_of_companies")
+        return self._agreements_where(lambda a: a.company_id in ids)
+
+    def agreements_of_identifiers(self, identifiers: Iterable[str]) -> Batch[Agreement]:
+        wanted = {i.casefold() for i in identifiers}
+        if not wanted:
+            return Batch()
+        self._call("agreements_of_identifiers")
+        return self._agreements_where(lambda a: a.company_identifier.casefold() in wanted)
+
+    def active_agreements_of_types(self, types: Iterable[str]) -> Batch[Agreement]:
+        wanted = {t.casefold() for t in types}
+        self._call("active_agreements_of_types")
+        return self._agreements_where(lambda a: a.type_name.casefold() in wanted
+                                      and _same(a.status, "Active") and not a.cancelled)
+
+    # -- additions ------------------------------------------------------------------------
+    def additions(self, agreement_ids: Iterable[int]) -> Batch[Addition]:
+        ids = list(dict.fromkeys(agreement_ids))
+        for agreement_id in ids:
+            self._call("additions", agreement_id)
+        return Batch(tuple(x for _, x in sorted(self._additions.items())
+                           if x.agreement_id in ids))
+
+    def create_addition(self, agreement_id: int, new: NewAddition) -> Addition:
+        self._call("create_addition", agreement_id)
+        addition = Addition(self._new_id(), agreement_id, new.product, new.quantity,
+                            None, new.bill_customer, _day(new.effective))
+        with self._lock:
+            self._additions[addition.id] = addition
+            self.writes.append(("create_addition", agreement_id, new))
+        return addition
+
+    def _replace(self, addition_id: int, **fields: Any) -> None:
+        with self._lock:
+            if addition_id not in self._additions:
+                raise NotFound(404, "NotFound", "addition not found", (), "PATCH",
+                               f"/additions/{addition_id}")
+            self._additions[addition_id] = dataclasses.replace(self._additions[addition_id],
+                                                               **fields)
+
+    def cancel_addition(self, agreement_id: int, addition_id: int, on: date) -> None:
+        self._call("cancel_addition", addition_id)
+        self._replace(addition_id, cancelled_date=_day(on))
+        self.writes.append(("cancel_addition", agreement_id, addition_id, on))
+
+    def update_addition(self, agreement_id: int, addition_id: int,
+                        changes: dict[str, Any]) -> None:
+        unknown = sorted(set(changes) - UPDATABLE_ADDITION_FIELDS)
+        if unknown:
+            raise ValueError(f"cannot write addition field(s) {', '.join(unknown)}")
+        self._call("update_addition", addition_id)
+        values = {ATTRIBUTES[k]: _day(v) if isinstance(v, date) else v
+                  for k, v in changes.items()}
+        self._replace(addition_id, **values)
+        self.writes.append(("update_addition", agreement_id, addition_id, dict(changes)))
+
+    def set_quantity(self, agreement_id: int, addition_id: int, quantity: float) -> None:
+        self._call("set_quantity", addition_id)
+        self._replace(addition_id, quantity=quantity)
+        self.writes.append(("set_quantity", agreement_id, addition_id, quantity))
+
+    # -- tickets --------------------------------------------------------------------------
+    def tickets(self, keys: Iterable[str] = (), key_prefixes: Iterable[str] = ()
+                ) -> Batch[Ticket]:
+        exact = {k.casefold() for k in keys}
+        prefixes = [p.casefold() for p in key_prefixes]
+        if not exact and not prefixes:
+            return Batch()
+        self._call("tickets")
+        with self._lock:
+            found = sorted(self._tickets.items())
+        return Batch(tuple(t for _, t in found if t.key.casefold() in exact
+                           or any(t.key.casefold().startswith(p) for p in prefixes)))
+
+    def any_ticket_with_key_prefix(self, key_prefixes: Iterable[str]) -> bool:
+        prefixes = [p.casefold() for p in key_prefixes]
+        self._call("any_ticket_with_key_prefix")
+        with self._lock:
+            return any(t.key.casefold().startswith(p) for t in self._tickets.values()
+                       for p in prefixes)
+
+    def create_ticket(self, new: NewTicket) -> Ticket:
+        self._call("create_ticket", new.board_id)
+        statuses = dict((s.id, (s, closed)) for s, closed in self._statuses.get(new.board_id, []))
+        status, closed = statuses.get(new.status_id, (Ref(new.status_id, ""), False))
+        ticket = Ticket(self._new_id(), new.key, new.summary, new.company, closed, status.name)
+        with self._lock:
+            self._tickets[ticket.id] = ticket
+            self.ticket_details[ticket.id] = new
+            self.writes.append(("create_ticket", new))
+        return ticket
+
+    def settle_duplicate_ticket(self, ticket_id: int) -> None:
+        self._call("settle_duplicate_ticket", ticket_id)
+        with self._lock:
+            self._tickets.pop(ticket_id, None)
+            self.writes.append(("settle_duplicate_ticket", ticket_id))
+
+    # -- where tickets go -----------------------------------------------------------------
+    def boards(self) -> list[Ref]:
+        self._call("boards")
+        return [b for _, b in sorted(self._boards.items())]
+
+    def board_statuses(self, board_id: int) -> list[Ref]:
+        self._call("board_statuses")
+        return [s for s, _ in self._statuses.get(board_id, [])]
+
+    def board_types(self, board_id: int) -> list[Ref]:
+        self._call("board_types")
+        return list(self._types.get(board_id, []))
+
+    def priorities(self) -> list[Ref]:
+        self._call("priorities")
+        return list(self._priorities)
+
+    # -- reading the world back (tests) ---------------------------------------------------
+    def addition(self, addition_id: int) -> Addition:
+        return self._additions[addition_id]
+
+    def all_tickets(self) -> list[Ticket]:
+        with self._lock:
+            return [t for _, t in sorted(self._tickets.items())]
