@@ -39,8 +39,9 @@ sys.path.insert(0, str(REPO))
 from reconciler.config import load_fleet  # noqa: E402
 from reconciler.connectwise import conditions as c  # noqa: E402
 from reconciler.connectwise import connect  # noqa: E402
+from reconciler.connectwise.gateway import HttpGateway  # noqa: E402
+from reconciler.connectwise.gateway import http as cw  # noqa: E402
 from reconciler.gitrefs import changed_files  # noqa: E402
-from reconciler.plan import snapshot as snap  # noqa: E402
 from reconciler.plan.select import select  # noqa: E402
 from reconciler.plan.service import make_plan  # noqa: E402
 
@@ -123,12 +124,12 @@ def naive(client, fleet, sample: int) -> tuple[float, int, int]:
     start_requests = client.request_count
     t0 = time.perf_counter()
     for customer in customers:
-        found = client.list(snap.COMPANIES, conditions=c.eq("identifier", customer.company))
+        found = client.list(cw.COMPANIES, conditions=c.eq("identifier", customer.company))
         for company in found:
-            ags = client.list(snap.AGREEMENTS, conditions=c.eq("company/id", company["id"]))
+            ags = client.list(cw.AGREEMENTS, conditions=c.eq("company/id", company["id"]))
             for ag in ags:
                 if ag.get("agreementStatus") == "Active" and not ag.get("cancelledFlag"):
-                    client.list(snap.additions_path(ag["id"]))
+                    client.list(cw.additions_path(ag["id"]))
     return time.perf_counter() - t0, client.request_count - start_requests, len(customers)
 
 
@@ -196,15 +197,15 @@ def main() -> None:
         # 1. the real plan (whole fleet, so the unmanaged scan runs too)
         with connect(fleet.settings.connectwise, root, **options) as client:
             t0 = time.perf_counter()
-            plan = make_plan(fleet, client, select(fleet), now=now)
+            plan = make_plan(fleet, HttpGateway(client), select(fleet), now=now)
             plan_s = time.perf_counter() - t0
             made = client.request_count
-            company_chunks = len(client.in_chunks(snap.COMPANIES, "identifier",
+            company_chunks = len(client.in_chunks(cw.COMPANIES, "identifier",
                                                   [x.company for x in fleet.customers],
-                                                  fields=snap.COMPANY_FIELDS))
+                                                  fields=cw.COMPANY_FIELDS))
             fleet_ids = [x["id"] for x in seed["companies"][:n]]
-            id_chunks = len(client.in_chunks(snap.AGREEMENTS, "company/id", fleet_ids,
-                                             fields=snap.AGREEMENT_FIELDS))
+            id_chunks = len(client.in_chunks(cw.AGREEMENTS, "company/id", fleet_ids,
+                                             fields=cw.AGREEMENT_FIELDS))
         agreement_reads = max(id_chunks, math.ceil(facts["agreements"] / 1000))
         scan = math.ceil(facts["scan_agreements"] / 1000) + facts["scan_outside"]
         minimum = 1 + company_chunks + agreement_reads + facts["in_play"] + scan
@@ -243,7 +244,7 @@ def main() -> None:
         selection = select(fleet2, changed_paths=paths)
         with connect(fleet2.settings.connectwise, root, **options) as client:
             t1 = time.perf_counter()
-            make_plan(fleet2, client, selection, now=now)
+            make_plan(fleet2, HttpGateway(client), selection, now=now)
             plan_one_s = time.perf_counter() - t1
             one_req = client.request_count
         total_one_s = time.perf_counter() - t0

@@ -7,8 +7,8 @@ request mixes the product makes:
 - plan: companies `identifier in (...)` and agreements `company/id in (...)` in chunks;
 - additions: then the additions of each agreement (already indexed by agreement before);
 - run-due: ticket listings by `externalXRef` (prefix `like` and `=` clauses OR-ed, as
-  `reconciler.sends.window` builds them), POST a ticket, read it back by key, PATCH an
-  addition, DELETE the ticket;
+  `reconciler.sends.window` groups them and the gateway packs them), POST a ticket, read
+  it back by key, PATCH an addition, DELETE the ticket;
 - persist: the run-due writes against a state file (every mutating request rewrites it).
 Each mix runs with the fast paths (field indexes, compiled conditions, cached parses) and,
 in the same process on the same state, with them switched off (`app.fast_paths = False`:
@@ -37,8 +37,9 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from reconciler.connectwise.gateway.http import key_conditions  # noqa: E402
 from reconciler.sandbox import create_app  # noqa: E402
-from reconciler.sends.window import batches, clauses  # noqa: E402
+from reconciler.sends.window import groups  # noqa: E402
 
 API = "/v4_6_release/apis/3.0/"
 AUTH = "Basic " + base64.b64encode(b"sandbox+sandbox-public:sandbox-private").decode()
@@ -140,7 +141,8 @@ def run_due_mix(d: Driver, n: int, step: int) -> list:
         ident = f"C{i:05d}"
         keys = [f"tmrm:hes:{ident}:2026-11-{day:02d}" for day in range(19, 25)]
         keys += [f"tmrm:tmems:{ident}:2026-W47", f"tmrm:billing:{ident}:2026-11"]
-        for condition in batches(clauses(keys)):
+        prefixes, single = groups(keys)
+        for condition in key_conditions(single, prefixes):
             answers.append(d.list("service/tickets", condition, "id,externalXRef"))
         key = f"tmrm:billing:{ident}:2026-11"
         _, ticket = d.call("POST", "service/tickets", body={

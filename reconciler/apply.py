@@ -4,7 +4,7 @@
   live fingerprints (`check_fresh`); otherwise nothing is written.
 - Cancelling more than `safety.max_cancel_percent` of the managed additions (once at
   least `safety.min_managed_additions` exist) needs `force` (`check_thresholds`).
-- Customers are applied independently (on the client's bounded thread pool); inside a
+- Customers are applied independently (on the gateway's bounded thread pool); inside a
   customer the plan order holds, and the first failure skips that customer's remaining
   changes. Every outcome is reported. Cancels set cancelledDate to the apply date; nothing
   is ever deleted. POSTs are never retried blindly: a create whose answer was lost is
@@ -17,13 +17,13 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 
+from reconciler.connectwise.gateway import Gateway
+from reconciler.connectwise.records import NewAddition
 from reconciler.errors import ReconcilerError
-from reconciler.plan.cw import cw_date
 from reconciler.plan.desired import DESIRED_BILL_CUSTOMER
 from reconciler.plan.model import Change, Plan
-from reconciler.plan.snapshot import additions_path
 
 
 class StalePlan(ReconcilerError):
@@ -100,31 +100,23 @@ def check_thresholds(plan: Plan, max_cancel_percent: float, min_managed: int,
     return message + "; applying anyway (--force)."
 
 
-def execute(client: Any, change: Change, today: date) -> None:
+def execute(gateway: Gateway, change: Change, today: date) -> None:
     """One change as one ConnectWise write."""
+    agreement_id = change.agreement.id
     if change.kind == "create":
-        client.post(
-            additions_path(change.agreement.id),
-            {
-                "product": {"identifier": change.catalog_item},
-                "billCustomer": DESIRED_BILL_CUSTOMER,
-                "effectiveDate": cw_date(today),
-            },
-        )
+        gateway.create_addition(
+            agreement_id, NewAddition(change.catalog_item, DESIRED_BILL_CUSTOMER, today))
         return
-    path = f"{additions_path(change.agreement.id)}/{int(change.addition_id or 0)}"
+    addition_id = int(change.addition_id or 0)
     if change.kind == "cancel":
-        client.patch(path, [{"op": "replace", "path": "cancelledDate", "value": cw_date(today)}])
+        gateway.cancel_addition(agreement_id, addition_id, today)
     else:
-        client.patch(
-            path,
-            [{"op": "replace", "path": k, "value": v} for k, v in (change.after or {}).items()],
-        )
+        gateway.update_addition(agreement_id, addition_id, dict(change.after or {}))
 
 
 def apply_plan(
     plan: Plan,
-    client: Any,
+    gateway: Gateway,
     *,
     today: date,
     progress: Callable[[int, int, Outcome], None] | None = None,
@@ -151,7 +143,7 @@ def apply_plan(
                 outcome = Outcome(slug, "skipped", f"not attempted after: {failure}", change)
             else:
                 try:
-                    execute(client, change, today)
+                    execute(gateway, change, today)
                     outcome = Outcome(slug, "applied", "", change)
                 except ReconcilerError as exc:
                     failure = f"{slug}: {change.kind} {change.product} on "
@@ -161,7 +153,7 @@ def apply_plan(
             report(outcome)
         return outcomes
 
-    results = client.map_concurrent(run_customer, list(grouped))
+    results = gateway.parallel(run_customer, list(grouped))
     outcomes = [o for per_customer in results for o in per_customer]
     outcomes += [Outcome(e.customer, "not planned", e.message) for e in plan.errors]
     return ApplyReport(tuple(outcomes))

@@ -24,21 +24,17 @@ import yaml
 
 from reconciler.config import validate
 from reconciler.config.model import Customer, Fleet, Policy, Settings
+from reconciler.connectwise.gateway import Gateway
+from reconciler.connectwise.records import Addition, Agreement, Company
 from reconciler.errors import ReconcilerError
 from reconciler.plan import snapshot as snapshot_mod
-from reconciler.plan.cw import (
-    agreement_type,
-    is_active_agreement,
-    is_live_addition,
-    key,
-    product_identifier,
-)
+from reconciler.plan.cw import key
 from reconciler.plan.resolve import default_agreement
 
 CUSTOMERS_DIR = "customers"
 
 
-class ImportError_(ReconcilerError):
+class CompanyNotImportable(ReconcilerError):
     """A company that cannot be written as a customer file."""
 
 
@@ -75,9 +71,9 @@ def policy_dict(policy: Policy) -> dict:
 
 
 def company_document(
-    company: dict,
-    agreements: Sequence[dict],
-    additions: dict[int, list[dict]],
+    company: Company,
+    agreements: Sequence[Agreement],
+    additions: dict[int, list[Addition]],
     settings: Settings,
     today: date,
     trend_micro_id: str | None,
@@ -86,42 +82,42 @@ def company_document(
     notes: list[str] = []
     by_item = {key(p.catalog_item): p.key for p in settings.products.values()}
     default = default_agreement(agreements, settings.default_agreement_types)
-    active = [a for a in agreements if is_active_agreement(a)]
-    placed: dict[str, dict] = {}  # product key -> agreement it is billed on
-    for agreement in sorted(active, key=lambda a: a["id"]):
-        for addition in sorted(additions.get(int(agreement["id"]), []), key=lambda x: x["id"]):
-            product = by_item.get(key(product_identifier(addition)))
-            if product is None or not is_live_addition(addition, today):
+    active = [a for a in agreements if a.active]
+    placed: dict[str, Agreement] = {}  # product key -> agreement it is billed on
+    for agreement in sorted(active, key=lambda a: a.id):
+        for addition in sorted(additions.get(agreement.id, []), key=lambda x: x.id):
+            product = by_item.get(key(addition.product))
+            if product is None or not addition.live_on(today):
                 continue
             if product not in placed:
                 placed[product] = agreement
-            elif default is not None and agreement["id"] == default["id"]:
+            elif default is not None and agreement.id == default.id:
                 notes.append(f"{product} is on several agreements; mapped to the default one")
                 placed[product] = agreement
             else:
-                notes.append(f"{product} is also on agreement {agreement.get('name')} "
-                             f"(id {agreement['id']}); plan will cancel that one")
+                notes.append(f"{product} is also on agreement {agreement.name} "
+                             f"(id {agreement.id}); plan will cancel that one")
     mapping: dict[str, Any] = {}
     for product, agreement in sorted(placed.items()):
-        if default is not None and agreement["id"] == default["id"]:
+        if default is not None and agreement.id == default.id:
             mapping[product] = "default"
             continue
-        same = [a for a in active if key(a.get("name")) == key(agreement.get("name"))
-                and key(agreement_type(a)) == key(agreement_type(agreement))]
+        same = [a for a in active if key(a.name) == key(agreement.name)
+                and key(a.type_name) == key(agreement.type_name)]
         if len(same) != 1:
-            raise ImportError_(
-                f"company {company.get('identifier')}: {product} is on agreement "
-                f"'{agreement_type(agreement)} / {agreement.get('name')}', which is not unique "
+            raise CompanyNotImportable(
+                f"company {company.identifier}: {product} is on agreement "
+                f"'{agreement.type_name} / {agreement.name}', which is not unique "
                 "among its active agreements, so it cannot be named in a customer file"
             )
-        mapping[product] = {"type": agreement_type(agreement), "name": agreement.get("name")}
+        mapping[product] = {"type": agreement.type_name, "name": agreement.name}
     products = sorted(placed)
     glob = settings.notifications
     doc: dict[str, Any] = {
-        "name": str(company.get("name") or company.get("identifier")),
-        "connectwise": {"company": company.get("identifier")},
+        "name": company.name or company.identifier,
+        "connectwise": {"company": company.identifier},
         "trend_micro": {
-            "customer_id": trend_micro_id or f"unset-{slug_for(company['identifier'])}"
+            "customer_id": trend_micro_id or f"unset-{slug_for(company.identifier)}"
         },
         "integration": "enabled" if trend_micro_id else "disabled",
     }
@@ -159,7 +155,7 @@ def render_file(doc: dict, identifier: str, today: date, placeholder: bool) -> s
 
 
 def import_companies(
-    client: Any,
+    gateway: Gateway,
     fleet: Fleet,
     identifiers: Sequence[str] | None,
     *,
@@ -171,7 +167,7 @@ def import_companies(
     settings = fleet.settings
     existing = {key(c.company): c for c in fleet.customers}
     if identifiers is None:
-        identifiers = candidate_companies(client, settings, set(existing))
+        identifiers = candidate_companies(gateway, settings, set(existing))
     results: list[Imported] = []
     wanted = []
     for ident in dict.fromkeys(identifiers):
@@ -184,7 +180,7 @@ def import_companies(
     if not wanted:
         return results
     stand_ins = [_stand_in(i) for i in wanted]
-    snap = snapshot_mod.read(client, settings, stand_ins, today=today)
+    snap = snapshot_mod.read(gateway, settings, stand_ins, today=today)
     for ident in wanted:
         results.append(_import_one(fleet, snap, ident, existing.get(key(ident)), today,
                                    overwrite, trend_micro_id))
@@ -194,27 +190,30 @@ def import_companies(
 def _import_one(fleet: Fleet, snap: snapshot_mod.Snapshot, ident: str,
                 existing: Customer | None, today: date, overwrite: bool,
                 trend_micro_id: str | None) -> Imported:
+    problem = snap.problem(ident)
+    if problem is not None:
+        return Imported(ident, error=f"company {ident}: {problem}")
     company = snap.company(ident)
     if company is None:
         close = snap.suggestions.get(key(ident), ())
         hint = f"; closest identifiers: {', '.join(close)}" if close else ""
         return Imported(ident, error=f"company {ident} does not exist in ConnectWise{hint}")
-    if company.get("deletedFlag"):
+    if company.deleted:
         return Imported(ident, error=f"company {ident} is deleted in ConnectWise")
-    agreements = snap.agreements.get(int(company["id"]), [])
+    agreements = snap.agreements.get(company.id, [])
     try:
         doc, notes = company_document(company, agreements, snap.additions, fleet.settings, today,
                                       trend_micro_id)
-    except ImportError_ as exc:
+    except CompanyNotImportable as exc:
         return Imported(ident, error=str(exc))
-    rel = existing.path if existing else f"{CUSTOMERS_DIR}/{slug_for(company['identifier'])}.yaml"
+    rel = existing.path if existing else f"{CUSTOMERS_DIR}/{slug_for(company.identifier)}.yaml"
     path = Path(fleet.root) / rel
     if path.exists() and not overwrite:
         return Imported(ident, error=f"{rel} already exists (use --overwrite to replace it)")
     try:
         previous = path.read_bytes() if path.exists() else None
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_file(doc, company["identifier"], today, not trend_micro_id),
+        path.write_text(render_file(doc, company.identifier, today, not trend_micro_id),
                         encoding="utf-8")
     except OSError as exc:  # a folder in the way, a dangling link, no permission...
         return Imported(ident, error=f"cannot write {rel}: {exc.strerror or type(exc).__name__}")
@@ -235,18 +234,11 @@ def _stand_in(identifier: str) -> Customer:
                     policy=Policy())
 
 
-def candidate_companies(client: Any, settings: Settings, known: set[str]) -> list[str]:
-    """Companies without a file that hold an active agreement of a default type."""
-    from reconciler.connectwise import conditions as c
-
-    agreements = client.list(
-        snapshot_mod.AGREEMENTS,
-        conditions=c.and_(
-            c.in_("type/name", list(settings.default_agreement_types)),
-            c.eq("agreementStatus", "Active"),
-            c.eq("cancelledFlag", False),
-        ),
-        fields="id,company/identifier",
-    )
-    found = {str((a.get("company") or {}).get("identifier") or "") for a in agreements}
-    return sorted(i for i in found if i and key(i) not in known)
+def candidate_companies(gateway: Gateway, settings: Settings, known: set[str]) -> list[str]:
+    """Companies without a file that hold an active agreement of a default type (a
+    malformed agreement stops the import: which company it belongs to is unknown)."""
+    found = gateway.active_agreements_of_types(settings.default_agreement_types)
+    if found.malformed:
+        raise found.malformed[0]
+    identifiers = {a.company_identifier for a in found.records}
+    return sorted(i for i in identifiers if i and key(i) not in known)

@@ -13,6 +13,7 @@ from reconciler.apply import ApplyReport, Outcome, apply_plan, check_fresh, chec
 from reconciler.cli.plan_cmd import now_utc, selection_for, use_color
 from reconciler.config import load_fleet
 from reconciler.connectwise import connect
+from reconciler.connectwise.gateway import HttpGateway
 from reconciler.plan.model import Plan, PlanFileInvalid
 from reconciler.plan.render import render
 from reconciler.plan.render.common import detail
@@ -95,15 +96,15 @@ def command(ctx: click.Context, plan_file, yes, force, patterns, changed_since) 
     fleet = load_fleet(root, partial=True)
     at = now_utc()
     today = at.astimezone(ZoneInfo(fleet.settings.timezone)).date()
-    with connect(fleet.settings.connectwise, root) as client:
+    with HttpGateway(connect(fleet.settings.connectwise, root)) as gateway:
         if saved is not None:
             selection = by_slugs(fleet, [c.slug for c in saved.customers])
-            current = make_plan(fleet, client, selection, now=at, scan_unmanaged=False)
+            current = make_plan(fleet, gateway, selection, now=at, scan_unmanaged=False)
             check_fresh(saved, current)
             plan = saved
         else:
             selection = selection_for(root, fleet, patterns, changed_since)
-            plan = make_plan(fleet, client, selection, now=at, scan_unmanaged=False)
+            plan = make_plan(fleet, gateway, selection, now=at, scan_unmanaged=False)
             click.echo(render(plan, "text", color=use_color()), nl=False)
         safety = fleet.settings.safety
         note = check_thresholds(plan, safety.max_cancel_percent, safety.min_managed_additions,
@@ -113,7 +114,7 @@ def command(ctx: click.Context, plan_file, yes, force, patterns, changed_since) 
         if not plan.changes and not plan.errors:
             click.echo("No changes. Nothing to apply.")
             return
-        report = apply_plan(plan, client, today=today, progress=Progress())
+        report = apply_plan(plan, gateway, today=today, progress=Progress())
     for line in report_lines(report):
         click.echo(line)
     ctx.exit(1 if report.failed else 0)

@@ -10,6 +10,7 @@ import click
 from reconciler.cli.plan_cmd import now_utc
 from reconciler.config import load_fleet
 from reconciler.connectwise import connect
+from reconciler.connectwise.gateway import HttpGateway
 from reconciler.importer import import_companies
 
 
@@ -33,9 +34,9 @@ def command(ctx: click.Context, companies, import_all, trend_micro_id, overwrite
     root = Path(ctx.obj["root"])
     fleet = load_fleet(root)
     today = now_utc().astimezone(ZoneInfo(fleet.settings.timezone)).date()
-    with connect(fleet.settings.connectwise, root) as client:
+    with HttpGateway(connect(fleet.settings.connectwise, root)) as gateway:
         results = import_companies(
-            client, fleet, None if import_all else list(companies), today=today,
+            gateway, fleet, None if import_all else list(companies), today=today,
             overwrite=overwrite, trend_micro_id=trend_micro_id,
         )
     for r in results:

@@ -11,6 +11,7 @@ import click
 
 from reconciler.config import load_fleet
 from reconciler.connectwise import connect
+from reconciler.connectwise.gateway import HttpGateway
 from reconciler.errors import ReconcilerError
 from reconciler.plan.model import Plan
 from reconciler.plan.render import FORMATS, render
@@ -87,8 +88,8 @@ def command(ctx: click.Context, patterns, changed_since, fmt, out, detailed_exit
     fleet = load_fleet(root, partial=True)
     selection = selection_for(root, fleet, patterns, changed_since)
     at = now_utc()
-    with connect(fleet.settings.connectwise, root) as client:
-        plan = make_plan(fleet, client, selection, now=at, scan_unmanaged=scan_unmanaged)
+    with HttpGateway(connect(fleet.settings.connectwise, root)) as gateway:
+        plan = make_plan(fleet, gateway, selection, now=at, scan_unmanaged=scan_unmanaged)
     if out:
         write_plan(out, plan)
     if changed_since:

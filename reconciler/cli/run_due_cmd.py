@@ -10,6 +10,7 @@ import click
 
 from reconciler.config import load_fleet
 from reconciler.connectwise import connect
+from reconciler.connectwise.gateway import HttpGateway
 from reconciler.plan.select import select
 from reconciler.schedule import parse_instant, zone
 from reconciler.sends import run_due
@@ -49,8 +50,8 @@ def command(ctx: click.Context, at_text, dry_run, patterns, approve, fmt) -> Non
     if sys.stderr.isatty():
         def progress(text: str) -> None:
             click.echo(f"sending {text}", err=True)
-    with connect(fleet.settings.connectwise, root) as client:
-        report = run_due(fleet, client, at, usage=usage, detections=detections,
+    with HttpGateway(connect(fleet.settings.connectwise, root)) as gateway:
+        report = run_due(fleet, gateway, at, usage=usage, detections=detections,
                          customers=selection.enabled, dry_run=dry_run, approve=approve,
                          progress=progress, rejected=selection.rejected)
     click.echo(results_json(report.results) if fmt == "json" else results_text(report),

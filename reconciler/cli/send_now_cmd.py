@@ -9,9 +9,10 @@ import click
 
 from reconciler.config import load_fleet
 from reconciler.connectwise import connect
+from reconciler.connectwise.gateway import HttpGateway
 from reconciler.schedule import parse_instant, zone
 from reconciler.sends import send_now
-from reconciler.sends.now import find_customer, unapplied_changes
+from reconciler.sends.now import find_customer, refuse_unapplied
 from reconciler.sends.render import results_json
 from reconciler.sources import open_sources
 
@@ -44,9 +45,9 @@ def billing(ctx: click.Context, customer_id, approve, dry_run, at_text, fmt) -> 
     tz = zone(fleet.settings.timezone)
     at = datetime.now(UTC) if at_text is None else parse_instant(at_text, tz)
     usage, _ = open_sources(fleet)
-    with connect(fleet.settings.connectwise, root) as client:
-        unapplied_changes(fleet, client, customer, at)  # raises when refused
-        result = send_now(fleet, client, customer, at, usage=usage, dry_run=dry_run,
+    with HttpGateway(connect(fleet.settings.connectwise, root)) as gateway:
+        refuse_unapplied(gateway, fleet, customer, at)
+        result = send_now(fleet, gateway, customer, at, usage=usage, dry_run=dry_run,
                           approve=[customer.slug] if approve else [])
     if fmt == "json":
         click.echo(results_json([result]), nl=False)

@@ -10,6 +10,7 @@ import click
 from reconciler.cli.plan_cmd import selection_for
 from reconciler.config import load_fleet
 from reconciler.connectwise import connect
+from reconciler.connectwise.gateway import HttpGateway
 from reconciler.plan.verify import rejected_checks, verify
 
 
@@ -31,8 +32,8 @@ def command(ctx: click.Context, patterns, fmt) -> None:
     # customer is enabled); otherwise they are listed as skipped.
     customers = selection.enabled + (selection.disabled if patterns else ())
     skipped = () if patterns else selection.disabled
-    with connect(fleet.settings.connectwise, root) as client:
-        checks, requests = verify(client, fleet.settings, customers)
+    with HttpGateway(connect(fleet.settings.connectwise, root)) as gateway:
+        checks, requests = verify(gateway, fleet.settings, customers)
     checks = sorted([*checks, *rejected_checks(selection.rejected)], key=lambda c: c.customer)
     if fmt == "json":
         click.echo(json.dumps({"format_version": 1, "requests": requests,

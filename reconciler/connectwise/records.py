@@ -45,7 +45,7 @@ class Agreement:
     id: int
     name: str
     type_name: str
-    company_id: int | None
+    company_id: int
     company_identifier: str
     company_name: str = ""
     status: str = ""  # agreementStatus: Active, Cancelled, Expired, Inactive

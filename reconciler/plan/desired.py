@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reconciler.config.model import Customer, Settings
-from reconciler.plan.cw import Record
+from reconciler.connectwise.records import Agreement
 from reconciler.plan.model import AgreementInfo, CustomerError
 from reconciler.plan.resolve import ResolutionError, resolve_agreement
 
@@ -27,16 +27,12 @@ class DesiredAddition:
         return {"product": self.catalog_item, "billCustomer": DESIRED_BILL_CUSTOMER}
 
 
-def agreement_info(agreement: Record) -> AgreementInfo:
-    return AgreementInfo(
-        id=int(agreement["id"]),
-        name=str(agreement.get("name") or ""),
-        type=str((agreement.get("type") or {}).get("name") or ""),
-    )
+def agreement_info(agreement: Agreement) -> AgreementInfo:
+    return AgreementInfo(id=agreement.id, name=agreement.name, type=agreement.type_name)
 
 
 def desired_additions(
-    customer: Customer, settings: Settings, agreements: Sequence[Record]
+    customer: Customer, settings: Settings, agreements: Sequence[Agreement]
 ) -> tuple[list[DesiredAddition], list[CustomerError]]:
     """The customer's desired additions, or the errors that stop it from being planned."""
     desired: list[DesiredAddition] = []

@@ -14,13 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from reconciler.config.model import Customer, RejectedCustomer, Settings
-from reconciler.plan.cw import (
-    Record,
-    is_active_agreement,
-    is_live_addition,
-    key,
-    product_identifier,
-)
+from reconciler.connectwise.records import Addition, Agreement
+from reconciler.plan.cw import key
 from reconciler.plan.desired import (
     DESIRED_BILL_CUSTOMER,
     DesiredAddition,
@@ -55,6 +50,17 @@ def diff_customer(
 ) -> CustomerDiff:
     """Plan one enabled customer against the live snapshot."""
     out = CustomerDiff()
+    problem = snapshot.problem(customer.company)
+    if problem is not None:
+        out.errors.append(
+            CustomerError(
+                customer.slug,
+                customer.company,
+                f"{customer.slug}: company {customer.company}: {problem}; nothing is planned "
+                "for it",
+            )
+        )
+        return out
     company = snapshot.company(customer.company)
     if company is None:
         close = snapshot.suggestions.get(key(customer.company), ())
@@ -68,17 +74,17 @@ def diff_customer(
             )
         )
         return out
-    if company.get("deletedFlag"):
+    if company.deleted:
         out.errors.append(
             CustomerError(
                 customer.slug,
                 customer.company,
-                f"{customer.slug}: company {customer.company} (id {company.get('id')}) "
+                f"{customer.slug}: company {customer.company} (id {company.id}) "
                 "is deleted in ConnectWise",
             )
         )
         return out
-    cw_name = str(company.get("name") or "")
+    cw_name = company.name
     if cw_name.strip() != customer.name.strip():
         out.warnings.append(
             PlanWarning(
@@ -89,7 +95,7 @@ def diff_customer(
                 customer.company,
             )
         )
-    agreements = snapshot.agreements.get(int(company["id"]), [])
+    agreements = snapshot.agreements.get(company.id, [])
     desired, errors = desired_additions(customer, settings, agreements)
     if errors:
         out.errors.extend(errors)
@@ -100,21 +106,24 @@ def diff_customer(
     return out
 
 
+Live = dict[tuple[int, str], list[tuple[Agreement, Addition]]]
+
+
 def managed_live_additions(
-    settings: Settings, agreements: Sequence[Record], snapshot: Snapshot, today: date
-) -> dict[tuple[int, str], list[tuple[Record, Record]]]:
+    settings: Settings, agreements: Sequence[Agreement], snapshot: Snapshot, today: date
+) -> Live:
     """Live managed additions per (agreement id, catalog key): (agreement, addition) pairs."""
     managed = {key(item) for item in settings.catalog_items()}
-    live: dict[tuple[int, str], list[tuple[Record, Record]]] = {}
+    live: Live = {}
     for agreement in agreements:
-        if not is_active_agreement(agreement):
+        if not agreement.active:
             continue
-        for addition in snapshot.additions.get(int(agreement["id"]), []):
-            item = key(product_identifier(addition))
-            if item in managed and is_live_addition(addition, today):
-                live.setdefault((int(agreement["id"]), item), []).append((agreement, addition))
+        for addition in snapshot.additions.get(agreement.id, []):
+            item = key(addition.product)
+            if item in managed and addition.live_on(today):
+                live.setdefault((agreement.id, item), []).append((agreement, addition))
     for pairs in live.values():
-        pairs.sort(key=lambda p: int(p[1]["id"]))
+        pairs.sort(key=lambda p: p[1].id)
     return live
 
 
@@ -122,7 +131,7 @@ def diff_additions(
     customer: Customer,
     settings: Settings,
     desired: Iterable[DesiredAddition],
-    live: dict[tuple[int, str], list[tuple[Record, Record]]],
+    live: Live,
     today: date,
 ) -> list[Change]:
     """Creates, updates and cancels that turn `live` into `desired`."""
@@ -135,7 +144,7 @@ def diff_additions(
         kind: ChangeKind,
         agreement: AgreementInfo,
         item: str,
-        addition: Record | None,
+        addition: Addition | None,
         before: dict | None,
         after: dict | None,
         why: str,
@@ -149,7 +158,7 @@ def diff_additions(
                 agreement=agreement,
                 product=product.key,
                 catalog_item=product.catalog_item,
-                addition_id=int(addition["id"]) if addition is not None else None,
+                addition_id=addition.id if addition is not None else None,
                 before=before,
                 after=after,
                 reason=why,
@@ -166,11 +175,11 @@ def diff_additions(
             continue
         _, keep = found[0]
         before, after = {}, {}
-        if keep.get("billCustomer") != DESIRED_BILL_CUSTOMER:
-            before["billCustomer"] = keep.get("billCustomer")
+        if keep.bill_customer != DESIRED_BILL_CUSTOMER:
+            before["billCustomer"] = keep.bill_customer
             after["billCustomer"] = DESIRED_BILL_CUSTOMER
-        if keep.get("cancelledDate"):  # live but cancelled in the future: keep it billing
-            before["cancelledDate"] = keep.get("cancelledDate")
+        if keep.cancelled_date:  # live but cancelled in the future: keep it billing
+            before["cancelledDate"] = keep.cancelled_date
             after["cancelledDate"] = None
         if after:
             change("update", d.agreement, d.catalog_item, keep, before, after,
@@ -178,7 +187,7 @@ def diff_additions(
         for agreement, extra in found[1:]:
             change("cancel", agreement_info(agreement), d.catalog_item, extra,
                    _cancel_before(extra), _cancel_after(today),
-                   f"duplicate of addition {keep['id']} on the same agreement")
+                   f"duplicate of addition {keep.id} on the same agreement")
 
     for (_, item), pairs in sorted(pool.items()):
         for agreement, addition in pairs:
@@ -188,16 +197,13 @@ def diff_additions(
                 if target is not None
                 else f"{by_item[item].key} is no longer billed"
             )
-            change("cancel", agreement_info(agreement), product_identifier(addition), addition,
+            change("cancel", agreement_info(agreement), addition.product, addition,
                    _cancel_before(addition), _cancel_after(today), why)
     return changes
 
 
-def _cancel_before(addition: Record) -> dict:
-    return {
-        "billCustomer": addition.get("billCustomer"),
-        "cancelledDate": addition.get("cancelledDate"),
-    }
+def _cancel_before(addition: Addition) -> dict:
+    return {"billCustomer": addition.bill_customer, "cancelledDate": addition.cancelled_date}
 
 
 def _cancel_after(today: date) -> dict:

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reconciler.config.model import AgreementRef
-from reconciler.plan.cw import Record, agreement_type, describe_agreement, is_active_agreement, key
+from reconciler.connectwise.records import Agreement
+from reconciler.plan.cw import describe_agreement, key
 
 
 @dataclass(frozen=True)
@@ -27,21 +28,21 @@ class ResolutionError(Exception):
         return self.message
 
 
-def _candidates(agreements: Sequence[Record]) -> tuple[str, ...]:
-    ordered = sorted(agreements, key=lambda a: (agreement_type(a), a.get("name", ""), a.get("id")))
+def _candidates(agreements: Sequence[Agreement]) -> tuple[str, ...]:
+    ordered = sorted(agreements, key=lambda a: (a.type_name, a.name, a.id))
     return tuple(describe_agreement(a) for a in ordered)
 
 
 def resolve_agreement(
-    ref: AgreementRef, agreements: Sequence[Record], default_types: Sequence[str]
-) -> Record:
+    ref: AgreementRef, agreements: Sequence[Agreement], default_types: Sequence[str]
+) -> Agreement:
     """The one agreement `ref` designates among a company's agreements, or ResolutionError."""
-    active = [a for a in agreements if is_active_agreement(a)]
+    active = [a for a in agreements if a.active]
     if not ref.is_default:
         matches = [
             a
             for a in active
-            if key(agreement_type(a)) == key(ref.type) and key(a.get("name")) == key(ref.name)
+            if key(a.type_name) == key(ref.type) and key(a.name) == key(ref.name)
         ]
         if len(matches) == 1:
             return matches[0]
@@ -50,13 +51,13 @@ def resolve_agreement(
             near = [
                 a
                 for a in agreements
-                if key(a.get("name")) == key(ref.name) or key(agreement_type(a)) == key(ref.type)
+                if key(a.name) == key(ref.name) or key(a.type_name) == key(ref.type)
             ]
             return _fail(f"no active agreement '{ref.type} / {ref.name}'", near or agreements)
         return _fail(f"{len(matches)} active agreements match '{ref.type} / {ref.name}'", matches)
 
     for wanted in default_types:
-        of_type = [a for a in active if key(agreement_type(a)) == key(wanted)]
+        of_type = [a for a in active if key(a.type_name) == key(wanted)]
         if len(of_type) == 1:
             return of_type[0]
         if of_type:
@@ -68,11 +69,12 @@ def resolve_agreement(
     return _fail(f"no active agreement of a default type ({types})", agreements)
 
 
-def _fail(message: str, candidates: Sequence[Record]) -> Record:
+def _fail(message: str, candidates: Sequence[Agreement]) -> Agreement:
     raise ResolutionError(message, _candidates(candidates))
 
 
-def default_agreement(agreements: Sequence[Record], default_types: Sequence[str]) -> Record | None:
+def default_agreement(agreements: Sequence[Agreement], default_types: Sequence[str]
+                      ) -> Agreement | None:
     """The company's default agreement, or None when there is no single one."""
     try:
         return resolve_agreement(AgreementRef(), agreements, default_types)

@@ -6,10 +6,10 @@ import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from reconciler.config.model import Customer, Fleet, RejectedCustomer
+from reconciler.connectwise.gateway import Gateway
 from reconciler.plan import snapshot as snapshot_mod
 from reconciler.plan.diff import build_plan
 from reconciler.plan.model import Plan
@@ -34,7 +34,7 @@ def config_fingerprint(
 
 def make_plan(
     fleet: Fleet,
-    client: Any,
+    gateway: Gateway,
     selection: Selection,
     *,
     now: datetime,
@@ -51,7 +51,7 @@ def make_plan(
     owned = [c.company for c in fleet.customers]
     owned += [r.company for r in fleet.rejected if r.company]
     snap = snapshot_mod.read(
-        client,
+        gateway,
         fleet.settings,
         selection.enabled,
         scan_unmanaged=scan,

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from reconciler.config.model import Customer, RejectedCustomer, Settings
+from reconciler.connectwise.gateway import Gateway
 from reconciler.plan import snapshot as snapshot_mod
-from reconciler.plan.cw import agreement_type, describe_agreement, key
+from reconciler.plan.cw import describe_agreement, key
 from reconciler.plan.resolve import ResolutionError, default_agreement, resolve_agreement
 
 
@@ -38,10 +38,10 @@ class CompanyCheck:
         }
 
 
-def verify(client: Any, settings: Settings, customers: Sequence[Customer]
+def verify(gateway: Gateway, settings: Settings, customers: Sequence[Customer]
            ) -> tuple[list[CompanyCheck], int]:
     """One check per customer, and the number of requests made."""
-    snap = snapshot_mod.read(client, settings, customers, with_additions=False)
+    snap = snapshot_mod.read(gateway, settings, customers, with_additions=False)
     checks = []
     for customer in sorted(customers, key=lambda c: c.slug):
         checks.append(check_customer(customer, settings, snap))
@@ -59,23 +59,24 @@ def rejected_checks(rejected: Iterable[RejectedCustomer]) -> list[CompanyCheck]:
 
 def check_customer(customer: Customer, settings: Settings, snap: snapshot_mod.Snapshot
                    ) -> CompanyCheck:
+    problem = snap.problem(customer.company)
+    if problem is not None:
+        return CompanyCheck(customer.slug, customer.company, False,
+                            f"company {customer.company}: {problem}")
     company = snap.company(customer.company)
     if company is None:
         close = snap.suggestions.get(key(customer.company), ())
         hint = f"; closest identifiers: {', '.join(close)}" if close else ""
         return CompanyCheck(customer.slug, customer.company, False,
                             f"company {customer.company} does not exist in ConnectWise{hint}")
-    if company.get("deletedFlag"):
+    if company.deleted:
         return CompanyCheck(customer.slug, customer.company, False,
-                            f"company {customer.company} (id {company.get('id')}) is deleted")
-    agreements = sorted(
-        snap.agreements.get(int(company["id"]), []),
-        key=lambda a: (agreement_type(a), str(a.get("name")), a.get("id")),
-    )
+                            f"company {customer.company} (id {company.id}) is deleted")
+    agreements = sorted(snap.agreements.get(company.id, []),
+                        key=lambda a: (a.type_name, a.name, a.id))
     default = default_agreement(agreements, settings.default_agreement_types)
     lines = tuple(
-        (describe_agreement(a), default is not None and a.get("id") == default.get("id"))
-        for a in agreements
+        (describe_agreement(a), default is not None and a.id == default.id) for a in agreements
     )
     mappings = []
     for product in sorted(customer.billed_products):
@@ -91,7 +92,7 @@ def check_customer(customer: Customer, settings: Settings, snap: snapshot_mod.Sn
         customer.slug,
         customer.company,
         ok,
-        f"{company.get('name')} (id {company.get('id')})",
+        f"{company.name} (id {company.id})",
         lines,
         tuple(mappings),
     )

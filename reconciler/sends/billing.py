@@ -15,63 +15,72 @@ addition's first billing is never held.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
 
 from reconciler.config.model import Customer, Settings
-from reconciler.connectwise import conditions as cond
+from reconciler.connectwise.gateway import Gateway
+from reconciler.connectwise.records import Addition, Agreement, MalformedRecord
 from reconciler.errors import ReconcilerError
-from reconciler.plan.cw import is_live_addition, key, product_identifier
+from reconciler.plan.cw import key
 from reconciler.plan.resolve import ResolutionError, resolve_agreement
 from reconciler.sends.content import BillingLine
+from reconciler.sends.keys import billing_prefixes
 from reconciler.sources import MonthUsage, SourceError, UsageSource, format_units
-
-AGREEMENTS = "/finance/agreements"
-AGREEMENT_FIELDS = "id,name,type/name,company/identifier,agreementStatus,cancelledFlag"
-ADDITION_FIELDS = "id,product/identifier,quantity,billCustomer,cancelledDate,agreementId"
 
 
 class BillingFailed(ReconcilerError):
     """A customer's billing cannot be sent this period (every reason in one message)."""
 
 
-def additions_path(agreement_id: int) -> str:
-    return f"{AGREEMENTS}/{int(agreement_id)}/additions"
-
-
 @dataclass
 class BillingData:
     """Bulk-read ConnectWise records for the customers billed in one run."""
 
-    client: Any
-    agreements: dict[str, list[dict]] = field(default_factory=dict)  # company key -> list
-    _additions: dict[int, list[dict]] = field(default_factory=dict)
+    gateway: Gateway
+    agreements: dict[str, list[Agreement]] = field(default_factory=dict)  # company key -> list
+    # company key -> the malformed record that makes its agreements untrustworthy
+    unreadable: dict[str, MalformedRecord] = field(default_factory=dict)
+    _additions: dict[int, list[Addition]] = field(default_factory=dict)
 
     @classmethod
-    def read(cls, client: Any, companies: Iterable[str]) -> BillingData:
-        """Agreements of every company in one chunked `company/identifier in (...)`."""
-        data = cls(client)
+    def read(cls, gateway: Gateway, companies: Iterable[str]) -> BillingData:
+        """Agreements of every company in one bulk read."""
+        data = cls(gateway)
         wanted = sorted(set(companies))
         for company in wanted:
             data.agreements[key(company)] = []
-        for agreement in client.list_in(AGREEMENTS, "company/identifier", wanted,
-                                        fields=AGREEMENT_FIELDS):
-            ident = key((agreement.get("company") or {}).get("identifier"))
-            data.agreements.setdefault(ident, []).append(agreement)
+        found = gateway.agreements_of_identifiers(wanted)
+        for agreement in found.records:
+            data.agreements.setdefault(key(agreement.company_identifier), []).append(agreement)
+        for company in wanted:
+            problem = found.problem(company, fold=key)
+            if problem is not None:
+                data.unreadable[key(company)] = problem
         return data
 
-    def additions(self, agreement_id: int) -> list[dict]:
-        """Additions of one agreement (read once per run, kept current after PATCHes)."""
+    def agreements_of(self, company: str) -> list[Agreement]:
+        """The company's agreements, or its MalformedRecord."""
+        problem = self.unreadable.get(key(company))
+        if problem is not None:
+            raise problem
+        return self.agreements.get(key(company), [])
+
+    def additions(self, agreement_id: int) -> list[Addition]:
+        """Additions of one agreement (read once per run, kept current after PATCHes); a
+        malformed one raises its MalformedRecord."""
         if agreement_id not in self._additions:
-            self._additions[agreement_id] = self.client.list(
-                additions_path(agreement_id), fields=ADDITION_FIELDS)
+            found = self.gateway.additions([agreement_id])
+            if found.malformed:
+                raise found.malformed[0]
+            self._additions[agreement_id] = list(found.records)
         return self._additions[agreement_id]
 
-
-def _units(value: float) -> int | float:
-    """Quantities as ConnectWise shows them: whole numbers stay integers."""
-    return int(value) if float(value).is_integer() else value
+    def quantity_set(self, agreement_id: int, addition_id: int, quantity: float) -> None:
+        """Keep the run's view current after a quantity was written."""
+        self._additions[agreement_id] = [
+            replace(x, quantity=quantity) if x.id == addition_id else x
+            for x in self.additions(agreement_id)]
 
 
 def _basis(usage: MonthUsage, customer_id: str, product: str) -> str:
@@ -90,7 +99,7 @@ def prepare(customer: Customer, settings: Settings, usage_source: UsageSource,
         raise BillingFailed(f"no usage for {label}: {exc}") from None
     problems: list[str] = []
     lines: list[BillingLine] = []
-    agreements = data.agreements.get(key(customer.company), [])
+    agreements = data.agreements_of(customer.company)
     for product_key in customer.billed_products:
         product = settings.products.get(product_key)
         if product is None:
@@ -107,24 +116,22 @@ def prepare(customer: Customer, settings: Settings, usage_source: UsageSource,
         except ResolutionError as exc:
             problems.append(f"{product_key} ({ref}): {exc.message}")
             continue
-        matches = [a for a in data.additions(int(agreement["id"]))
-                   if key(product_identifier(a)) == key(product.catalog_item)
-                   and is_live_addition(a, today)]
-        agreement_type = (agreement.get("type") or {}).get("name", "")
-        agreement_text = f"{agreement_type} / {agreement.get('name')}"
+        matches = [a for a in data.additions(agreement.id)
+                   if key(a.product) == key(product.catalog_item) and a.live_on(today)]
+        agreement_text = f"{agreement.type_name} / {agreement.name}"
         if len(matches) != 1:
             what = "no" if not matches else f"{len(matches)}"
             problems.append(f"{what} live {product.catalog_item} addition on agreement "
-                            f"{agreement_text} (id {agreement['id']}); run `reconciler apply`")
+                            f"{agreement_text} (id {agreement.id}); run `reconciler apply`")
             continue
         addition = matches[0]
-        previous = addition.get("quantity")
+        previous = addition.quantity
         lines.append(BillingLine(
             product=product_key,
             product_name=product.name,
             agreement=agreement_text,
-            agreement_id=int(agreement["id"]),
-            addition_id=int(addition["id"]),
+            agreement_id=agreement.id,
+            addition_id=addition.id,
             units=float(units),
             previous=None if previous is None else float(previous),
             basis=_basis(usage, customer.trend_micro_id, product_key),
@@ -154,19 +161,17 @@ def guardrail(lines: Sequence[BillingLine], billed_before: bool,
     return held
 
 
-def apply_quantities(client: Any, data: BillingData, lines: Sequence[BillingLine]) -> int:
-    """PATCH each addition whose quantity differs (idempotent); returns PATCHes made."""
-    patched = 0
+def apply_quantities(gateway: Gateway, data: BillingData, lines: Sequence[BillingLine]
+                     ) -> int:
+    """Write each addition's quantity where it differs (idempotent); returns writes made."""
+    written = 0
     for line in lines:
         if line.previous is not None and line.previous == line.units:
             continue
-        client.patch(f"{additions_path(line.agreement_id)}/{line.addition_id}",
-                     [{"op": "replace", "path": "quantity", "value": _units(line.units)}])
-        patched += 1
-        for addition in data.additions(line.agreement_id):  # keep the run's view current
-            if int(addition["id"]) == line.addition_id:
-                addition["quantity"] = _units(line.units)
-    return patched
+        gateway.set_quantity(line.agreement_id, line.addition_id, line.units)
+        written += 1
+        data.quantity_set(line.agreement_id, line.addition_id, line.units)
+    return written
 
 
 def describe(lines: Sequence[BillingLine]) -> str:
@@ -180,9 +185,6 @@ def describe(lines: Sequence[BillingLine]) -> str:
     return ", ".join(parts)
 
 
-def has_billing_key(client: Any, company: str) -> bool:
+def has_billing_key(gateway: Gateway, company: str) -> bool:
     """Whether any billing ticket (scheduled or send-now) exists for the company."""
-    condition = cond.like("externalXRef", f"tmrm:billing%:{company}:%")
-    first = next(iter(client.iter_list("/service/tickets", conditions=condition,
-                                       fields="id", page_size=1)), None)
-    return first is not None
+    return gateway.any_ticket_with_key_prefix(billing_prefixes(company))

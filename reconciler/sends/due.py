@@ -5,14 +5,16 @@ For each enabled customer and each kind its policy turns on:
 - candidates are the periods due within the look-back window (`lookback_days` before
   `at`), always including the latest period due at `at`;
 - the keys of every candidate of the run are read in bulk (`window.read_window`: a
-  prefix clause per customer, kind and month, OR-ed into a few requests);
+  prefix per customer, kind and month, packed into a few requests);
 - only for a (customer, kind) whose oldest candidate is unsent (a customer younger than
-  the window, or an outage), one more listing (`externalXRef like
-  "tmrm:<kind>:<COMPANY>:%"`, many customers per request) finds keys sent before it;
+  the window, or an outage), one more read (every key starting `tmrm:<kind>:<COMPANY>:`,
+  many customers per request) finds keys sent before it;
 - the latest period is sent when unsent; an earlier unsent candidate is a gap, sent only
   if some period before it was sent (a customer's first run sends only the latest);
 - periods after the last key sent before the window but due before the window starts are
-  `missed`: too old to catch up automatically, reported so someone looks.
+  `missed`: too old to catch up automatically, reported so someone looks;
+- a (customer, kind) whose key reads held a malformed ticket is `failed` (its latest
+  period, naming the record): what was sent cannot be known, so nothing is sent for it.
 """
 
 from __future__ import annotations
@@ -20,15 +22,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from reconciler.config.model import Customer
-from reconciler.connectwise import conditions as cond
+from reconciler.connectwise.gateway import Gateway
+from reconciler.connectwise.records import Ticket
 from reconciler.plan.cw import key as fold
 from reconciler.schedule import KINDS, Cadence, Clock, Period, ScheduleError, cadences
-from reconciler.sends.delivery import TICKETS
-from reconciler.sends.keys import KIND_TAGS, parse_key, send_key
-from reconciler.sends.window import batches, read_window
+from reconciler.sends.keys import kind_prefix, parse_key, send_key
+from reconciler.sends.window import read_window
 
 MAX_MISSED_LISTED = 400  # a very long outage is summarised past this many periods
 
@@ -41,9 +42,10 @@ class DueSend:
     cadence: Cadence
     period: Period
     key: str
-    status: str  # send | already_sent | missed
+    status: str  # send | already_sent | missed | failed
     due: datetime
     gap: bool = False  # an earlier period being caught up
+    detail: str = ""  # why it failed
 
 
 @dataclass
@@ -51,7 +53,7 @@ class DuePlan:
     """The work of a run, plus what the key reads found."""
 
     sends: list[DueSend] = field(default_factory=list)
-    found: dict[str, list[dict]] = field(default_factory=dict)  # key -> tickets
+    found: dict[str, list[Ticket]] = field(default_factory=dict)  # key -> tickets
     billed_before: dict[str, set[str]] = field(default_factory=dict)  # company -> labels
 
     def _billed(self, company: str) -> list[Period]:
@@ -80,33 +82,45 @@ def _candidates(cadence: Cadence, at: datetime, window_start: datetime,
     return found or [cadence.latest_due(at, clock)]
 
 
-def _history(client: Any, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[Period]]:
-    """Every period sent for each (company, kind) pair: one `like` clause per pair, OR-ed
-    into length-budgeted requests."""
-    history: dict[tuple[str, str], list[Period]] = {pair: [] for pair in pairs}
+Pair = tuple[str, str]  # (company, kind)
+
+
+def _pair_of(key: str, by_fold: dict[Pair, Pair]) -> tuple[Pair, str] | None:
+    """The asked-for (company, kind) a key belongs to, and its period label."""
+    parsed = parse_key(key)
+    pair = by_fold.get((fold(parsed.company), parsed.kind or "")) if parsed else None
+    return (pair, parsed.label) if pair is not None and parsed is not None else None
+
+
+def _history(gateway: Gateway, pairs: Sequence[Pair]
+             ) -> tuple[dict[Pair, list[Period]], dict[Pair, str]]:
+    """Every period sent for each (company, kind) pair, read by key prefix in few
+    requests; and the pairs whose answer held a malformed ticket."""
+    history: dict[Pair, list[Period]] = {pair: [] for pair in pairs}
     by_fold = {(fold(company), kind): (company, kind) for company, kind in pairs}
-    parts = [cond.like("externalXRef", f"tmrm:{KIND_TAGS[kind]}:{company}:%")
-             for company, kind in pairs]
-
-    def fetch(condition: str) -> list[dict]:
-        return client.list(TICKETS, conditions=condition, fields="id,externalXRef")
-
-    mapper = getattr(client, "map_concurrent", None)
-    requests = batches(parts)
-    pages = mapper(fetch, requests) if mapper else [fetch(c) for c in requests]
-    for ticket in (t for page in pages for t in page):
-        parsed = parse_key(str(ticket.get("externalXRef") or ""))
-        pair = by_fold.get((fold(parsed.company), parsed.kind)) if parsed else None
-        if pair is None:
+    answer = gateway.tickets(key_prefixes=[kind_prefix(kind, company)
+                                           for company, kind in pairs])
+    for ticket in answer.records:
+        found = _pair_of(ticket.key, by_fold)
+        if found is None:
             continue
         try:
-            history[pair].append(Period.parse(parsed.label))
+            history[found[0]].append(Period.parse(found[1]))
         except ScheduleError:
             continue  # not one of ours after all
-    return history
+    unreadable: dict[Pair, str] = {}
+    for problem in answer.malformed:
+        if problem.owner is None:  # whose it is cannot be read: it may be anyone's
+            concerned = list(pairs)
+        else:
+            owned = _pair_of(str(problem.owner), by_fold)
+            concerned = [owned[0]] if owned is not None else []
+        for pair in concerned:
+            unreadable.setdefault(pair, str(problem))
+    return history, unreadable
 
 
-def find_due(client: Any, customers: Iterable[Customer], clock: Clock, at: datetime,
+def find_due(gateway: Gateway, customers: Iterable[Customer], clock: Clock, at: datetime,
              lookback_days: int) -> DuePlan:
     """The sends due at `at` for `customers` (two bulk reads at most)."""
     window_start = at - timedelta(days=max(0, lookback_days))
@@ -118,16 +132,34 @@ def find_due(client: Any, customers: Iterable[Customer], clock: Clock, at: datet
             work.append((customer, cadence, _candidates(cadence, at, window_start, clock)))
     plan = DuePlan()
     keys = [send_key(c.kind, cu.company, p.label) for cu, c, ps in work for p in ps]
-    plan.found = read_window(client, keys)
+    window = read_window(gateway, keys)
+    plan.found = window.found
+    unreadable: dict[Pair, str] = {}
+    for cu, c, ps in work:
+        for p in ps:
+            problem = window.unreadable.get(send_key(c.kind, cu.company, p.label))
+            if problem is not None:
+                unreadable.setdefault((cu.company, c.kind), str(problem))
 
     def sent(customer: Customer, cadence: Cadence, period: Period) -> bool:
         return send_key(cadence.kind, customer.company, period.label) in plan.found
 
-    need_history = sorted({(cu.company, c.kind) for cu, c, ps in work if not sent(cu, c, ps[0])})
-    history = _history(client, need_history) if need_history else {}
+    need_history = sorted({(cu.company, c.kind) for cu, c, ps in work
+                           if not sent(cu, c, ps[0]) and (cu.company, c.kind) not in unreadable})
+    history, broken = _history(gateway, need_history) if need_history else ({}, {})
+    unreadable.update(broken)
 
     for customer, cadence, periods in work:
         first = periods[0]
+        problem = unreadable.get((customer.company, cadence.kind))
+        if problem is not None:  # what was sent is unknown: send nothing, say why
+            latest = periods[-1]
+            plan.sends.append(DueSend(
+                customer, cadence, latest, send_key(cadence.kind, customer.company,
+                                                    latest.label),
+                "failed", cadence.due(latest, clock), detail=f"cannot tell what was sent: "
+                f"{problem}; nothing is sent for it until ConnectWise answers sensibly"))
+            continue
         sent_periods = [p for p in periods if sent(customer, cadence, p)]
         before = [p for p in history.get((customer.company, cadence.kind), [])
                   if p.end < first.start]

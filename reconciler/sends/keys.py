@@ -24,7 +24,17 @@ NOW_TAG = "billing-now"
 
 def send_key(kind: Kind, company: str, label: str) -> str:
     """The key of one scheduled send."""
-    return f"{PREFIX}:{KIND_TAGS[kind]}:{company}:{label}"
+    return kind_prefix(kind, company) + label
+
+
+def kind_prefix(kind: Kind | str, company: str) -> str:
+    """What every key of one company's sends of one kind starts with."""
+    return f"{PREFIX}:{KIND_TAGS[kind]}:{company}:"
+
+
+def billing_prefixes(company: str) -> tuple[str, str]:
+    """What every billing key of a company starts with: scheduled and send-now."""
+    return kind_prefix("billing", company), f"{PREFIX}:{NOW_TAG}:{company}:"
 
 
 def now_key(company: str, at: datetime) -> str:

@@ -1,19 +1,22 @@
 """Send now's preconditions: the customer exists, is enabled and has nothing unapplied.
 
 "If you selected or cleared products, save first": a send-now bills exactly what the
-applied configuration says, so it is refused while `plan` shows changes or errors for
-that customer.
+applied configuration says, so it is refused while planning that one customer (its live
+snapshot diffed against its file) shows changes or errors.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from zoneinfo import ZoneInfo
 
 from reconciler.config.model import Customer, Fleet
+from reconciler.connectwise.gateway import Gateway
 from reconciler.errors import ReconcilerError
+from reconciler.plan import snapshot
 from reconciler.plan.cw import key as fold
-from reconciler.plan.select import Selection
+from reconciler.plan.diff import diff_customer
+from reconciler.plan.model import Change, CustomerError
 
 
 class SendNowRefused(ReconcilerError):
@@ -37,14 +40,23 @@ def find_customer(fleet: Fleet, ident: str) -> Customer:
     raise SendNowRefused(f"no customer {ident!r} (slug or company identifier; have: {known})")
 
 
-def unapplied_changes(fleet: Fleet, client: Any, customer: Customer, at: datetime) -> None:
-    """Raise SendNowRefused if planning the customer shows changes or errors."""
-    from reconciler.plan.service import make_plan
+def unapplied_changes(gateway: Gateway, fleet: Fleet, customer: Customer, at: datetime
+                      ) -> list[str]:
+    """What planning this one customer at `at` would show: its changes (in plan order)
+    and its errors; empty when everything is applied."""
+    today = at.astimezone(ZoneInfo(fleet.settings.timezone)).date()
+    live = snapshot.read(gateway, fleet.settings, [customer], today=today)
+    found = diff_customer(customer, fleet.settings, live, today)
+    changes = sorted(found.changes, key=Change.sort_key)
+    errors = sorted(found.errors, key=CustomerError.sort_key)
+    return ([f"{c.kind} {c.product} addition on {c.agreement}" for c in changes]
+            + [e.message for e in errors])
 
-    plan = make_plan(fleet, client, Selection((customer,), (), False), now=at,
-                     scan_unmanaged=False)
-    problems = [f"{c.kind} {c.product} addition on {c.agreement}" for c in plan.changes]
-    problems += [e.message for e in plan.errors]
+
+def refuse_unapplied(gateway: Gateway, fleet: Fleet, customer: Customer, at: datetime
+                     ) -> None:
+    """Raise SendNowRefused if the customer has unapplied changes or errors."""
+    problems = unapplied_changes(gateway, fleet, customer, at)
     if problems:
         raise SendNowRefused(
             f"send-now refused: {customer.slug} has unapplied changes or errors; run "

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
 
 from reconciler.config.model import Customer, Fleet, RejectedCustomer
+from reconciler.connectwise.gateway import Gateway
+from reconciler.connectwise.records import NewTicket
 from reconciler.errors import ReconcilerError
 from reconciler.plan.cw import key as fold
 from reconciler.schedule import Clock, Period
@@ -35,7 +36,7 @@ class SendContext:
     """What every send of one run shares (read once, lazily)."""
 
     fleet: Fleet
-    client: Any
+    gateway: Gateway
     usage: UsageSource | None
     detections: DetectionSource | None
     clock: Clock
@@ -51,13 +52,13 @@ class SendContext:
     def routing(self) -> Routing:
         with self._lock:
             if self._routing is None:
-                self._routing = resolve_routing(self.client, self.fleet.settings.tickets)
+                self._routing = resolve_routing(self.gateway, self.fleet.settings.tickets)
             return self._routing
 
     def billing_data(self) -> billing.BillingData:
         with self._lock:
             if self._billing is None:
-                self._billing = billing.BillingData.read(self.client,
+                self._billing = billing.BillingData.read(self.gateway,
                                                          sorted(self.billing_companies))
             return self._billing
 
@@ -66,13 +67,15 @@ class SendContext:
         names = {fold(customer.slug), fold(customer.company)}
         return bool(names & (self.approve | exceptions))
 
-    def ticket_body(self, customer: Customer, summary: str, description: str) -> dict:
-        return {
-            "summary": summary,
-            "company": {"identifier": customer.company},
-            **self.routing.fields(),
-            "initialDescription": description,
-        }
+    def ticket(self, customer: Customer, key: str, summary: str, description: str
+               ) -> NewTicket:
+        """The ticket of one send, routed as configured (resolving routing on first use:
+        a bad board name fails the send before anything is written)."""
+        routing = self.routing
+        return NewTicket(key=key, summary=summary, company=customer.company,
+                         description=description, board_id=routing.board.id,
+                         status_id=routing.status.id, priority_id=routing.priority.id,
+                         type_id=routing.type.id if routing.type is not None else None)
 
 
 def _result(send: DueSend, outcome: str, detail: str = "") -> SendResult:
@@ -109,17 +112,17 @@ def send_billing(ctx: SendContext, customer: Customer, period: Period, key: str,
         detail += (f" (ticket only: {superseded_by.label} is already billed, the additions "
                    "keep its quantities)")
     # routing is resolved before anything is written: a bad board name fails cleanly
-    body = ctx.ticket_body(customer, summary, description)
+    ticket = ctx.ticket(customer, key, summary, description)
     if ctx.dry_run:
         return "skipped", f"dry run: would bill {detail}"
-    if read_key(ctx.client, key):  # sent meanwhile: leave the quantities alone
+    if read_key(ctx.gateway, key):  # sent meanwhile: leave the quantities alone
         return "already_sent", "sent by another run"
     if superseded_by is None:
-        billing.apply_quantities(ctx.client, ctx.billing_data(), lines)
+        billing.apply_quantities(ctx.gateway, ctx.billing_data(), lines)
     agreements = {line.agreement_id for line in lines}
     if len(agreements) == 1:
-        body["agreement"] = {"id": agreements.pop()}
-    delivery = deliver(ctx.client, key, body, just_checked=True)
+        ticket = replace(ticket, agreement_id=agreements.pop())
+    delivery = deliver(ctx.gateway, ticket, just_checked=True)
     if delivery.outcome == "already_sent":
         return "already_sent", delivery.note or f"ticket #{delivery.ticket_id}"
     return "sent", f"{detail}; ticket #{delivery.ticket_id}"
@@ -143,10 +146,10 @@ def send_summary(ctx: SendContext, send: DueSend) -> tuple[str, str]:
                                           ctx.detections.description)
     total = sum(counts.get(name, 0) for name in policy.detections)
     detail = f"{len(policy.detections)} detections, {total} in total"
-    body = ctx.ticket_body(customer, summary, description)  # a dry run checks routing too
+    ticket = ctx.ticket(customer, send.key, summary, description)  # a dry run checks routing
     if ctx.dry_run:
         return "skipped", f"dry run: would send {detail}"
-    delivery = deliver(ctx.client, send.key, body)
+    delivery = deliver(ctx.gateway, ticket)
     if delivery.outcome == "already_sent":
         return "already_sent", delivery.note or f"ticket #{delivery.ticket_id}"
     return "sent", f"{detail}; ticket #{delivery.ticket_id}"
@@ -164,7 +167,7 @@ def check_approvals(fleet: Fleet, approve: Iterable[str]) -> None:
             + " (give a customer's slug or ConnectWise company identifier)")
 
 
-def run_due(fleet: Fleet, client: Any, at: datetime, *, usage: UsageSource | None,
+def run_due(fleet: Fleet, gateway: Gateway, at: datetime, *, usage: UsageSource | None,
             detections: DetectionSource | None, customers: Iterable[Customer] | None = None,
             dry_run: bool = False, approve: Iterable[str] = (),
             progress: Progress | None = None,
@@ -176,24 +179,26 @@ def run_due(fleet: Fleet, client: Any, at: datetime, *, usage: UsageSource | Non
     settings = fleet.settings
     clock = Clock.of(settings.timezone, settings.send_at)
     check_approvals(fleet, approve)
-    start_requests = client.request_count
+    start_requests = gateway.request_count
     chosen = list(fleet.customers if customers is None else customers)
-    plan: DuePlan = find_due(client, chosen, clock, at, settings.lookback_days)
-    ctx = SendContext(fleet, client, usage, detections, clock, at, dry_run,
+    plan: DuePlan = find_due(gateway, chosen, clock, at, settings.lookback_days)
+    ctx = SendContext(fleet, gateway, usage, detections, clock, at, dry_run,
                       frozenset(fold(a) for a in approve),
                       frozenset(s.customer.company for s in plan.sends
                                 if s.status == "send" and s.cadence.kind == "billing"))
     duplicates = {k: v for k, v in plan.found.items() if len(v) > 1}
-    notes = {} if dry_run or not duplicates else remove_duplicates(client, duplicates)
+    notes = {} if dry_run or not duplicates else remove_duplicates(gateway, duplicates)
     def perform(send: DueSend) -> SendResult:
         if send.status != "send":
             detail = ""
             if send.status == "missed":
                 detail = (f"due {send.due.isoformat()}, older than the {settings.lookback_days}"
                           "-day look-back and never sent; send it by hand if it is needed")
+            elif send.status == "failed":
+                detail = send.detail
             else:
                 tickets = plan.found.get(send.key, [])
-                detail = f"ticket #{tickets[0]['id']}" if tickets else ""
+                detail = f"ticket #{tickets[0].id}" if tickets else ""
                 if send.key in notes:
                     detail += "; " + notes[send.key]
             return _result(send, send.status, detail)
@@ -214,25 +219,23 @@ def run_due(fleet: Fleet, client: Any, at: datetime, *, usage: UsageSource | Non
         return _result(send, outcome, detail)
 
     # One customer's sends stay in order (billing months oldest first); customers run
-    # in parallel under the client's bounded concurrency.
+    # in parallel under the gateway's bounded concurrency.
     by_customer: dict[str, list[DueSend]] = {}
     for send in plan.sends:
         by_customer.setdefault(send.customer.slug, []).append(send)
-    mapper = getattr(client, "map_concurrent", None)
-    groups = list(by_customer.values())
 
     def run_group(sends: list[DueSend]) -> list[SendResult]:
         return [perform(send) for send in sends]
 
-    done = mapper(run_group, groups) if mapper else [run_group(g) for g in groups]
+    done = gateway.parallel(run_group, list(by_customer.values()))
     results = [result for group in done for result in group]
     results += rejected_results(fleet.rejected if rejected is None else rejected)
     results.sort(key=lambda r: r.customer)  # stable: each customer's order is kept
     return RunReport(tuple(results), dry_run=dry_run,
-                     requests=client.request_count - start_requests)
+                     requests=gateway.request_count - start_requests)
 
 
-def send_now(fleet: Fleet, client: Any, customer: Customer, at: datetime, *,
+def send_now(fleet: Fleet, gateway: Gateway, customer: Customer, at: datetime, *,
              usage: UsageSource, dry_run: bool = False,
              approve: Iterable[str] = ()) -> SendResult:
     """The Send now button: bill the current month (in the configured zone) at once,
@@ -241,7 +244,7 @@ def send_now(fleet: Fleet, client: Any, customer: Customer, at: datetime, *,
     clock = Clock.of(settings.timezone, settings.send_at)
     period = Period.containing("month", at.astimezone(clock.tz).date())
     key = now_key(customer.company, at)
-    ctx = SendContext(fleet, client, usage, None, clock, at, dry_run,
+    ctx = SendContext(fleet, gateway, usage, None, clock, at, dry_run,
                       frozenset(fold(a) for a in approve), frozenset({customer.company}))
 
     def result(outcome: str, detail: str) -> SendResult:
@@ -251,10 +254,10 @@ def send_now(fleet: Fleet, client: Any, customer: Customer, at: datetime, *,
     if customer.policy.billing is None or not customer.billed_products:
         return result("skipped", "billing is off for this customer")
     try:
-        existing = read_key(client, key)
+        existing = read_key(gateway, key)
         if existing:
-            return result("already_sent", f"ticket #{existing[0]['id']}")
-        billed_before = billing.has_billing_key(client, customer.company)
+            return result("already_sent", f"ticket #{existing[0].id}")
+        billed_before = billing.has_billing_key(gateway, customer.company)
         outcome, detail = send_billing(ctx, customer, period, key, billed_before,
                                        title="Trend Micro billing (sent now)")
     except ReconcilerError as exc:

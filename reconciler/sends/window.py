@@ -1,28 +1,23 @@
 """Reading the keys of a look-back window compactly.
 
-Listing every candidate key (`externalXRef in (...)`) costs one URL character budget per
-key: a 62-day window of a daily summary is 62 keys per customer. Keys of one customer and
-kind that share a month (daily labels `2026-11-..`) or a decade of weeks (`2026-W4.`)
-are instead asked for with one prefix clause, `externalXRef like
-"tmrm:hes:ACME:2026-11-%"`; the rest go in an `in (...)` list. Clauses are OR-ed into
-requests whose `conditions` stay under a length budget (URLs under ~2,000 characters),
-run with the client's bounded concurrency. Answers may include keys just outside the
-window; callers keep the ones they asked about.
+Listing every candidate key costs one URL character budget per key: a 62-day window of
+a daily summary is 62 keys per customer. Keys of one customer and kind that share a
+month (daily labels `2026-11-..`) or a decade of weeks (`2026-W4.`) are instead asked
+for by their shared prefix (`tmrm:hes:ACME:2026-11-`); the rest one by one. The gateway
+packs both into few requests. Answers may include keys just outside the window; only
+the keys asked about are kept.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass, field
 
-import httpx
+from reconciler.connectwise.gateway import Gateway
+from reconciler.connectwise.records import MalformedRecord, Ticket
+from reconciler.plan.cw import key as fold
 
-from reconciler.connectwise import conditions as cond
-
-TICKETS = "/service/tickets"
-FIELDS = "id,externalXRef"
-CONDITIONS_BUDGET = 1500  # encoded characters of `conditions`, leaving room for the rest
-MIN_GROUP = 3  # a prefix clause only pays off from this many keys
+MIN_GROUP = 3  # a prefix only pays off from this many keys
 
 
 def _prefix(label: str) -> str | None:
@@ -34,61 +29,49 @@ def _prefix(label: str) -> str | None:
     return None
 
 
-def clauses(keys: Iterable[str]) -> list[str]:
-    """Condition clauses that together match every key (and a few more)."""
-    groups: dict[str, list[str]] = {}
-    exact: list[str] = []
+def groups(keys: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(prefixes, single keys) that together cover every key (and a few more)."""
+    by_prefix: dict[str, list[str]] = {}
+    single: list[str] = []
     for key in dict.fromkeys(keys):
         head, _, label = key.rpartition(":")
         prefix = _prefix(label)
         if prefix is None:
-            exact.append(key)
+            single.append(key)
         else:
-            groups.setdefault(f"{head}:{prefix}", []).append(key)
-    out = []
-    for stem, members in groups.items():
+            by_prefix.setdefault(f"{head}:{prefix}", []).append(key)
+    prefixes = []
+    for stem, members in by_prefix.items():
         if len(members) >= MIN_GROUP:
-            out.append(cond.like("externalXRef", f"{stem}%"))
+            prefixes.append(stem)
         else:
-            exact.extend(members)
-    out.extend(cond.eq("externalXRef", key) for key in exact)
-    return out
+            single.extend(members)
+    return prefixes, single
 
 
-def _encoded(text: str) -> int:
-    return len(str(httpx.QueryParams({"c": text}))) - 2
+@dataclass
+class WindowRead:
+    """Tickets per key asked for (lowest id first), and the keys whose answer held a
+    malformed ticket (never to be read as "not sent")."""
+
+    found: dict[str, list[Ticket]] = field(default_factory=dict)
+    unreadable: dict[str, MalformedRecord] = field(default_factory=dict)
 
 
-def batches(parts: list[str], budget: int = CONDITIONS_BUDGET) -> list[str]:
-    """`or`-joined conditions, each under `budget` encoded characters (a single clause
-    longer than the budget still gets a request of its own)."""
-    out: list[str] = []
-    current: list[str] = []
-    for part in parts:
-        if current and _encoded(cond.or_(*current, part)) > budget:
-            out.append(cond.or_(*current))
-            current = []
-        current.append(part)
-    if current:
-        out.append(cond.or_(*current))
-    return out
-
-
-def read_window(client: Any, keys: Iterable[str]) -> dict[str, list[dict]]:
-    """Tickets per key for the given keys (lowest id first), in few requests."""
+def read_window(gateway: Gateway, keys: Iterable[str]) -> WindowRead:
+    """The tickets of the given keys, in few requests."""
     wanted = set(keys)
     if not wanted:
-        return {}
-    requests = batches(clauses(sorted(wanted)))
-
-    def fetch(condition: str) -> list[dict]:
-        return client.list(TICKETS, conditions=condition, fields=FIELDS)
-
-    mapper = getattr(client, "map_concurrent", None)
-    pages = mapper(fetch, requests) if mapper else [fetch(c) for c in requests]
-    found: dict[str, dict[int, dict]] = {}
-    for ticket in (t for page in pages for t in page):
-        key = str(ticket.get("externalXRef") or "")
-        if key in wanted:
-            found.setdefault(key, {})[int(ticket["id"])] = ticket  # batches may overlap
-    return {key: [t[i] for i in sorted(t)] for key, t in found.items()}
+        return WindowRead()
+    prefixes, single = groups(sorted(wanted))
+    answer = gateway.tickets(keys=single, key_prefixes=prefixes)
+    out = WindowRead()
+    for ticket in sorted(answer.records, key=lambda t: t.id):
+        if ticket.key in wanted:
+            out.found.setdefault(ticket.key, []).append(ticket)
+    if answer.malformed:
+        for key in wanted:
+            problem = answer.problem(key, fold=fold)
+            if problem is not None:
+                out.unreadable[key] = problem
+    return out

@@ -1,6 +1,6 @@
-"""apply_plan and its checks against a recording fake client (no HTTP)."""
+"""apply_plan and its checks against the in-memory gateway (no HTTP; the requests each
+write makes are tests/connectwise/test_gateway_http.py's)."""
 
-import threading
 from datetime import date
 
 import pytest
@@ -13,6 +13,7 @@ from reconciler.apply import (
     check_thresholds,
 )
 from reconciler.connectwise import ServerError
+from reconciler.connectwise.records import NewAddition
 from reconciler.plan.model import (
     AgreementInfo,
     Change,
@@ -21,32 +22,19 @@ from reconciler.plan.model import (
     Fingerprint,
     Plan,
 )
+from tests.fakes.gateway import FakeGateway
 
 AG = AgreementInfo(10, "ACME TMRM", "TMRM Management Solution")
 TODAY = date(2026, 11, 25)
 
 
-class FakeClient:
-    def __init__(self, fail_on=()):
-        self.calls = []
-        self.fail_on = set(fail_on)
-        self.lock = threading.Lock()
-
-    def map_concurrent(self, fn, items):
-        return [fn(i) for i in items]
-
-    def _record(self, method, path, body):
-        with self.lock:
-            self.calls.append((method, path, body))
-        if path in self.fail_on:
-            raise ServerError(500, "", "boom", (), method, path)
-        return {}
-
-    def post(self, path, body):
-        return self._record("POST", path, body)
-
-    def patch(self, path, ops):
-        return self._record("PATCH", path, ops)
+def fake_with_additions(*ids: int) -> FakeGateway:
+    fake = FakeGateway()
+    acme = fake.add_company(9, "ACME")
+    agreement = fake.add_agreement(10, acme, AG.type, AG.name)
+    for addition_id in ids:
+        fake.add_addition(addition_id, agreement, "TM-WFBSS", bill_customer="DoNotBill")
+    return fake
 
 
 def change(kind, customer="acme", addition_id=None, after=None):
@@ -60,18 +48,16 @@ def test_writes_are_creates_and_patches_never_deletes():
         change("cancel", addition_id=5),
         change("update", addition_id=6, after={"billCustomer": "Billable"}),
     ])
-    client = FakeClient()
-    report = apply_plan(plan, client, today=TODAY)
+    fake = fake_with_additions(5, 6)
+    report = apply_plan(plan, fake, today=TODAY)
     assert not report.failed and report.count("applied") == 3
-    assert client.calls == [
-        ("PATCH", "/finance/agreements/10/additions/5",
-         [{"op": "replace", "path": "cancelledDate", "value": "2026-11-25T00:00:00Z"}]),
-        ("POST", "/finance/agreements/10/additions",
-         {"product": {"identifier": "TM-WFBSS"}, "billCustomer": "Billable",
-          "effectiveDate": "2026-11-25T00:00:00Z"}),
-        ("PATCH", "/finance/agreements/10/additions/6",
-         [{"op": "replace", "path": "billCustomer", "value": "Billable"}]),
+    assert fake.writes == [
+        ("cancel_addition", 10, 5, TODAY),
+        ("create_addition", 10, NewAddition("TM-WFBSS", "Billable", TODAY)),
+        ("update_addition", 10, 6, {"billCustomer": "Billable"}),
     ]
+    assert not fake.addition(5).live_on(TODAY)  # cancelled, still there
+    assert fake.addition(6).bill_customer == "Billable"
 
 
 def test_one_customers_failure_skips_its_rest_and_others_go_on():
@@ -80,20 +66,22 @@ def test_one_customers_failure_skips_its_rest_and_others_go_on():
         change("create", "acme"),
         change("create", "zed"),
     ])
-    client = FakeClient(fail_on={"/finance/agreements/10/additions/5"})
+    fake = fake_with_additions(5)
+    fake.fail("cancel_addition", 5, ServerError(500, "", "boom", (), "PATCH", "/x"))
     seen = []
-    report = apply_plan(plan, client, today=TODAY, progress=lambda d, t, o: seen.append((d, t)))
+    report = apply_plan(plan, fake, today=TODAY, progress=lambda d, t, o: seen.append((d, t)))
     assert report.failed
     assert [(o.customer, o.status) for o in report.outcomes] == [
         ("acme", "failed"), ("acme", "skipped"), ("zed", "applied")]
     assert "acme: cancel wfbss on TMRM Management Solution / ACME TMRM" in (
         report.outcomes[0].message)
     assert seen == [(1, 3), (2, 3), (3, 3)]
+    assert [w[0] for w in fake.writes] == ["create_addition"]  # zed's; acme's create skipped
 
 
 def test_customers_with_plan_errors_count_as_failed():
     plan = Plan.build([change("create", "zed")], errors=[CustomerError("bad", "BAD", "no co")])
-    report = apply_plan(plan, FakeClient(), today=TODAY)
+    report = apply_plan(plan, FakeGateway(), today=TODAY)
     assert report.failed and report.outcomes[-1].status == "not planned"
 
 

@@ -1,8 +1,9 @@
 """`FakeGateway`: ConnectWise in memory, for fast unit tests of plan, apply, sends, import.
 
 Typed records in dicts, text compared without regard to case (as ConnectWise compares
-it), every write recorded in `writes`, and failures injected per (operation, id). It is
-held to the same answers as `HttpGateway` by tests/connectwise/contract.
+it), every write recorded in `writes`, failures injected per (operation, id) and
+malformed records per read (`malformed`). It is held to the same answers as
+`HttpGateway` by tests/connectwise/contract.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from reconciler.connectwise.records import (
     Addition,
     Agreement,
     Company,
+    MalformedRecord,
     NewAddition,
     NewTicket,
     Ref,
@@ -54,6 +56,7 @@ class FakeGateway:
         self._priorities: list[Ref] = []
         self.writes: list[tuple[Any, ...]] = []
         self.failures: dict[tuple[str, int], Exception] = {}
+        self.malformed: dict[str, list[MalformedRecord]] = {}  # read -> what it also answers
         self.requests = 0
         self._next_id = 1_000_000
         self._lock = threading.RLock()
@@ -102,6 +105,15 @@ class FakeGateway:
         """Make `operation` on the record `ident` (agreement id for creates) raise."""
         self.failures[(operation, ident)] = error
 
+    def answer_malformed(self, read: str, what: str, owner: object = None) -> None:
+        """Make the bulk read `read` (e.g. "tickets") also answer a malformed record."""
+        self.malformed.setdefault(read, []).append(MalformedRecord(
+            what, "a field of the wrong type", method="GET", path=f"/fake/{read}",
+            owner=owner))
+
+    def _batch(self, read: str, records: Iterable[T]) -> Batch[T]:
+        return Batch(tuple(records), tuple(self.malformed.get(read, ())))
+
     # -- plumbing -------------------------------------------------------------------------
     @property
     def request_count(self) -> int:
@@ -128,35 +140,38 @@ class FakeGateway:
         if not wanted:
             return Batch()
         self._call("companies")
-        return Batch(tuple(c for _, c in sorted(self._companies.items())
-                           if c.identifier.casefold() in wanted))
+        return self._batch("companies", (c for _, c in sorted(self._companies.items())
+                                         if c.identifier.casefold() in wanted))
 
     def company_identifiers_like(self, prefix: str) -> list[str]:
         self._call("company_identifiers_like")
         return [c.identifier for _, c in sorted(self._companies.items())
                 if not c.deleted and c.identifier.casefold().startswith(prefix.casefold())]
 
-    def _agreements_where(self, keep: Callable[[Agreement], bool]) -> Batch[Agreement]:
-        return Batch(tuple(a for _, a in sorted(self._agreements.items()) if keep(a)))
+    def _agreements_where(self, read: str, keep: Callable[[Agreement], bool]
+                          ) -> Batch[Agreement]:
+        return self._batch(read, (a for _, a in sorted(self._agreements.items()) if keep(a)))
 
     def agreements_of_companies(self, company_ids: Iterable[int]) -> Batch[Agreement]:
         ids = set(company_ids)
         if not ids:
             return Batch()
         self._call("agreements_of_companies")
-        return self._agreements_where(lambda a: a.company_id in ids)
+        return self._agreements_where("agreements_of_companies", lambda a: a.company_id in ids)
 
     def agreements_of_identifiers(self, identifiers: Iterable[str]) -> Batch[Agreement]:
         wanted = {i.casefold() for i in identifiers}
         if not wanted:
             return Batch()
         self._call("agreements_of_identifiers")
-        return self._agreements_where(lambda a: a.company_identifier.casefold() in wanted)
+        return self._agreements_where("agreements_of_identifiers",
+                                      lambda a: a.company_identifier.casefold() in wanted)
 
     def active_agreements_of_types(self, types: Iterable[str]) -> Batch[Agreement]:
         wanted = {t.casefold() for t in types}
         self._call("active_agreements_of_types")
-        return self._agreements_where(lambda a: a.type_name.casefold() in wanted
+        return self._agreements_where("active_agreements_of_types",
+                                      lambda a: a.type_name.casefold() in wanted
                                       and _same(a.status, "Active") and not a.cancelled)
 
     # -- additions ------------------------------------------------------------------------
@@ -164,8 +179,8 @@ class FakeGateway:
         ids = list(dict.fromkeys(agreement_ids))
         for agreement_id in ids:
             self._call("additions", agreement_id)
-        return Batch(tuple(x for _, x in sorted(self._additions.items())
-                           if x.agreement_id in ids))
+        return self._batch("additions", (x for _, x in sorted(self._additions.items())
+                                         if x.agreement_id in ids))
 
     def create_addition(self, agreement_id: int, new: NewAddition) -> Addition:
         self._call("create_addition", agreement_id)
@@ -215,8 +230,8 @@ class FakeGateway:
         self._call("tickets")
         with self._lock:
             found = sorted(self._tickets.items())
-        return Batch(tuple(t for _, t in found if t.key.casefold() in exact
-                           or any(t.key.casefold().startswith(p) for p in prefixes)))
+        return self._batch("tickets", (t for _, t in found if t.key.casefold() in exact
+                                       or any(t.key.casefold().startswith(p) for p in prefixes)))
 
     def any_ticket_with_key_prefix(self, key_prefixes: Iterable[str]) -> bool:
         prefixes = [p.casefold() for p in key_prefixes]

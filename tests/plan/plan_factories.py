@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from reconciler.config.model import (
@@ -16,6 +17,7 @@ from reconciler.config.model import (
     SourceSettings,
     TicketSettings,
 )
+from reconciler.connectwise.records import Addition, Agreement, Company
 from reconciler.plan.model import (
     AgreementInfo,
     Change,
@@ -76,36 +78,30 @@ def customer(
     )
 
 
-def company(id: int, identifier: str, name: str, deleted: bool = False) -> dict:
-    return {"id": id, "identifier": identifier, "name": name, "deletedFlag": deleted}
+def company(id: int, identifier: str, name: str, deleted: bool = False) -> Company:
+    return Company(id, identifier, name, deleted)
 
 
 def agreement(id: int, company_id: int, type_: str, name: str, status: str = "Active",
-              cancelled: bool = False) -> dict:
-    return {
-        "id": id,
-        "name": name,
-        "type": {"id": 1, "name": type_},
-        "company": {"id": company_id},
-        "agreementStatus": status,
-        "cancelledFlag": cancelled,
-    }
+              cancelled: bool = False) -> Agreement:
+    return Agreement(id, name, type_, company_id, "", status=status, cancelled=cancelled)
 
 
-def addition(id: int, item: str, bill: str = "Billable", cancelled: str | None = None) -> dict:
-    return {"id": id, "product": {"identifier": item}, "billCustomer": bill,
-            "cancelledDate": cancelled}
+def addition(id: int, item: str, bill: str = "Billable", cancelled: str | None = None,
+             agreement_id: int = 0) -> Addition:
+    return Addition(id, agreement_id, item, bill_customer=bill, cancelled_date=cancelled)
 
 
 def snapshot(companies=(), agreements=(), additions=None) -> Snapshot:
     """A Snapshot from records; additions maps agreement id -> list (in-play agreements)."""
     snap = Snapshot()
     for c in companies:
-        snap.companies[c["identifier"].casefold()] = c
-        snap.agreements.setdefault(c["id"], [])
+        snap.companies[c.identifier.casefold()] = c
+        snap.agreements.setdefault(c.id, [])
     for a in agreements:
-        snap.agreements.setdefault(a["company"]["id"], []).append(a)
-    snap.additions = {k: list(v) for k, v in (additions or {}).items()}
+        snap.agreements.setdefault(a.company_id, []).append(a)
+    snap.additions = {k: [replace(x, agreement_id=k) for x in v]
+                      for k, v in (additions or {}).items()}
     return snap
 
 

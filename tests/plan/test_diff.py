@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import date
 
 from plan_factories import addition, agreement, company, customer, settings, snapshot
@@ -34,7 +35,7 @@ def test_missing_addition_is_created_on_the_resolved_agreement():
 
 
 def test_in_sync_customer_has_no_changes_and_quantity_is_ignored():
-    live = acme_live([{**addition(1, "TM-WFBSS"), "quantity": 57}])
+    live = acme_live([replace(addition(1, "TM-WFBSS"), quantity=57)])
     r = diff_customer(customer(products=("wfbss",)), S, live, TODAY)
     assert r.changes == [] and r.errors == [] and r.managed_additions == 1
 

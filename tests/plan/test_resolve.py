@@ -13,7 +13,7 @@ def test_explicit_matches_the_one_active_agreement_of_that_type_and_name():
         agreement(2, 9, "Managed Service", "acme endpoint protection "),  # case/space-insensitive
         agreement(3, 9, "Managed Service", "Other"),
     ]
-    assert resolve_agreement(EXPLICIT, ags, DEFAULT_TYPES)["id"] == 2
+    assert resolve_agreement(EXPLICIT, ags, DEFAULT_TYPES).id == 2
 
 
 def test_explicit_ignores_cancelled_and_lists_candidates_when_missing():
@@ -39,8 +39,8 @@ def test_default_takes_the_first_default_type_the_company_has():
         agreement(1, 9, "Managed Service", "MS"),
         agreement(2, 9, "TMRM Management Solution", "TMRM"),
     ]
-    assert resolve_agreement(AgreementRef(), ags, DEFAULT_TYPES)["id"] == 2
-    assert default_agreement(ags[:1], DEFAULT_TYPES)["id"] == 1
+    assert resolve_agreement(AgreementRef(), ags, DEFAULT_TYPES).id == 2
+    assert default_agreement(ags[:1], DEFAULT_TYPES).id == 1
 
 
 def test_default_with_two_of_the_first_type_is_an_error_not_a_fallback():

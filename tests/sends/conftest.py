@@ -1,4 +1,5 @@
-"""Fixtures for send tests: usage and detection files, the sandbox, a client."""
+"""Fixtures for send tests: usage and detection files, the sandbox, a gateway to it and a
+raw client (to set up and inspect the sandbox)."""
 
 from datetime import date
 
@@ -24,3 +25,8 @@ def app():
 @pytest.fixture
 def client(app):
     return world.client(app)
+
+
+@pytest.fixture
+def gateway(app):
+    return world.gateway(app)

@@ -15,9 +15,9 @@ NOV_RUN = datetime(2026, 11, 30, 12, tzinfo=NY)  # ... clamped to Nov 30
 KEY = "tmrm:billing:STARK:2026-11"
 
 
-def run(fleet, client, when, **kwargs):
+def run(fleet, gateway, when, **kwargs):
     usage, detections = world.sources(fleet)
-    report = run_due(fleet, client, when, usage=usage, detections=detections,
+    report = run_due(fleet, gateway, when, usage=usage, detections=detections,
                      customers=[c for c in fleet.customers if c.slug == "stark"], **kwargs)
     return report, {r.key: r for r in report.results}
 
@@ -36,26 +36,26 @@ def test_guardrail_rules():
     assert guardrail([line(None, 1000)], True, 50) == []
 
 
-def test_first_billing_is_never_held_even_far_from_the_current_quantity(data, app, client):
+def test_first_billing_is_never_held_even_far_from_the_current_quantity(data, app, gateway):
     fleet = world.fleet(data)
     # the seed's STARK wfbss addition holds 70; the source says ~250
-    _report, by_key = run(fleet, client, OCT_RUN)
+    _report, by_key = run(fleet, gateway, OCT_RUN)
     assert by_key["tmrm:billing:STARK:2026-10"].outcome == "sent"
     assert world.addition_quantity(app, 111, "TM-WFBSS") == world.units("stark", "wfbss",
                                                                         2026, 10)
 
 
-def held_scenario(data, app, client, new_units, fleet=None):
+def held_scenario(data, app, gateway, new_units, fleet=None):
     fleet = fleet or world.fleet(data)
-    run(fleet, client, OCT_RUN)
+    run(fleet, gateway, OCT_RUN)
     before = world.addition_quantity(app, 111, "TM-WFBSS")
     world.write_usage(data, 2026, 11, override={("stark", "wfbss"): new_units})
-    report, by_key = run(fleet, client, NOV_RUN)
+    report, by_key = run(fleet, gateway, NOV_RUN)
     return fleet, before, report, by_key
 
 
-def test_big_change_is_held_until_approved(data, app, client):
-    fleet, before, report, by_key = held_scenario(data, app, client, 3 * 250)
+def test_big_change_is_held_until_approved(data, app, gateway):
+    fleet, before, report, by_key = held_scenario(data, app, gateway, 3 * 250)
     held = by_key[KEY]
     assert held.outcome == "held" and not report.ok
     assert f"wfbss {before} -> 750" in held.detail
@@ -64,76 +64,76 @@ def test_big_change_is_held_until_approved(data, app, client):
     assert world.addition_quantity(app, 111, "TM-WFBSS") == before
     assert world.addition_quantity(app, 111, "TM-HES") == world.units("stark", "hes", 2026, 10)
     assert KEY not in {t["externalXRef"] for t in world.tickets(app)}
-    _again, by_key = run(fleet, client, NOV_RUN)
+    _again, by_key = run(fleet, gateway, NOV_RUN)
     assert by_key[KEY].outcome == "held"  # still held on the next run
-    _approved, by_key = run(fleet, client, NOV_RUN, approve=["STARK"])  # company works too
+    _approved, by_key = run(fleet, gateway, NOV_RUN, approve=["STARK"])  # company works too
     assert by_key[KEY].outcome == "sent" and "approved past the guardrail" in by_key[KEY].detail
     assert world.addition_quantity(app, 111, "TM-WFBSS") == 750
 
 
-def test_fall_to_zero_is_held(data, app, client):
-    _, before, _report, by_key = held_scenario(data, app, client, 0)
+def test_fall_to_zero_is_held(data, app, gateway):
+    _, before, _report, by_key = held_scenario(data, app, gateway, 0)
     assert by_key[KEY].outcome == "held"
     assert f"wfbss {before} -> 0 (would fall to zero)" in by_key[KEY].detail
 
 
-def test_configured_exception_lets_it_through(data, app, client):
+def test_configured_exception_lets_it_through(data, app, gateway):
     fleet = world.fleet(data, quantity_exceptions=("stark",))
-    _, _, report, by_key = held_scenario(data, app, client, 750, fleet)
+    _, _, report, by_key = held_scenario(data, app, gateway, 750, fleet)
     assert by_key[KEY].outcome == "sent" and report.ok
 
 
-def test_threshold_comes_from_settings(data, app, client):
+def test_threshold_comes_from_settings(data, app, gateway):
     fleet = world.fleet(data, max_quantity_change_percent=400)
-    _, _, _report, by_key = held_scenario(data, app, client, 750, fleet)
+    _, _, _report, by_key = held_scenario(data, app, gateway, 750, fleet)
     assert by_key[KEY].outcome == "sent"
 
 
-def test_send_now_uses_the_minute_key_and_sends_once(data, app, client):
+def test_send_now_uses_the_minute_key_and_sends_once(data, app, gateway):
     fleet = world.fleet(data)
     usage, _ = world.sources(fleet)
     stark = fleet.customers[2]
     when = datetime(2026, 11, 25, 13, 7, 42, tzinfo=NY)
-    result = send_now(fleet, client, stark, when, usage=usage)
+    result = send_now(fleet, gateway, stark, when, usage=usage)
     assert (result.key, result.outcome, result.period) == (
         "tmrm:billing-now:STARK:2026-11-25T18:07Z", "sent", "2026-11")
     assert world.addition_quantity(app, 111, "TM-HES") == world.units("stark", "hes", 2026, 11)
-    again = send_now(fleet, client, stark, when.replace(second=59), usage=usage)
+    again = send_now(fleet, gateway, stark, when.replace(second=59), usage=usage)
     assert again.outcome == "already_sent"
     # an earlier billing exists now, so the guardrail applies to send-now too
     world.write_usage(data, 2026, 11, override={("stark", "hes"): 1})
     usage, _ = world.sources(fleet)  # a source reads a month once: a new one sees the file
-    held = send_now(fleet, client, stark, when.replace(minute=8), usage=usage)
+    held = send_now(fleet, gateway, stark, when.replace(minute=8), usage=usage)
     assert held.outcome == "held"
-    ok = send_now(fleet, client, stark, when.replace(minute=9), usage=usage, approve=["stark"])
+    ok = send_now(fleet, gateway, stark, when.replace(minute=9), usage=usage, approve=["stark"])
     assert ok.outcome == "sent"
     summary = [t["summary"] for t in world.tickets(app)
                if t["externalXRef"] == "tmrm:billing-now:STARK:2026-11-25T18:09Z"]
     assert summary == ["Trend Micro billing (sent now) 2026-11: Stark Logistics"]
 
 
-def test_a_late_gap_month_never_rolls_quantities_back(data, app, client):
+def test_a_late_gap_month_never_rolls_quantities_back(data, app, gateway):
     fleet = world.fleet(data)
-    run(fleet, client, datetime(2026, 9, 30, 12, tzinfo=NY))  # September billed
+    run(fleet, gateway, datetime(2026, 9, 30, 12, tzinfo=NY))  # September billed
     world.write_usage(data, 2026, 10, skip={("stark", "wfbss")})
-    _, by_key = run(fleet, client, OCT_RUN)
+    _, by_key = run(fleet, gateway, OCT_RUN)
     assert by_key["tmrm:billing:STARK:2026-10"].outcome == "failed"
-    _, by_key = run(fleet, client, NOV_RUN)
+    _, by_key = run(fleet, gateway, NOV_RUN)
     assert by_key["tmrm:billing:STARK:2026-10"].outcome == "failed"  # still no usage
     assert by_key[KEY].outcome == "sent"
     november = world.addition_quantity(app, 111, "TM-WFBSS")
     assert november == world.units("stark", "wfbss", 2026, 11)
     world.write_usage(data, 2026, 10)  # October's usage finally arrives
-    _, by_key = run(fleet, client, datetime(2026, 12, 1, 12, tzinfo=NY))
+    _, by_key = run(fleet, gateway, datetime(2026, 12, 1, 12, tzinfo=NY))
     late = by_key["tmrm:billing:STARK:2026-10"]
     assert late.outcome == "sent" and "ticket only: 2026-11 is already billed" in late.detail
     assert world.addition_quantity(app, 111, "TM-WFBSS") == november  # not rolled back
 
 
-def test_unknown_approval_is_an_error(data, app, client):
+def test_unknown_approval_is_an_error(data, app, gateway):
     import pytest
 
     from reconciler.errors import ReconcilerError
 
     with pytest.raises(ReconcilerError, match="--approve-quantities names no customer: 'strak'"):
-        run(world.fleet(data), client, NOV_RUN, approve=["strak"])
+        run(world.fleet(data), gateway, NOV_RUN, approve=["strak"])

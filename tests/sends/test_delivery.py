@@ -1,16 +1,19 @@
-"""Exactly-once delivery: a POST whose answer is lost, a POST refused with 5xx, and a
-race lost to another run each leave exactly one ticket for the key."""
+"""Exactly-once delivery: a POST whose answer is lost, a POST refused with 5xx, a POST
+answered with nonsense, and a race lost to another run each leave exactly one ticket for
+the key."""
 
 import httpx
 import pytest
 
-from reconciler.connectwise import ConnectWiseClient, ServerError
+from reconciler.connectwise import ServerError
+from reconciler.connectwise.records import MalformedRecord, NewTicket
 from reconciler.sandbox import transport
-from reconciler.sends.delivery import deliver, read_keys
+from reconciler.sends.delivery import deliver
 from tests.sends import world
 
 KEY = "tmrm:hes:STARK:2026-11-24"
-BODY = {"summary": "HES summary", "company": {"identifier": "STARK"}}
+TICKET = NewTicket(KEY, "HES summary", "STARK", "counts", board_id=2, status_id=5,
+                   priority_id=4)
 
 
 class Interposer(httpx.BaseTransport):
@@ -26,10 +29,9 @@ class Interposer(httpx.BaseTransport):
         return self.inner.handle_request(request)
 
 
-def client_with(app, hook) -> tuple[ConnectWiseClient, Interposer]:
+def gateway_with(app, hook):
     interposer = Interposer(app, hook)
-    return ConnectWiseClient("http://127.0.0.1", world.CREDS, transport=interposer,
-                             sleep=lambda s: None, rate_limit_per_minute=None), interposer
+    return world.gateway(app, transport=interposer), interposer
 
 
 def keys(app) -> list[str]:
@@ -41,10 +43,28 @@ def test_post_whose_answer_is_lost_is_not_repeated(app):
         inner.handle_request(request).read()  # the server created the ticket ...
         raise httpx.RemoteProtocolError("Server disconnected", request=request)  # ... we never hear
 
-    client, interposer = client_with(app, lose_answer)
-    delivery = deliver(client, KEY, BODY)
+    gateway, interposer = gateway_with(app, lose_answer)
+    delivery = deliver(gateway, TICKET)
     assert delivery.outcome == "sent" and delivery.ticket_id
     assert interposer.posts == 1 and keys(app) == [KEY]
+
+
+def test_post_answered_with_nonsense_is_judged_by_the_key(app):
+    def list_answer(request, inner, n):
+        inner.handle_request(request).read()  # created, but the answer is not the ticket
+        return httpx.Response(201, json=[{"id": 1}])
+
+    gateway, interposer = gateway_with(app, list_answer)
+    assert deliver(gateway, TICKET).outcome == "sent"
+    assert interposer.posts == 1 and keys(app) == [KEY]
+
+
+def test_nonsense_answers_that_created_nothing_fail_after_bounded_attempts(app):
+    gateway, interposer = gateway_with(app, lambda r, i, n: httpx.Response(201, json=[]))
+    with pytest.raises(MalformedRecord, match="answered POST /service/tickets with a "
+                                              "malformed created ticket: the answer is a list"):
+        deliver(gateway, TICKET)
+    assert interposer.posts == 3 and keys(app) == []
 
 
 def test_post_refused_with_5xx_is_tried_again_after_reading_the_key(app):
@@ -53,35 +73,37 @@ def test_post_refused_with_5xx_is_tried_again_after_reading_the_key(app):
             return httpx.Response(503, text="<html>503</html>")
         return inner.handle_request(request)
 
-    client, interposer = client_with(app, fail_first)
-    assert deliver(client, KEY, BODY).outcome == "sent"
+    gateway, interposer = gateway_with(app, fail_first)
+    assert deliver(gateway, TICKET).outcome == "sent"
     assert interposer.posts == 2 and keys(app) == [KEY]
 
 
 def test_post_failing_every_time_raises_after_bounded_attempts(app):
-    client, interposer = client_with(app, lambda r, i, n: httpx.Response(500, json={
+    gateway, interposer = gateway_with(app, lambda r, i, n: httpx.Response(500, json={
         "code": "ConnectWiseApi", "message": "boom"}))
     with pytest.raises(ServerError):
-        deliver(client, KEY, BODY)
+        deliver(gateway, TICKET)
     assert interposer.posts == 3 and keys(app) == []
 
 
-def test_a_run_that_loses_the_race_deletes_its_own_ticket(app):
+def test_a_run_that_loses_the_race_settles_its_own_ticket(app):
     other = world.client(app)
 
     def other_run_first(request, inner, n):
-        other.post("/service/tickets", {**BODY, "externalXRef": KEY})  # lower id: the winner
+        other.post("/service/tickets", {"summary": "HES summary",
+                                        "company": {"identifier": "STARK"},
+                                        "externalXRef": KEY})  # lower id: the winner
         return inner.handle_request(request)
 
-    client, _ = client_with(app, other_run_first)
-    delivery = deliver(client, KEY, BODY)
+    gateway, _ = gateway_with(app, other_run_first)
+    delivery = deliver(gateway, TICKET)
     assert delivery.outcome == "already_sent" and "another run sent it first" in delivery.note
-    found = read_keys(other, [KEY])[KEY]
-    assert len(found) == 1 and found[0]["id"] == delivery.ticket_id
+    found = world.gateway(app).tickets(keys=[KEY]).records
+    assert len(found) == 1 and found[0].id == delivery.ticket_id
 
 
 def test_existing_key_is_not_posted_again(app):
-    client, interposer = client_with(app, lambda r, i, n: i.handle_request(r))
-    assert deliver(client, KEY, BODY).outcome == "sent"
-    assert deliver(client, KEY, BODY).outcome == "already_sent"
+    gateway, interposer = gateway_with(app, lambda r, i, n: i.handle_request(r))
+    assert deliver(gateway, TICKET).outcome == "sent"
+    assert deliver(gateway, TICKET).outcome == "already_sent"
     assert interposer.posts == 1

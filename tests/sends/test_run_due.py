@@ -19,9 +19,9 @@ def at(*args) -> datetime:
     return datetime(*args, tzinfo=NY)
 
 
-def run(fleet, client, when, **kwargs):
+def run(fleet, gateway, when, **kwargs):
     usage, detections = world.sources(fleet)
-    return run_due(fleet, client, when, usage=usage, detections=detections, **kwargs)
+    return run_due(fleet, gateway, when, usage=usage, detections=detections, **kwargs)
 
 
 def outcomes(report) -> dict[str, str]:
@@ -39,16 +39,16 @@ FIRST = {
 }
 
 
-def test_first_run_sends_only_the_latest_period_and_a_second_run_nothing(data, app, client):
+def test_first_run_sends_only_the_latest_period_and_a_second_run_nothing(data, app, gateway):
     fleet = world.fleet(data)
-    first = run(fleet, client, at(2026, 11, 25, 12))
+    first = run(fleet, gateway, at(2026, 11, 25, 12))
     assert outcomes(first) == FIRST
     assert first.ok
-    client.reset_counters()
-    second = run(fleet, client, at(2026, 11, 25, 12))
+    mark = len(app.request_log)
+    second = run(fleet, gateway, at(2026, 11, 25, 12))
     assert set(outcomes(second).values()) == {"already_sent"}
     assert second.ok
-    assert set(client.requests_by_method) == {"GET"}  # nothing written
+    assert world.methods_since(app, mark) == {"GET"}  # nothing written
     # ~150 candidate keys of the 62-day window in chunked `in (...)` listings plus one
     # history listing: a handful of requests, none per send
     assert second.requests <= 6
@@ -56,9 +56,9 @@ def test_first_run_sends_only_the_latest_period_and_a_second_run_nothing(data, a
     assert sorted(t["externalXRef"] for t in tickets if t.get("externalXRef")) == sorted(FIRST)
 
 
-def test_tickets_are_routed_and_carry_the_source_quantities(data, app, client):
+def test_tickets_are_routed_and_carry_the_source_quantities(data, app, client, gateway):
     fleet = world.fleet(data)
-    run(fleet, client, at(2026, 11, 25, 12))
+    run(fleet, gateway, at(2026, 11, 25, 12))
     ticket = client.list("/service/tickets",
                          conditions='externalXRef = "tmrm:billing:INITECH:2026-11"')[0]
     assert ticket["summary"] == "Trend Micro billing 2026-11: Initech LLC"
@@ -77,10 +77,10 @@ def test_tickets_are_routed_and_carry_the_source_quantities(data, app, client):
     assert "spam" in note and "virus" in note and "phishing" not in note  # selected only
 
 
-def test_gaps_since_the_last_period_sent_are_filled(data, app, client):
+def test_gaps_since_the_last_period_sent_are_filled(data, app, gateway):
     fleet = world.fleet(data)
-    run(fleet, client, at(2026, 11, 20, 12))
-    report = run(fleet, client, at(2026, 11, 25, 12))  # runs of Nov 21-24 were skipped
+    run(fleet, gateway, at(2026, 11, 20, 12))
+    report = run(fleet, gateway, at(2026, 11, 25, 12))  # runs of Nov 21-24 were skipped
     sent = {r.period for r in report.results
             if r.outcome == "sent" and r.customer == "initech" and r.kind == "email_security"}
     assert sent == {"2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23", "2026-11-24"}
@@ -89,10 +89,10 @@ def test_gaps_since_the_last_period_sent_are_filled(data, app, client):
     assert outcomes(report)["tmrm:tmems:HOOLI:2026-W47"] == "sent"
 
 
-def test_periods_older_than_the_lookback_are_reported_missed(data, app, client):
+def test_periods_older_than_the_lookback_are_reported_missed(data, app, gateway):
     fleet = world.fleet(data, lookback_days=10)
-    run(fleet, client, at(2026, 10, 1, 12))
-    report = run(fleet, client, at(2026, 11, 25, 12))
+    run(fleet, gateway, at(2026, 10, 1, 12))
+    report = run(fleet, gateway, at(2026, 11, 25, 12))
     missed = [r for r in report.results if r.outcome == "missed"
               and r.customer == "stark" and r.kind == "hosted_email_security"]
     assert missed[0].period == "2026-10-01" and missed[-1].period == "2026-11-14"
@@ -101,14 +101,14 @@ def test_periods_older_than_the_lookback_are_reported_missed(data, app, client):
             and r.customer == "stark" and r.kind == "hosted_email_security"]
     assert sent[0] == "2026-11-15" and sent[-1] == "2026-11-24"
     assert not report.ok  # exit 1: someone has to look
-    again = run(fleet, client, at(2026, 11, 25, 13))
+    again = run(fleet, gateway, at(2026, 11, 25, 13))
     assert again.ok  # reported once; the window is complete now
 
 
-def test_missing_usage_fails_that_customer_and_is_never_billed_as_zero(data, app, client):
+def test_missing_usage_fails_that_customer_and_is_never_billed_as_zero(data, app, gateway):
     fleet = world.fleet(data)
     world.write_usage(data, 2026, 11, skip={("initech", "tmems")})
-    report = run(fleet, client, at(2026, 11, 25, 12))
+    report = run(fleet, gateway, at(2026, 11, 25, 12))
     failed = next(r for r in report.results if r.key == "tmrm:billing:INITECH:2026-11")
     assert failed.outcome == "failed"
     assert "no usage reported for tmems in 2026-11 (source: file usage)" in failed.detail
@@ -117,36 +117,37 @@ def test_missing_usage_fails_that_customer_and_is_never_billed_as_zero(data, app
     assert "tmrm:billing:INITECH:2026-11" not in {t["externalXRef"] for t in world.tickets(app)}
     assert outcomes(report)["tmrm:tmems:INITECH:2026-11-24"] == "sent"  # others go on
     world.write_usage(data, 2026, 11)
-    retry = run(fleet, client, at(2026, 11, 25, 13))
+    retry = run(fleet, gateway, at(2026, 11, 25, 13))
     assert outcomes(retry)["tmrm:billing:INITECH:2026-11"] == "sent"
 
 
-def test_missing_detection_file_fails_the_summary(data, app, client):
+def test_missing_detection_file_fails_the_summary(data, app, gateway):
     fleet = world.fleet(data)
     (data / "detections" / "email_security" / "2026-11.csv").unlink()
-    report = run(fleet, client, at(2026, 11, 25, 12))
+    report = run(fleet, gateway, at(2026, 11, 25, 12))
     result = next(r for r in report.results if r.key == "tmrm:tmems:INITECH:2026-11-24")
     assert result.outcome == "failed" and "no email_security detection file" in result.detail
 
 
-def test_dry_run_reads_everything_and_writes_nothing(data, app, client):
+def test_dry_run_reads_everything_and_writes_nothing(data, app, gateway):
     fleet = world.fleet(data)
-    report = run(fleet, client, at(2026, 11, 25, 12), dry_run=True)
+    mark = len(app.request_log)
+    report = run(fleet, gateway, at(2026, 11, 25, 12), dry_run=True)
     assert {r.outcome for r in report.results} == {"skipped"}
     assert all(r.detail.startswith("dry run: would") for r in report.results)
-    assert set(client.requests_by_method) == {"GET"}
+    assert world.methods_since(app, mark) == {"GET"}
     assert world.tickets(app) == [t for t in world.tickets(app) if not t.get("externalXRef")]
-    real = run(fleet, client, at(2026, 11, 25, 12))
+    real = run(fleet, gateway, at(2026, 11, 25, 12))
     assert set(outcomes(real)) == set(outcomes(report))  # the same sends, really sent
 
 
-def test_duplicate_tickets_left_by_a_crashed_run_are_removed(data, app, client):
+def test_duplicate_tickets_left_by_a_crashed_run_are_removed(data, app, client, gateway):
     fleet = world.fleet(data)
-    run(fleet, client, at(2026, 11, 25, 12))
+    run(fleet, gateway, at(2026, 11, 25, 12))
     key = "tmrm:hes:STARK:2026-11-24"
     client.post("/service/tickets", {"summary": "dup", "company": {"identifier": "STARK"},
                                      "externalXRef": key})
-    report = run(fleet, client, at(2026, 11, 25, 13))
+    report = run(fleet, gateway, at(2026, 11, 25, 13))
     result = next(r for r in report.results if r.key == key)
     assert result.outcome == "already_sent" and "removed duplicate ticket" in result.detail
     assert [t["externalXRef"] for t in world.tickets(app)].count(key) == 1
@@ -158,9 +159,9 @@ def test_two_runs_at_once_send_each_period_once(data, app):
     reports = []
 
     def racer():
-        client = world.client(app)
+        gateway = world.gateway(app)
         barrier.wait()
-        reports.append(run(fleet, client, at(2026, 11, 25, 12)))
+        reports.append(run(fleet, gateway, at(2026, 11, 25, 12)))
 
     threads = [threading.Thread(target=racer) for _ in range(2)]
     for thread in threads:
@@ -174,26 +175,26 @@ def test_two_runs_at_once_send_each_period_once(data, app):
         assert got == ["already_sent", "sent"], (key, got)  # one run sent it, once
 
 
-def test_unknown_ticket_board_fails_every_send_clearly(data, app, client):
+def test_unknown_ticket_board_fails_every_send_clearly(data, app, gateway):
     fleet = world.fleet(data)
     fleet = replace(fleet, settings=replace(fleet.settings, tickets=TicketSettings(
         "Nope", "New", "Priority 4 - Low")))
-    report = run(fleet, client, at(2026, 11, 25, 12))
+    report = run(fleet, gateway, at(2026, 11, 25, 12))
     assert {r.outcome for r in report.results} == {"failed"}
     assert "tickets: board 'Nope' not found in ConnectWise (have: Help Desk, Trend Micro " \
            "Billing)" in report.results[0].detail
 
 
-def test_customer_selection_and_disabled_customers(data, app, client):
+def test_customer_selection_and_disabled_customers(data, app, gateway):
     fleet = world.fleet(data)
     hooli, initech, stark = fleet.customers
     off = replace(stark, enabled=False)
     fleet = replace(fleet, customers=(hooli, initech, off))
-    report = run(fleet, client, at(2026, 11, 25, 12), customers=[initech, off])
+    report = run(fleet, gateway, at(2026, 11, 25, 12), customers=[initech, off])
     assert {r.customer for r in report.results} == {"initech"}
 
 
-def test_dst_changes_in_the_configured_zone(tmp_path, app, client):
+def test_dst_changes_in_the_configured_zone(tmp_path, app, gateway):
     from datetime import date
 
     for month in (2, 3, 10, 11):
@@ -202,12 +203,12 @@ def test_dst_changes_in_the_configured_zone(tmp_path, app, client):
     world.write_detections(tmp_path, date(2026, 10, 1), date(2026, 11, 30))
     fleet = world.fleet(tmp_path)
 
-    fall = world.client(world.app())  # its own ConnectWise: March's keys would make the
+    fall = world.gateway(world.app())  # its own ConnectWise: March's keys would make the
     # months in between `missed` there
 
     def daily(send_at: str, when: str) -> dict[str, str]:
         f = replace(fleet, settings=replace(fleet.settings, send_at=send_at))
-        report = run(f, client if when < "2026-06" else fall, datetime.fromisoformat(when),
+        report = run(f, gateway if when < "2026-06" else fall, datetime.fromisoformat(when),
                      customers=[c for c in f.customers if c.slug == "stark"])
         return {r.period: r.outcome for r in report.results if r.kind != "billing"}
 
@@ -220,14 +221,15 @@ def test_dst_changes_in_the_configured_zone(tmp_path, app, client):
     assert daily("01:30", "2026-11-01T01:30:00-05:00") == {"2026-10-31": "already_sent"}
 
 
-def test_bad_routing_fails_before_any_quantity_is_patched(data, app, client):
+def test_bad_routing_fails_before_any_quantity_is_patched(data, app, gateway):
     fleet = world.fleet(data)
     bad = replace(fleet, settings=replace(fleet.settings, tickets=TicketSettings(
         "Trend Micro Billing", "Nope", "Priority 4 - Low")))
     stark = [c for c in fleet.customers if c.slug == "stark"]
-    dry = run(bad, client, at(2026, 11, 25, 12), customers=stark, dry_run=True)
+    mark = len(app.request_log)
+    dry = run(bad, gateway, at(2026, 11, 25, 12), customers=stark, dry_run=True)
     assert {r.outcome for r in dry.results} == {"failed"}  # the dry run says so too
-    report = run(bad, client, at(2026, 11, 25, 12), customers=stark)
+    report = run(bad, gateway, at(2026, 11, 25, 12), customers=stark)
     assert "status on board 'Trend Micro Billing': 'Nope' not found" in report.results[0].detail
-    assert "PATCH" not in client.requests_by_method
+    assert "PATCH" not in world.methods_since(app, mark)
     assert world.addition_quantity(app, 111, "TM-WFBSS") == 70  # the seed's, untouched

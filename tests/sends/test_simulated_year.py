@@ -51,7 +51,7 @@ def check_billing_units(description: str, company: str, label: str) -> None:
             assert int(row.group(1)) == world.units(slug, product, year, month)
 
 
-def simulate(make_client, fleet, usage, detections, start, end, *, seed: int,
+def simulate(make_gateway, fleet, usage, detections, start, end, *, seed: int,
              step_hours: int = 1, outage: tuple[datetime, datetime] | None = None):
     """Run run-due at every step from start to end; returns every result."""
     rng = random.Random(seed)
@@ -59,7 +59,7 @@ def simulate(make_client, fleet, usage, detections, start, end, *, seed: int,
     lock = threading.Lock()
 
     def one(at):
-        report = run_due(fleet, make_client(), at, usage=usage, detections=detections)
+        report = run_due(fleet, make_gateway(), at, usage=usage, detections=detections)
         with lock:
             results.extend(report.results)
 
@@ -145,8 +145,8 @@ def test_a_year_of_hourly_runs_sends_every_period_exactly_once(year):
     app = world.app()
     # concurrency 2: within a run, customers' sends still run in parallel; more threads
     # only add thread start-up to 9,000 runs
-    client = world.client(app, concurrency=2)
-    results = simulate(lambda: client, fleet, usage, detections, START, END, seed=11,
+    gateway = world.gateway(app, concurrency=2)
+    results = simulate(lambda: gateway, fleet, usage, detections, START, END, seed=11,
                        outage=OUTAGE)
 
     keys = check_sandbox(app, fleet, START, END)
@@ -176,14 +176,14 @@ def test_a_year_with_20_percent_faults_sends_every_period_exactly_once(year):
 
     faults.apply = counting
     app = world.app(faults)
-    client = world.client(app, concurrency=2)  # retries sleep instantly (world.client)
-    results = simulate(lambda: client, fleet, usage, detections, START, END, seed=3,
+    gateway = world.gateway(app, concurrency=2)  # retries sleep instantly (world.client)
+    results = simulate(lambda: gateway, fleet, usage, detections, START, END, seed=3,
                        step_hours=FAULT_STEP_HOURS, outage=OUTAGE)
-    assert len(injected) > 0.15 * client.request_count  # ~20% of requests were faulted
+    assert len(injected) > 0.15 * gateway.request_count  # ~20% of requests were faulted
     assert {"ApiError", "DropConnection"} <= set(injected)
     # A run that gave up on a send is retried by the next: end with one clean run.
     faults.rate_429 = faults.rate_5xx = faults.rate_drop = 0.0
-    results += run_due(fleet, client, END, usage=usage, detections=detections).results
+    results += run_due(fleet, gateway, END, usage=usage, detections=detections).results
 
     check_sandbox(app, fleet, START, END)
     assert not [r for r in results if r.outcome in ("held", "missed")]

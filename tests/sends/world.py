@@ -1,6 +1,6 @@
-"""A small world for send tests: the packaged sandbox seed, an in-process client, a
-fleet of three customers covering every frequency, and usage/detection files written
-into a temporary folder."""
+"""A small world for send tests: the packaged sandbox seed, an in-process gateway (and a
+raw client for setting up and inspecting the sandbox), a fleet of three customers
+covering every frequency, and usage/detection files written into a temporary folder."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from reconciler.config.model import (
     SummaryPolicy,
 )
 from reconciler.connectwise import ConnectWiseClient, Credentials
+from reconciler.connectwise.gateway import HttpGateway
 from reconciler.sandbox import Faults, create_app, transport
 from reconciler.sources import FileDetectionSource, FileUsageSource
 
@@ -79,8 +80,18 @@ def app(faults: Faults | None = None):
 def client(sandbox_app, **options) -> ConnectWiseClient:
     options.setdefault("sleep", lambda seconds: None)
     options.setdefault("rate_limit_per_minute", None)
-    return ConnectWiseClient("http://127.0.0.1", CREDS, transport=transport(sandbox_app),
-                             **options)
+    options.setdefault("transport", transport(sandbox_app))
+    return ConnectWiseClient("http://127.0.0.1", CREDS, **options)
+
+
+def gateway(sandbox_app, **options) -> HttpGateway:
+    """The product's way in: an HttpGateway over an in-process client."""
+    return HttpGateway(client(sandbox_app, **options))
+
+
+def methods_since(sandbox_app, mark: int) -> set[str]:
+    """HTTP methods the sandbox received after request number `mark`."""
+    return {method for method, _ in sandbox_app.request_log[mark:]}
 
 
 def units(customer: str, product: str, year: int, month: int) -> int:

@@ -89,6 +89,14 @@ def batches(parts: list[str], budget: int = CONDITIONS_BUDGET) -> list[str]:
     return out
 
 
+def key_conditions(keys: Iterable[str] = (), key_prefixes: Iterable[str] = ()) -> list[str]:
+    """The `conditions` of the requests that read tickets by key and key prefix: prefix
+    clauses first, each request under the URL budget."""
+    parts = [cond.like("externalXRef", f"{prefix}%") for prefix in key_prefixes]
+    parts += [cond.eq("externalXRef", key) for key in keys]
+    return batches(parts)
+
+
 def _owner(path: str, kind: type) -> Callable[[Any], Any]:
     """Reads the field at `path` of a raw record if it has type `kind`, else None."""
 
@@ -243,11 +251,9 @@ class HttpGateway:
     # -- tickets --------------------------------------------------------------------------
     def tickets(self, keys: Iterable[str] = (), key_prefixes: Iterable[str] = ()
                 ) -> Batch[Ticket]:
-        parts = [cond.like("externalXRef", f"{prefix}%") for prefix in key_prefixes]
-        parts += [cond.eq("externalXRef", key) for key in keys]
         pages = self.parallel(
             lambda c: self.client.list(TICKETS, conditions=c, fields=TICKET_FIELDS),
-            batches(parts))
+            key_conditions(keys, key_prefixes))
         found = _parsed((t for page in pages for t in page), parse.ticket,
                         _owner("externalXRef", str), "GET", TICKETS)
         unique = {t.id: t for t in reversed(found.records)}  # batches may overlap

@@ -109,6 +109,12 @@ class _Fields:
             raise self._fail(path, value, "a number")
         return value
 
+    def required_whole(self, path: str) -> int:
+        value = self.whole(path)
+        if value is None:
+            raise self._fail(path, value, "a whole number")
+        return value
+
     def whole(self, path: str) -> int | None:
         value = self._get(path)
         if value is None:
@@ -130,7 +136,7 @@ def agreement(raw: Any) -> Agreement:
         id=f.id,
         name=f.text("name"),
         type_name=f.text("type/name"),
-        company_id=f.whole("company/id"),
+        company_id=f.required_whole("company/id"),
         company_identifier=f.text("company/identifier"),
         company_name=f.text("company/name"),
         status=f.text("agreementStatus"),

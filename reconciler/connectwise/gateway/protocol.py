@@ -44,11 +44,13 @@ class Batch(Generic[R]):
     records: tuple[R, ...] = ()
     malformed: tuple[MalformedRecord, ...] = ()
 
-    def problem(self, concerns: Callable[[Hashable], bool]) -> MalformedRecord | None:
-        """The first malformed record that concerns an owner `concerns` accepts; one
-        whose owner could not be read concerns every owner."""
+    def problem(self, owner: Hashable, *, fold: Callable[[Any], Any] = lambda o: o
+                ) -> MalformedRecord | None:
+        """The first malformed record that concerns `owner` (owners compared after
+        `fold`, e.g. a case fold for identifiers); one whose owner could not be read
+        concerns every owner."""
         for error in self.malformed:
-            if error.owner is None or concerns(error.owner):
+            if error.owner is None or fold(error.owner) == fold(owner):
                 return error
         return None
 
