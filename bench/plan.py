@@ -38,12 +38,11 @@ sys.path.insert(0, str(REPO))
 
 from reconciler.config import load_fleet  # noqa: E402
 from reconciler.connectwise import conditions as c  # noqa: E402
-from reconciler.connectwise import connect  # noqa: E402
-from reconciler.connectwise.gateway import HttpGateway  # noqa: E402
 from reconciler.connectwise.gateway import http as cw  # noqa: E402
 from reconciler.gitrefs import changed_files  # noqa: E402
 from reconciler.plan.select import select  # noqa: E402
 from reconciler.plan.service import make_plan  # noqa: E402
+from reconciler.runtime import open_runtime  # noqa: E402
 
 CREDENTIALS = {
     "CW_COMPANY_ID": "sandbox",
@@ -195,11 +194,12 @@ def main() -> None:
         now = datetime.now(UTC)
 
         # 1. the real plan (whole fleet, so the unmanaged scan runs too)
-        with connect(fleet.settings.connectwise, root, **options) as client:
+        with open_runtime(root, partial=False, client_options=options) as rt:
             t0 = time.perf_counter()
-            plan = make_plan(fleet, HttpGateway(client), select(fleet), now=now)
+            plan = make_plan(fleet, rt.gateway, select(fleet), now=now)
             plan_s = time.perf_counter() - t0
-            made = client.request_count
+            made = rt.gateway.request_count
+            client = rt.gateway.client
             company_chunks = len(client.in_chunks(cw.COMPANIES, "identifier",
                                                   [x.company for x in fleet.customers],
                                                   fields=cw.COMPANY_FIELDS))
@@ -222,7 +222,8 @@ def main() -> None:
 
         # 2. the naive sequential baseline, same server, same latency
         sample = n if args.baseline_sample <= 0 else min(n, args.baseline_sample)
-        with connect(fleet.settings.connectwise, root, concurrency=1, **options) as client:
+        with open_runtime(root, client_options={**options, "concurrency": 1}) as rt:
+            client = rt.gateway.client
             _ = client.codebase  # discovery outside the timing, as for a long-lived client
             naive_s, naive_req, done = naive(client, fleet, sample)
         scale = n / done
@@ -242,11 +243,11 @@ def main() -> None:
         paths = changed_files(root, "HEAD")
         fleet2 = load_fleet(root)
         selection = select(fleet2, changed_paths=paths)
-        with connect(fleet2.settings.connectwise, root, **options) as client:
+        with open_runtime(root, client_options=options) as rt:
             t1 = time.perf_counter()
-            make_plan(fleet2, HttpGateway(client), selection, now=now)
+            make_plan(fleet2, rt.gateway, selection, now=now)
             plan_one_s = time.perf_counter() - t1
-            one_req = client.request_count
+            one_req = rt.gateway.request_count
         total_one_s = time.perf_counter() - t0
         print(f"\n--changed-since HEAD with 1 of {n} customer files changed:")
         print(f"  customers      {len(selection.enabled)} planned")

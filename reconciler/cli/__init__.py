@@ -1,6 +1,7 @@
 """The `reconciler` command line: thin click commands, one module per command.
 
-Each command parses options, calls one service, renders the result and picks the exit
+Each command parses options, takes a runtime (reconciler.runtime: configuration,
+ConnectWise, sources, clock), calls one service, renders the result and picks the exit
 code. Errors the user can act on (`ReconcilerError`) print as one sentence; anything
 else prints as an internal error without a traceback unless RECONCILER_DEBUG is set.
 """
@@ -79,7 +80,8 @@ class ReconcilerGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, root: str) -> None:
     """Trend Micro Remote Manager's ConnectWise Manage settings as code."""
-    ctx.obj = {"root": root}
+    ctx.ensure_object(dict)  # tests may hand in {"open_runtime": factory}
+    ctx.obj["root"] = root
 
 
 def main() -> None:

@@ -10,10 +10,8 @@ from zoneinfo import ZoneInfo
 import click
 
 from reconciler.apply import ApplyReport, Outcome, apply_plan, check_fresh, check_thresholds
-from reconciler.cli.plan_cmd import now_utc, selection_for, use_color
-from reconciler.config import load_fleet
-from reconciler.connectwise import connect
-from reconciler.connectwise.gateway import HttpGateway
+from reconciler.cli.plan_cmd import selection_for, use_color
+from reconciler.cli.runtime import runtime
 from reconciler.plan.model import Plan, PlanFileInvalid
 from reconciler.plan.render import render
 from reconciler.plan.render.common import detail
@@ -85,7 +83,6 @@ def command(ctx: click.Context, plan_file, yes, force, patterns, changed_since) 
 
     A customer file with errors is reported as not planned (exit 1) and nothing is
     applied for its company; the other customers are applied."""
-    root = Path(ctx.obj["root"])
     if plan_file and (patterns or changed_since):
         raise click.UsageError("--customer and --changed-since select customers for a new "
                                "plan; a saved plan already names its customers")
@@ -93,18 +90,18 @@ def command(ctx: click.Context, plan_file, yes, force, patterns, changed_since) 
         raise click.UsageError("give a saved plan (reconciler plan --out plan.json) or --yes "
                                "to plan and apply now")
     saved = read_plan(plan_file) if plan_file else None
-    fleet = load_fleet(root, partial=True)
-    at = now_utc()
-    today = at.astimezone(ZoneInfo(fleet.settings.timezone)).date()
-    with HttpGateway(connect(fleet.settings.connectwise, root)) as gateway:
+    with runtime(ctx) as rt:
+        fleet = rt.fleet
+        at = rt.now()
+        today = at.astimezone(ZoneInfo(fleet.settings.timezone)).date()
         if saved is not None:
             selection = by_slugs(fleet, [c.slug for c in saved.customers])
-            current = make_plan(fleet, gateway, selection, now=at, scan_unmanaged=False)
+            current = make_plan(fleet, rt.gateway, selection, now=at, scan_unmanaged=False)
             check_fresh(saved, current)
             plan = saved
         else:
-            selection = selection_for(root, fleet, patterns, changed_since)
-            plan = make_plan(fleet, gateway, selection, now=at, scan_unmanaged=False)
+            selection = selection_for(rt.root, fleet, patterns, changed_since)
+            plan = make_plan(fleet, rt.gateway, selection, now=at, scan_unmanaged=False)
             click.echo(render(plan, "text", color=use_color()), nl=False)
         safety = fleet.settings.safety
         note = check_thresholds(plan, safety.max_cancel_percent, safety.min_managed_additions,
@@ -114,7 +111,7 @@ def command(ctx: click.Context, plan_file, yes, force, patterns, changed_since) 
         if not plan.changes and not plan.errors:
             click.echo("No changes. Nothing to apply.")
             return
-        report = apply_plan(plan, gateway, today=today, progress=Progress())
+        report = apply_plan(plan, rt.gateway, today=today, progress=Progress())
     for line in report_lines(report):
         click.echo(line)
     ctx.exit(1 if report.failed else 0)

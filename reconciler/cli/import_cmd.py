@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
 
-from reconciler.cli.plan_cmd import now_utc
-from reconciler.config import load_fleet
-from reconciler.connectwise import connect
-from reconciler.connectwise.gateway import HttpGateway
+from reconciler.cli.runtime import runtime
 from reconciler.importer import import_companies
 
 
@@ -31,12 +27,10 @@ def command(ctx: click.Context, companies, import_all, trend_micro_id, overwrite
         raise click.UsageError("give --company ID (repeatable) or --all")
     if trend_micro_id and len(companies) != 1:
         raise click.UsageError("--trend-micro-id goes with exactly one --company")
-    root = Path(ctx.obj["root"])
-    fleet = load_fleet(root)
-    today = now_utc().astimezone(ZoneInfo(fleet.settings.timezone)).date()
-    with HttpGateway(connect(fleet.settings.connectwise, root)) as gateway:
+    with runtime(ctx, partial=False) as rt:
+        today = rt.now().astimezone(ZoneInfo(rt.fleet.settings.timezone)).date()
         results = import_companies(
-            gateway, fleet, None if import_all else list(companies), today=today,
+            rt.gateway, rt.fleet, None if import_all else list(companies), today=today,
             overwrite=overwrite, trend_micro_id=trend_micro_id,
         )
     for r in results:

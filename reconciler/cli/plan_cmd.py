@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
 
-from reconciler.config import load_fleet
-from reconciler.connectwise import connect
-from reconciler.connectwise.gateway import HttpGateway
+from reconciler.cli.runtime import runtime
 from reconciler.errors import ReconcilerError
 from reconciler.plan.model import Plan
 from reconciler.plan.render import FORMATS, render
@@ -24,10 +22,6 @@ def use_color(stream=None) -> bool:
     """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
     stream = stream or sys.stdout
     return "NO_COLOR" not in os.environ and bool(getattr(stream, "isatty", lambda: False)())
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 def selection_for(root: Path, fleet, patterns, changed_since: str | None) -> Selection:
@@ -84,16 +78,15 @@ def command(ctx: click.Context, patterns, changed_since, fmt, out, detailed_exit
 
     A customer file with errors becomes an error naming file:line:col (exit 1) and
     nothing is planned for its company; the other customers are planned as usual."""
-    root = Path(ctx.obj["root"])
-    fleet = load_fleet(root, partial=True)
-    selection = selection_for(root, fleet, patterns, changed_since)
-    at = now_utc()
-    with HttpGateway(connect(fleet.settings.connectwise, root)) as gateway:
-        plan = make_plan(fleet, gateway, selection, now=at, scan_unmanaged=scan_unmanaged)
+    with runtime(ctx) as rt:
+        fleet = rt.fleet
+        selection = selection_for(rt.root, fleet, patterns, changed_since)
+        at = rt.now()
+        plan = make_plan(fleet, rt.gateway, selection, now=at, scan_unmanaged=scan_unmanaged)
     if out:
         write_plan(out, plan)
     if changed_since:
-        text = _with_review(root, fleet, plan, fmt, changed_since, at)
+        text = _with_review(rt.root, fleet, plan, fmt, changed_since, at)
     else:
         text = render(plan, fmt, color=use_color())
     click.echo(text, nl=False)

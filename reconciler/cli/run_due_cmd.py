@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
-from pathlib import Path
 
 import click
 
-from reconciler.config import load_fleet
-from reconciler.connectwise import connect
-from reconciler.connectwise.gateway import HttpGateway
+from reconciler.cli.runtime import runtime
 from reconciler.plan.select import select
 from reconciler.schedule import parse_instant, zone
 from reconciler.sends import run_due
 from reconciler.sends.render import results_json, results_text
-from reconciler.sources import open_sources
 
 
 @click.command("run-due")
@@ -39,19 +34,17 @@ def command(ctx: click.Context, at_text, dry_run, patterns, approve, fmt) -> Non
     customers are sent as usual.
 
     Exit 1 if a send failed or was held, a period was missed, or a file had errors."""
-    root = Path(ctx.obj["root"])
-    fleet = load_fleet(root, partial=True)
-    tz = zone(fleet.settings.timezone)
-    # An empty --at (e.g. an unset CI variable) is an error, never a silent "now".
-    at = datetime.now(UTC) if at_text is None else parse_instant(at_text, tz)
-    selection = select(fleet, patterns)
-    usage, detections = open_sources(fleet)
     progress = None
     if sys.stderr.isatty():
         def progress(text: str) -> None:
             click.echo(f"sending {text}", err=True)
-    with HttpGateway(connect(fleet.settings.connectwise, root)) as gateway:
-        report = run_due(fleet, gateway, at, usage=usage, detections=detections,
+    with runtime(ctx) as rt:
+        fleet = rt.fleet
+        tz = zone(fleet.settings.timezone)
+        # An empty --at (e.g. an unset CI variable) is an error, never a silent "now".
+        at = rt.now() if at_text is None else parse_instant(at_text, tz)
+        selection = select(fleet, patterns)
+        report = run_due(fleet, rt.gateway, at, usage=rt.usage, detections=rt.detections,
                          customers=selection.enabled, dry_run=dry_run, approve=approve,
                          progress=progress, rejected=selection.rejected)
     click.echo(results_json(report.results) if fmt == "json" else results_text(report),

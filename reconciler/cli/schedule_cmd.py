@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import click
 
-from reconciler.config import load_fleet
+from reconciler.cli.runtime import runtime
 from reconciler.plan.select import select
 from reconciler.schedule import Clock, ScheduleError, parse_date, upcoming
 from reconciler.schedule.clock import start_of_day
@@ -31,10 +30,10 @@ def command(ctx: click.Context, start_text, end_text, patterns, fmt) -> None:
 
     A customer file with errors is left out with its file:line:col on stderr (nothing
     is scheduled for it; exit 1); the others are listed as usual."""
-    fleet = load_fleet(Path(ctx.obj["root"]), partial=True)
+    with runtime(ctx) as rt:  # the configuration and the clock; no ConnectWise
+        fleet, now = rt.fleet, rt.now()
     clock = Clock.of(fleet.settings.timezone, fleet.settings.send_at)
-    first = parse_date(start_text) if start_text else datetime.now(UTC).astimezone(
-        clock.tz).date()
+    first = parse_date(start_text) if start_text else now.astimezone(clock.tz).date()
     last = parse_date(end_text) if end_text else first + timedelta(days=DEFAULT_DAYS)
     if last < first:
         raise ScheduleError(f"--to {last} is before --from {first}")

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from pathlib import Path
-
 import click
 
-from reconciler.config import load_fleet
-from reconciler.connectwise import connect
-from reconciler.connectwise.gateway import HttpGateway
+from reconciler.cli.runtime import runtime
 from reconciler.schedule import parse_instant, zone
 from reconciler.sends import send_now
 from reconciler.sends.now import find_customer, refuse_unapplied
 from reconciler.sends.render import results_json
-from reconciler.sources import open_sources
 
 
 @click.group("send-now")
@@ -38,16 +32,14 @@ def billing(ctx: click.Context, customer_id, approve, dry_run, at_text, fmt) -> 
 
     Refused while the customer has unapplied changes: run plan/apply first, or while
     its file has errors; other customers' files with errors do not matter here."""
-    root = Path(ctx.obj["root"])
-    fleet = load_fleet(root, partial=True)
-    customer = find_customer(fleet, customer_id)
-    # An empty --at (e.g. an unset CI variable) is an error, never a silent "now".
-    tz = zone(fleet.settings.timezone)
-    at = datetime.now(UTC) if at_text is None else parse_instant(at_text, tz)
-    usage, _ = open_sources(fleet)
-    with HttpGateway(connect(fleet.settings.connectwise, root)) as gateway:
-        refuse_unapplied(gateway, fleet, customer, at)
-        result = send_now(fleet, gateway, customer, at, usage=usage, dry_run=dry_run,
+    with runtime(ctx) as rt:
+        fleet = rt.fleet
+        customer = find_customer(fleet, customer_id)
+        # An empty --at (e.g. an unset CI variable) is an error, never a silent "now".
+        tz = zone(fleet.settings.timezone)
+        at = rt.now() if at_text is None else parse_instant(at_text, tz)
+        refuse_unapplied(rt.gateway, fleet, customer, at)
+        result = send_now(fleet, rt.gateway, customer, at, usage=rt.usage, dry_run=dry_run,
                           approve=[customer.slug] if approve else [])
     if fmt == "json":
         click.echo(results_json([result]), nl=False)

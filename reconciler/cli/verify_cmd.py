@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 
 from reconciler.cli.plan_cmd import selection_for
-from reconciler.config import load_fleet
-from reconciler.connectwise import connect
-from reconciler.connectwise.gateway import HttpGateway
+from reconciler.cli.runtime import runtime
 from reconciler.plan.verify import rejected_checks, verify
 
 
@@ -25,15 +22,13 @@ def command(ctx: click.Context, patterns, fmt) -> None:
 
     A customer file with errors fails (with its file:line:col) and the others are
     verified; exit 1 if any customer failed."""
-    root = Path(ctx.obj["root"])
-    fleet = load_fleet(root, partial=True)
-    selection = selection_for(root, fleet, patterns, None)
-    # Disabled customers are verified only when asked for by name (Verify works before a
-    # customer is enabled); otherwise they are listed as skipped.
-    customers = selection.enabled + (selection.disabled if patterns else ())
-    skipped = () if patterns else selection.disabled
-    with HttpGateway(connect(fleet.settings.connectwise, root)) as gateway:
-        checks, requests = verify(gateway, fleet.settings, customers)
+    with runtime(ctx) as rt:
+        selection = selection_for(rt.root, rt.fleet, patterns, None)
+        # Disabled customers are verified only when asked for by name (Verify works before
+        # a customer is enabled); otherwise they are listed as skipped.
+        customers = selection.enabled + (selection.disabled if patterns else ())
+        skipped = () if patterns else selection.disabled
+        checks, requests = verify(rt.gateway, rt.fleet.settings, customers)
     checks = sorted([*checks, *rejected_checks(selection.rejected)], key=lambda c: c.customer)
     if fmt == "json":
         click.echo(json.dumps({"format_version": 1, "requests": requests,

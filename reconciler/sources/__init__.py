@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+import httpx
+
 from reconciler.config.model import Fleet
 from reconciler.sources.files import FileDetectionSource, FileUsageSource
 from reconciler.sources.lmpi import LmpiUsageSource, lmpi_from_settings
@@ -35,12 +37,14 @@ __all__ = [
 ]
 
 
-def usage_source(fleet: Fleet, env: Mapping[str, str] = os.environ) -> UsageSource:
-    """The usage source `sources.usage` of reconciler.yaml names."""
+def usage_source(fleet: Fleet, env: Mapping[str, str] = os.environ, *,
+                 lmpi_transport: httpx.BaseTransport | None = None) -> UsageSource:
+    """The usage source `sources.usage` of reconciler.yaml names (`lmpi_transport`: how
+    to reach LMPI when its url is `sandbox`; the runtime builds it)."""
     settings = fleet.settings.usage_source
     if settings.kind == "lmpi":
         return lmpi_from_settings(settings.url or "", fleet.settings.products, env,
-                                  root=fleet.root)
+                                  transport=lmpi_transport)
     return FileUsageSource(fleet.root / (settings.path or "data/usage"),
                            fleet.settings.products, root=fleet.root)
 
@@ -57,12 +61,13 @@ def detection_source(fleet: Fleet) -> DetectionSource:
                                root=fleet.root)
 
 
-def open_sources(fleet: Fleet, env: Mapping[str, str] = os.environ
+def open_sources(fleet: Fleet, env: Mapping[str, str] = os.environ, *,
+                 lmpi_transport: httpx.BaseTransport | None = None
                  ) -> tuple[UsageSource, DetectionSource]:
     """Both sources; one that cannot be set up becomes `Unavailable` (its sends fail
     with the reason, the other kind still goes out)."""
     try:
-        usage: UsageSource = usage_source(fleet, env)
+        usage: UsageSource = usage_source(fleet, env, lmpi_transport=lmpi_transport)
     except SourceError as exc:
         usage = Unavailable(exc)
     try:

@@ -21,7 +21,6 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from pathlib import Path
 
 import httpx
 
@@ -173,18 +172,16 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 def lmpi_from_settings(
     url: str, products: Mapping[str, Product], env: Mapping[str, str] = os.environ,
-    *, root: Path | None = None, **kwargs,
+    *, transport: httpx.BaseTransport | None = None, **kwargs,
 ) -> LmpiUsageSource:
-    """An LMPI source for `sources.usage.url`: `sandbox` is the in-process simulator
-    (its state under `<root>/.reconciler/` when the ConnectWise sandbox made one)."""
+    """An LMPI source for `sources.usage.url`: `sandbox` is the embedded simulator, reached
+    through `transport` (the runtime's sandbox branch builds it) with its public keys."""
     if url == "sandbox":
-        from reconciler.sandbox import create_app, transport  # only when asked for
-
-        state = root / ".reconciler" / "sandbox-state.json" if root is not None else None
-        app = create_app(state_path=state) if state is not None and state.is_file() \
-            else create_app()
+        if transport is None:
+            raise SourceError("sources.usage.url sandbox needs the embedded simulator, which "
+                              "only reconciler's runtime starts")
         return LmpiUsageSource("http://sandbox", products, token=SANDBOX_TOKEN,
-                               secret=SANDBOX_SECRET, transport=transport(app), **kwargs)
+                               secret=SANDBOX_SECRET, transport=transport, **kwargs)
     token, secret = env.get("LMPI_ACCESS_TOKEN"), env.get("LMPI_SECRET_KEY")
     if not token or not secret:
         raise SourceError("the LMPI usage source needs LMPI_ACCESS_TOKEN and LMPI_SECRET_KEY "

@@ -4,6 +4,7 @@ against the packaged sandbox seed."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -11,12 +12,14 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import cli
-from reconciler.config import load_fleet
-from reconciler.connectwise import connect
+from reconciler.connectwise import ConnectWiseClient, Credentials
+from reconciler.runtime import SANDBOX_STATE, Runtime
 from reconciler.sandbox import create_app, transport
 
 REPO = Path(__file__).resolve().parents[2]
-STATE = Path(".reconciler") / "sandbox-state.json"
+STATE = SANDBOX_STATE
+CREDS = Credentials("sandbox", "sandbox-public", "sandbox-private",
+                    "7c1f9f5e-0d6b-4a8e-9d8a-5a3f2c1b0e42")
 
 
 @pytest.fixture
@@ -29,9 +32,12 @@ def root(tmp_path: Path, monkeypatch) -> Path:
     return tmp_path
 
 
-def run(root: Path, *args: str):
-    """`reconciler --root ROOT ARGS...` in process; returns click's Result."""
-    return CliRunner().invoke(cli, ["--root", str(root), *args], catch_exceptions=False)
+def run(root: Path, *args: str, runtime: Callable[..., Runtime] | None = None):
+    """`reconciler --root ROOT ARGS...` in process; returns click's Result. `runtime`: a
+    factory the commands take their runtime from instead of the real one."""
+    obj = {"open_runtime": runtime} if runtime is not None else None
+    return CliRunner().invoke(cli, ["--root", str(root), *args], obj=obj,
+                              catch_exceptions=False)
 
 
 def sandbox_app(root: Path, **kwargs):
@@ -39,10 +45,10 @@ def sandbox_app(root: Path, **kwargs):
     return create_app(state_path=root / STATE, **kwargs)
 
 
-def client_for(root: Path, app, **options):
-    """A real client over `app` (tests pass max_retries/concurrency for determinism)."""
-    return connect(load_fleet(root).settings.connectwise, root, transport=transport(app),
-                   rate_limit_per_minute=None, **options)
+def client_for(app, **options) -> ConnectWiseClient:
+    """A raw client over `app`, to read the sandbox back or edit it behind the tool."""
+    return ConnectWiseClient("http://127.0.0.1", CREDS, transport=transport(app),
+                             rate_limit_per_minute=None, **options)
 
 
 class FailFirstPost(httpx.BaseTransport):
@@ -62,5 +68,5 @@ class FailFirstPost(httpx.BaseTransport):
 
 def additions(root: Path, agreement_id: int) -> dict[int, dict]:
     """The sandbox's additions of an agreement, read with a fresh client."""
-    with client_for(root, sandbox_app(root)) as client:
+    with client_for(sandbox_app(root)) as client:
         return {a["id"]: a for a in client.list(f"/finance/agreements/{agreement_id}/additions")}

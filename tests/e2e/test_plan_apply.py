@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from datetime import UTC, datetime
 
 from e2e_support import FailFirstPost, additions, client_for, run, sandbox_app
 
-import reconciler.cli.apply_cmd as apply_cmd
 from reconciler.config import load_fleet
-from reconciler.connectwise import connect
+from reconciler.runtime import open_runtime
 
 
 def plan_json(root, *args):
@@ -121,7 +121,7 @@ def test_saved_plan_applies_once_and_is_refused_when_stale(root):
 def test_stale_plan_writes_nothing(root):
     out = root / "plan.json"
     assert run(root, "plan", "--out", str(out)).exit_code == 0
-    with client_for(root, sandbox_app(root)) as client:  # someone edits ConnectWise
+    with client_for(sandbox_app(root)) as client:  # someone edits ConnectWise
         client.patch("/finance/agreements/104/additions/1007",
                      [{"op": "replace", "path": "quantity", "value": 121}])
     before = additions(root, 102)
@@ -144,20 +144,15 @@ def test_threshold_refused_then_forced(root):
     assert run(root, "plan", "--detailed-exitcode").exit_code == 0
 
 
-def test_one_customer_fails_others_apply_and_a_rerun_converges(root, monkeypatch):
+def test_one_customer_fails_others_apply_and_a_rerun_converges(root):
     app = sandbox_app(root)
-
-    def flaky_connect(settings, root_, **_):
-        return connect(settings, root_, transport=FailFirstPost(app), concurrency=1,
-                       rate_limit_per_minute=None)
-
-    monkeypatch.setattr(apply_cmd, "connect", flaky_connect)
-    first = run(root, "apply", "--yes")
+    flaky = functools.partial(open_runtime, cw_transport=FailFirstPost(app),
+                              client_options={"concurrency": 1, "rate_limit_per_minute": None})
+    first = run(root, "apply", "--yes", runtime=flaky)
     assert first.exit_code == 1
     failed = [line for line in first.output.splitlines() if line.startswith("FAILED")]
     assert len(failed) == 1 and failed[0].startswith("FAILED       acme: create apex-one")
     assert "Applied 7 of 8 changes; 1 failed." in first.output
-    monkeypatch.undo()
     data, code = plan_json(root, "--detailed-exitcode")
     assert code == 2 and changes(data) == [("create", "acme", "apex-one", 102, None)]
     assert run(root, "apply", "--yes").exit_code == 0
@@ -184,7 +179,7 @@ def test_verify_and_import_round_trip(root):
 def test_requests_are_the_minimum_for_the_targeted_customers(root):
     fleet = load_fleet(root)
     enabled = {c.company for c in fleet.customers if c.enabled}
-    with client_for(root, sandbox_app(root)) as client:
+    with client_for(sandbox_app(root)) as client:
         agreements = client.list("/finance/agreements")
     def active(a):
         return a.get("agreementStatus") == "Active" and not a.get("cancelledFlag")

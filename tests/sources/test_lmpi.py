@@ -34,8 +34,11 @@ def test_signed_report_over_real_http():
         assert source.request_count == 1  # a month is read once per run
 
 
-def test_sandbox_url_runs_in_process():
-    check_report(lmpi_from_settings("sandbox", PRODUCTS, env={}))
+def test_sandbox_url_goes_through_the_transport_the_runtime_builds():
+    check_report(lmpi_from_settings("sandbox", PRODUCTS, env={},
+                                    transport=transport(create_app())))
+    with pytest.raises(SourceError, match="only reconciler's runtime starts"):
+        lmpi_from_settings("sandbox", PRODUCTS, env={})
 
 
 def test_wrong_secret_is_refused_without_leaking_it():

@@ -1,0 +1,96 @@
+"""The composition root: which ConnectWise and sources a configuration gets, that they are
+opened on first use and closed at the end, and that only the sandbox branch loads the
+simulator."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from served_fleet import make_fleet
+
+from reconciler.connectwise import SiteError, Unauthorized
+from reconciler.connectwise.records import NewTicket
+from reconciler.runtime import SANDBOX_STATE, open_runtime
+from reconciler.sources import LmpiUsageSource
+
+SITE_ENV = {"CW_COMPANY_ID": "acme", "CW_PUBLIC_KEY": "PUBKEY123",
+            "CW_PRIVATE_KEY": "s3cr3t-PRIVATE",
+            "CW_CLIENT_ID": "0b8f6c7e-1111-2222-3333-444455556666"}
+
+
+def sandbox_fleet(tmp_path: Path, **kwargs) -> Path:
+    return make_fleet(tmp_path / "fleet", "sandbox", **kwargs)
+
+
+def test_the_sandbox_runs_in_process_with_its_state_under_the_root(tmp_path):
+    root = sandbox_fleet(tmp_path)
+    with open_runtime(root, env={}) as rt:
+        board = next(b for b in rt.gateway.boards() if b.name == "Trend Micro Billing")
+        status = rt.gateway.board_statuses(board.id)[0]
+        rt.gateway.create_ticket(NewTicket("tmrm:runtime:ACME:1", "persisted", "ACME", "d",
+                                           board.id, status.id, rt.gateway.priorities()[0].id))
+    assert (root / SANDBOX_STATE).is_file()
+    with open_runtime(root, env={}) as again:  # a later run sees the same state
+        assert len(again.gateway.tickets(keys=["tmrm:runtime:ACME:1"]).records) == 1
+
+
+def test_the_sandbox_refuses_overridden_credentials_it_does_not_know(tmp_path):
+    with open_runtime(sandbox_fleet(tmp_path), env={"CW_PRIVATE_KEY": "wrong"}) as rt, \
+            pytest.raises(Unauthorized):
+        rt.gateway.boards()
+
+
+def test_the_sandbox_state_folder_must_be_usable(tmp_path):
+    root = sandbox_fleet(tmp_path)
+    (root / ".reconciler").write_text("in the way\n")
+    with open_runtime(root, env={}) as rt, pytest.raises(SiteError, match="cannot keep"):
+        rt.gateway.boards()
+
+
+def test_a_site_gets_the_configured_limits_and_the_environments_credentials(tmp_path):
+    root = make_fleet(tmp_path / "fleet", "https://na.myconnectwise.net")
+    with open_runtime(root, env=SITE_ENV) as rt:
+        client = rt.gateway.client
+        settings = rt.fleet.settings.connectwise
+        assert client.site_url == "https://na.myconnectwise.net"
+        assert client.limiter.per_minute == settings.rate_limit_per_minute
+        assert (client.concurrency, client.page_size) == (settings.concurrency,
+                                                          settings.page_size)
+        assert "s3cr3t" not in repr(rt.gateway)
+
+
+def test_nothing_is_opened_until_used_and_everything_is_closed(tmp_path):
+    root = sandbox_fleet(tmp_path, lmpi_url="sandbox")
+    with open_runtime(root, env={}) as rt:
+        assert not (root / ".reconciler").exists()  # no gateway asked for yet
+        usage = rt.usage
+        assert isinstance(usage, LmpiUsageSource)
+        assert usage.usage(2026, 11).lines  # the sandbox's LMPI report, in process
+        client = rt.gateway.client
+    assert usage._client.is_closed and client._http.is_closed
+
+
+def test_the_clock_is_the_runtimes(tmp_path):
+    at = datetime(2026, 11, 25, 12, tzinfo=UTC)
+    with open_runtime(sandbox_fleet(tmp_path), env={}, clock=lambda: at) as rt:
+        assert rt.now() == at
+
+
+def test_only_the_sandbox_branch_loads_the_simulator(tmp_path):
+    site = make_fleet(tmp_path / "site", "https://na.myconnectwise.net")
+    sandbox = sandbox_fleet(tmp_path)
+    probe = ("import sys; from reconciler.runtime import open_runtime\n"
+             "rt = open_runtime(sys.argv[1], env={k: 'x' for k in ('CW_COMPANY_ID', "
+             "'CW_PUBLIC_KEY', 'CW_PRIVATE_KEY', 'CW_CLIENT_ID')})\n"
+             "rt.gateway, rt.usage, rt.detections\n"
+             "print('reconciler.sandbox' in sys.modules)")
+    loaded = {}
+    for name, root in (("site", site), ("sandbox", sandbox)):
+        done = subprocess.run([sys.executable, "-c", probe, str(root)], capture_output=True,
+                              text=True, timeout=60, check=True)
+        loaded[name] = done.stdout.strip()
+    assert loaded == {"site": "False", "sandbox": "True"}
