@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import datetime
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from reconciler.cli.runtime import runtime
 from reconciler.errors import ReconcilerError
+from reconciler.gitrefs import changed_files
 from reconciler.plan.model import Plan
 from reconciler.plan.render import FORMATS, render
-from reconciler.plan.render.markdown import LIMIT, render_markdown
 from reconciler.plan.select import Selection, select
 from reconciler.plan.service import make_plan
+from reconciler.review import ReviewSection, policy_review
 
 
 def use_color(stream=None) -> bool:
@@ -25,11 +26,7 @@ def use_color(stream=None) -> bool:
 
 
 def selection_for(root: Path, fleet, patterns, changed_since: str | None) -> Selection:
-    changed = None
-    if changed_since:
-        from reconciler.gitrefs import changed_files
-
-        changed = changed_files(root, changed_since)
+    changed = changed_files(root, changed_since) if changed_since else None
     return select(fleet, patterns, changed)
 
 
@@ -39,23 +36,6 @@ def write_plan(path: str, plan: Plan) -> None:
     except OSError as exc:  # e.g. its folder does not exist
         raise ReconcilerError(f"cannot save the plan to {path}: "
                               f"{exc.strerror or type(exc).__name__}") from None
-
-
-def _with_review(root: Path, fleet, plan: Plan, fmt: str, ref: str, at: datetime) -> str:
-    """The plan followed by the policy review of the change set (what the PR changes)."""
-    from reconciler import review
-
-    result = review.policy_review(root, ref, fleet, at=at)
-    if fmt == "json":
-        import json
-
-        data = plan.to_json()
-        data["policy_review"] = json.loads(review.review_json(result))
-        return json.dumps(data, indent=2) + "\n"
-    if fmt == "markdown":
-        section = review.review_markdown(result, max_chars=15_000)
-        return render_markdown(plan, limit=LIMIT - len(section) - 2) + "\n" + section
-    return render(plan, "text", color=use_color()) + "\n" + review.review_text(result)
 
 
 @click.command("plan")
@@ -84,12 +64,11 @@ def command(ctx: click.Context, patterns, changed_since, fmt, out, detailed_exit
         at = rt.now()
         plan = make_plan(fleet, rt.gateway, selection, now=at, scan_unmanaged=scan_unmanaged)
     if out:
-        write_plan(out, plan)
-    if changed_since:
-        text = _with_review(rt.root, fleet, plan, fmt, changed_since, at)
-    else:
-        text = render(plan, fmt, color=use_color())
-    click.echo(text, nl=False)
+        write_plan(out, plan)  # the plan file: what apply applies, without the review
+    if changed_since:  # what the change set does to policies, shown with its plan
+        section = ReviewSection(policy_review(rt.root, changed_since, fleet, at=at))
+        plan = replace(plan, policy_review=section)
+    click.echo(render(plan, fmt, color=use_color()), nl=False)
     if out and fmt != "json":
         click.echo(f"Saved the plan to {out}; apply it with: reconciler apply {out}", err=True)
     if plan.errors:

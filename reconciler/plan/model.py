@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from reconciler.errors import ReconcilerError
 
@@ -200,6 +200,17 @@ class Fingerprint:
         return {"config": self.config, "live": self.live}
 
 
+class ReviewSection(Protocol):
+    """What a pull request changes in policy, shown beside its plan (`plan --changed-since`):
+    rendered with the plan, never applied and never saved in the plan file."""
+
+    def text(self) -> str: ...
+
+    def markdown(self, max_chars: int) -> str: ...
+
+    def to_json(self) -> dict: ...
+
+
 @dataclass(frozen=True)
 class Plan:
     """Everything `plan` found; changes are kept in plan order."""
@@ -211,8 +222,7 @@ class Plan:
     fingerprint: Fingerprint = field(default_factory=lambda: Fingerprint("", ""))
     requests: int = 0
     generated_at: str = ""
-    # Plan-time extras shown to reviewers (e.g. a "policy changes" section); not applied.
-    notes: tuple[str, ...] = ()
+    policy_review: ReviewSection | None = field(default=None, compare=False)
 
     @classmethod
     def build(
@@ -254,6 +264,7 @@ class Plan:
         return grouped
 
     def to_json(self) -> dict:
+        """The plan file's content (the policy review is shown, never saved)."""
         return {
             "format_version": FORMAT_VERSION,
             "generated_at": self.generated_at,
@@ -265,7 +276,6 @@ class Plan:
             "changes": [c.to_json() for c in self.changes],
             "warnings": [w.to_json() for w in self.warnings],
             "errors": [e.to_json() for e in self.errors],
-            "notes": list(self.notes),
         }
 
     @classmethod
@@ -288,7 +298,6 @@ class Plan:
                 fingerprint=Fingerprint(fp["config"], fp["live"]),
                 requests=int(data.get("requests", 0)),
                 generated_at=data.get("generated_at", ""),
-                notes=tuple(data.get("notes", ())),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise PlanFileInvalid(f"damaged plan file: missing or bad field {exc}") from None

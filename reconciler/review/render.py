@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 
 from reconciler.review.history import History
 from reconciler.review.policy import CustomerPolicyChange
@@ -79,6 +80,23 @@ def review_markdown(review: PolicyReview, *, max_chars: int | None = None) -> st
 
 def review_json(review: PolicyReview) -> str:
     return json.dumps(review.to_json(), indent=2, sort_keys=False) + "\n"
+
+
+@dataclass(frozen=True)
+class ReviewSection:
+    """The policy review as the section a plan shows beside its changes
+    (`reconciler.plan.model.ReviewSection`)."""
+
+    review: PolicyReview
+
+    def text(self) -> str:
+        return review_text(self.review)
+
+    def markdown(self, max_chars: int) -> str:
+        return review_markdown(self.review, max_chars=max_chars)
+
+    def to_json(self) -> dict:
+        return self.review.to_json()
 
 
 def history_text(hist: History) -> str:

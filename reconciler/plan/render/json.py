@@ -8,4 +8,7 @@ from reconciler.plan.model import Plan
 
 
 def render_json(plan: Plan) -> str:
-    return json.dumps(plan.to_json(), indent=2, sort_keys=False) + "\n"
+    data = plan.to_json()
+    if plan.policy_review is not None:
+        data["policy_review"] = plan.policy_review.to_json()
+    return json.dumps(data, indent=2, sort_keys=False) + "\n"

@@ -3,6 +3,8 @@
 Totals come first, then errors, then one section per customer; when the whole plan does
 not fit in `limit` characters, whole customer sections are left out (the largest plans
 first lose their tail) and the comment says how many customers and changes it left out.
+A policy review (`plan --changed-since`) follows the plan, in at most REVIEW_LIMIT
+characters, and the plan makes room for it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from reconciler.plan.model import Plan
 from reconciler.plan.render.common import SYMBOL, detail, totals
 
 LIMIT = 65_000  # GitHub refuses comments over 65,536 characters; keep a margin
+REVIEW_LIMIT = 15_000
 
 
 def _escape(text: str) -> str:
@@ -18,6 +21,13 @@ def _escape(text: str) -> str:
 
 
 def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
+    if plan.policy_review is None:
+        return _plan_markdown(plan, limit)
+    section = plan.policy_review.markdown(REVIEW_LIMIT)
+    return _plan_markdown(plan, limit - len(section) - 2) + "\n" + section
+
+
+def _plan_markdown(plan: Plan, limit: int) -> str:
     n = plan.counts()
     head = [
         "## reconciler plan",
@@ -48,7 +58,6 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
     if plan.warnings:
         body = ["### Warnings", ""] + [f"- :warning: {_escape(w.message)}" for w in plan.warnings]
         sections.append(("\n".join(body) + "\n", 0, 0))
-    sections += [(note + "\n", 0, 0) for note in plan.notes]
 
     out = "\n".join(head) + "\n"
     reserve = 400  # room for the "left out" note
@@ -66,7 +75,7 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
                  f"({changes} change{'s' if changes != 1 else ''})"]
         if others:
             parts.append(f"{others} other section{'s' if others != 1 else ''} "
-                         "(warnings or notes)")
+                         "(errors or warnings)")
         out += (
             f"\n> **Left out to fit a pull-request comment:** {' and '.join(parts)}. "
             "The full plan is in the job log and the `plan.json` artifact.\n"

@@ -34,10 +34,12 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         lines.append(style("Warnings:", "yellow", bold=True))
         lines += ["  " + style(f"! {w.message}", "yellow") for w in plan.warnings]
         lines.append("")
-    lines += list(plan.notes)
     lines.append(style(totals(plan), bold=True))
     lines.append(
         f"{len(plan.customers)} customer{'s' if len(plan.customers) != 1 else ''} planned, "
         f"{plan.requests} request{'s' if plan.requests != 1 else ''} to ConnectWise."
     )
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    if plan.policy_review is not None:
+        text += "\n" + plan.policy_review.text()
+    return text
