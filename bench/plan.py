@@ -39,8 +39,8 @@ sys.path.insert(0, str(REPO))
 from reconciler.config import load_fleet  # noqa: E402
 from reconciler.connectwise import conditions as c  # noqa: E402
 from reconciler.connectwise.gateway import http as cw  # noqa: E402
+from reconciler.domain.selection import select  # noqa: E402
 from reconciler.gitrefs import changed_files  # noqa: E402
-from reconciler.plan.select import select  # noqa: E402
 from reconciler.plan.service import make_plan  # noqa: E402
 from reconciler.runtime import open_runtime  # noqa: E402
 

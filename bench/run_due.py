@@ -32,10 +32,10 @@ from reconciler.config.model import BillingPolicy, Customer, Policy, SummaryPoli
 from reconciler.connectwise import ConnectWiseClient, Credentials  # noqa: E402
 from reconciler.connectwise import conditions as cond  # noqa: E402
 from reconciler.connectwise.gateway import HttpGateway  # noqa: E402
+from reconciler.domain.keys import send_key  # noqa: E402
 from reconciler.sandbox import Faults, create_app, serve  # noqa: E402
 from reconciler.schedule import Clock, cadences  # noqa: E402
 from reconciler.sends.due import find_due  # noqa: E402
-from reconciler.sends.keys import send_key  # noqa: E402
 
 CREDS = Credentials("sandbox", "sandbox-public", "sandbox-private",
                     "7c1f9f5e-0d6b-4a8e-9d8a-5a3f2c1b0e42")

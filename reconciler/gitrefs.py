@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
+from reconciler.config import load_fleet
 from reconciler.config.model import Fleet
 from reconciler.errors import ConfigError, ReconcilerError
 
@@ -169,8 +170,6 @@ def load_entries(
     """
     if "reconciler.yaml" not in entries:
         raise NoFleetAtRef(f"there is no reconciler.yaml at {label}")
-    from reconciler.config import load_fleet  # late: keeps `changed_files` free of config
-
     data = blobs if blobs is not None else read_blobs(root, entries.values())
     with tempfile.TemporaryDirectory(prefix="reconciler-ref-") as tmp:
         for rel, blob in entries.items():

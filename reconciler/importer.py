@@ -26,10 +26,10 @@ from reconciler.config import validate
 from reconciler.config.model import Customer, Fleet, Policy, Settings
 from reconciler.connectwise.gateway import Gateway
 from reconciler.connectwise.records import Addition, Agreement, Company
+from reconciler.domain.agreements import default_agreement
+from reconciler.domain.fold import fold
 from reconciler.errors import ReconcilerError
 from reconciler.plan import snapshot as snapshot_mod
-from reconciler.plan.cw import key
-from reconciler.plan.resolve import default_agreement
 
 CUSTOMERS_DIR = "customers"
 
@@ -80,13 +80,13 @@ def company_document(
 ) -> tuple[dict, list[str]]:
     """The customer-file data for one company, and notes for the user."""
     notes: list[str] = []
-    by_item = {key(p.catalog_item): p.key for p in settings.products.values()}
+    by_item = {fold(p.catalog_item): p.key for p in settings.products.values()}
     default = default_agreement(agreements, settings.default_agreement_types)
     active = [a for a in agreements if a.active]
     placed: dict[str, Agreement] = {}  # product key -> agreement it is billed on
     for agreement in sorted(active, key=lambda a: a.id):
         for addition in sorted(additions.get(agreement.id, []), key=lambda x: x.id):
-            product = by_item.get(key(addition.product))
+            product = by_item.get(fold(addition.product))
             if product is None or not addition.live_on(today):
                 continue
             if product not in placed:
@@ -102,8 +102,8 @@ def company_document(
         if default is not None and agreement.id == default.id:
             mapping[product] = "default"
             continue
-        same = [a for a in active if key(a.name) == key(agreement.name)
-                and key(a.type_name) == key(agreement.type_name)]
+        same = [a for a in active if fold(a.name) == fold(agreement.name)
+                and fold(a.type_name) == fold(agreement.type_name)]
         if len(same) != 1:
             raise CompanyNotImportable(
                 f"company {company.identifier}: {product} is on agreement "
@@ -165,13 +165,13 @@ def import_companies(
 ) -> list[Imported]:
     """Write customers/<slug>.yaml for each company (None: every candidate company)."""
     settings = fleet.settings
-    existing = {key(c.company): c for c in fleet.customers}
+    existing = {fold(c.company): c for c in fleet.customers}
     if identifiers is None:
         identifiers = candidate_companies(gateway, settings, set(existing))
     results: list[Imported] = []
     wanted = []
     for ident in dict.fromkeys(identifiers):
-        current = existing.get(key(ident))
+        current = existing.get(fold(ident))
         if current is not None and not overwrite:
             results.append(Imported(ident, error=f"company {ident} already has {current.path} "
                                     "(use --overwrite to replace it)"))
@@ -182,7 +182,7 @@ def import_companies(
     stand_ins = [_stand_in(i) for i in wanted]
     snap = snapshot_mod.read(gateway, settings, stand_ins, today=today)
     for ident in wanted:
-        results.append(_import_one(fleet, snap, ident, existing.get(key(ident)), today,
+        results.append(_import_one(fleet, snap, ident, existing.get(fold(ident)), today,
                                    overwrite, trend_micro_id))
     return results
 
@@ -195,7 +195,7 @@ def _import_one(fleet: Fleet, snap: snapshot_mod.Snapshot, ident: str,
         return Imported(ident, error=f"company {ident}: {problem}")
     company = snap.company(ident)
     if company is None:
-        close = snap.suggestions.get(key(ident), ())
+        close = snap.suggestions.get(fold(ident), ())
         hint = f"; closest identifiers: {', '.join(close)}" if close else ""
         return Imported(ident, error=f"company {ident} does not exist in ConnectWise{hint}")
     if company.deleted:
@@ -241,4 +241,4 @@ def candidate_companies(gateway: Gateway, settings: Settings, known: set[str]) -
     if found.malformed:
         raise found.malformed[0]
     identifiers = {a.company_identifier for a in found.records}
-    return sorted(i for i in identifiers if i and key(i) not in known)
+    return sorted(i for i in identifiers if i and fold(i) not in known)

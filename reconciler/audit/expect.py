@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 from reconciler.audit.facts import PolicyAt
 from reconciler.config.model import Customer
-from reconciler.plan.cw import key as fold
+from reconciler.domain.fold import fold
 from reconciler.schedule import Cadence, Period, cadences
 
 # Any period starting in the range falls due within this long after the range ends

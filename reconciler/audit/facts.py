@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from reconciler.config.model import Customer, frozen_map
-from reconciler.plan.cw import key as fold
+from reconciler.domain.fold import fold
 from reconciler.schedule import Clock, Period
 
 

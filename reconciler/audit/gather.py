@@ -33,12 +33,12 @@ from reconciler.audit.facts import (
     UsageFact,
 )
 from reconciler.config.model import Fleet, frozen_map
+from reconciler.domain.fold import fold
+from reconciler.domain.keys import KIND_TAGS, NOW_TAG, PREFIX
 from reconciler.errors import ReconcilerError
-from reconciler.plan.cw import key as fold
 from reconciler.review.history import history
 from reconciler.review.timeline import FleetAt, policy_timeline
 from reconciler.schedule import Period
-from reconciler.sends.keys import KIND_TAGS, NOW_TAG, PREFIX
 from reconciler.sources import DetectionSource, SourceError, UsageSource
 
 

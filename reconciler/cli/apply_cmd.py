@@ -12,10 +12,10 @@ import click
 from reconciler.apply import ApplyReport, Outcome, apply_plan, check_fresh, check_thresholds
 from reconciler.cli.plan_cmd import selection_for, use_color
 from reconciler.cli.runtime import runtime
+from reconciler.domain.selection import by_slugs
 from reconciler.plan.model import Plan, PlanFileInvalid
 from reconciler.plan.render import render
 from reconciler.plan.render.common import detail
-from reconciler.plan.select import by_slugs
 from reconciler.plan.service import make_plan
 
 

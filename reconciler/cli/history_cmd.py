@@ -6,6 +6,9 @@ from pathlib import Path
 
 import click
 
+from reconciler.review.history import history
+from reconciler.review.render import history_json, history_text
+
 
 @click.command("history")
 @click.argument("customer", required=False)
@@ -26,10 +29,6 @@ def command(ctx: click.Context, customer: str | None, fmt: str, since: str | Non
     Edits of reconciler.yaml count for every customer on global settings. Newest first,
     with date, author, commit and the semantic change.
     """
-    # Imported here: deepdiff and git plumbing are not needed to start the CLI.
-    from reconciler.review.history import history
-    from reconciler.review.render import history_json, history_text
-
     root = Path((ctx.obj or {}).get("root", "."))
     result = history(root, customer, since=since)
     click.echo(history_json(result) if fmt == "json" else history_text(result), nl=False)

@@ -10,11 +10,11 @@ from pathlib import Path
 import click
 
 from reconciler.cli.runtime import runtime
+from reconciler.domain.selection import Selection, select
 from reconciler.errors import ReconcilerError
 from reconciler.gitrefs import changed_files
 from reconciler.plan.model import Plan
 from reconciler.plan.render import FORMATS, render
-from reconciler.plan.select import Selection, select
 from reconciler.plan.service import make_plan
 from reconciler.review import ReviewSection, policy_review
 

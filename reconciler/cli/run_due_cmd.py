@@ -7,7 +7,7 @@ import sys
 import click
 
 from reconciler.cli.runtime import runtime
-from reconciler.plan.select import select
+from reconciler.domain.selection import select
 from reconciler.schedule import parse_instant, zone
 from reconciler.sends import run_due
 from reconciler.sends.render import results_json, results_text

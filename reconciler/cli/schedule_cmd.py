@@ -7,7 +7,7 @@ from datetime import timedelta
 import click
 
 from reconciler.cli.runtime import runtime
-from reconciler.plan.select import select
+from reconciler.domain.selection import select
 from reconciler.schedule import Clock, ScheduleError, parse_date, upcoming
 from reconciler.schedule.clock import start_of_day
 from reconciler.sends.render import schedule_json, schedule_text

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from reconciler.config.model import Customer, Settings
 from reconciler.connectwise.records import Agreement
+from reconciler.domain.agreements import ResolutionError, resolve_agreement
 from reconciler.plan.model import AgreementInfo, CustomerError
-from reconciler.plan.resolve import ResolutionError, resolve_agreement
 
 # The fields of a managed addition that the tool owns; everything else (quantity above
 # all: the billing run sets it) is never diffed or written.

@@ -15,7 +15,7 @@ from datetime import date
 
 from reconciler.config.model import Customer, RejectedCustomer, Settings
 from reconciler.connectwise.records import Addition, Agreement
-from reconciler.plan.cw import key
+from reconciler.domain.fold import fold
 from reconciler.plan.desired import (
     DESIRED_BILL_CUSTOMER,
     DesiredAddition,
@@ -63,7 +63,7 @@ def diff_customer(
         return out
     company = snapshot.company(customer.company)
     if company is None:
-        close = snapshot.suggestions.get(key(customer.company), ())
+        close = snapshot.suggestions.get(fold(customer.company), ())
         hint = f"; closest identifiers: {', '.join(close)}" if close else ""
         out.errors.append(
             CustomerError(
@@ -113,13 +113,13 @@ def managed_live_additions(
     settings: Settings, agreements: Sequence[Agreement], snapshot: Snapshot, today: date
 ) -> Live:
     """Live managed additions per (agreement id, catalog key): (agreement, addition) pairs."""
-    managed = {key(item) for item in settings.catalog_items()}
+    managed = {fold(item) for item in settings.catalog_items()}
     live: Live = {}
     for agreement in agreements:
         if not agreement.active:
             continue
         for addition in snapshot.additions.get(agreement.id, []):
-            item = key(addition.product)
+            item = fold(addition.product)
             if item in managed and addition.live_on(today):
                 live.setdefault((agreement.id, item), []).append((agreement, addition))
     for pairs in live.values():
@@ -135,7 +135,7 @@ def diff_additions(
     today: date,
 ) -> list[Change]:
     """Creates, updates and cancels that turn `live` into `desired`."""
-    by_item = {key(p.catalog_item): p for p in settings.products.values()}
+    by_item = {fold(p.catalog_item): p for p in settings.products.values()}
     pool = {k: list(v) for k, v in live.items()}
     wanted_at: dict[str, AgreementInfo] = {}
     changes: list[Change] = []
@@ -149,7 +149,7 @@ def diff_additions(
         after: dict | None,
         why: str,
     ) -> None:
-        product = by_item[key(item)]
+        product = by_item[fold(item)]
         changes.append(
             Change(
                 kind=kind,
@@ -166,7 +166,7 @@ def diff_additions(
         )
 
     for d in desired:
-        item = key(d.catalog_item)
+        item = fold(d.catalog_item)
         wanted_at[item] = d.agreement
         found = pool.pop((d.agreement.id, item), [])
         if not found:

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 from reconciler.config.model import Customer, Fleet, RejectedCustomer
 from reconciler.connectwise.gateway import Gateway
+from reconciler.domain.selection import Selection
 from reconciler.plan import snapshot as snapshot_mod
 from reconciler.plan.diff import build_plan
 from reconciler.plan.model import Plan
-from reconciler.plan.select import Selection
 
 
 def config_fingerprint(

@@ -25,7 +25,7 @@ from typing import Any
 from reconciler.config.model import Customer, Settings
 from reconciler.connectwise.gateway import Gateway
 from reconciler.connectwise.records import Addition, Agreement, Company, MalformedRecord
-from reconciler.plan.cw import key
+from reconciler.domain.fold import fold
 from reconciler.plan.model import canonical_hash
 
 
@@ -42,21 +42,21 @@ class UnmanagedCompany:
 class Snapshot:
     """Live records for the targeted customers (plus the unmanaged scan, if run)."""
 
-    companies: dict[str, Company] = field(default_factory=dict)  # key(identifier) -> company
+    companies: dict[str, Company] = field(default_factory=dict)  # fold(identifier) -> company
     agreements: dict[int, list[Agreement]] = field(default_factory=dict)  # company id -> list
     additions: dict[int, list[Addition]] = field(default_factory=dict)  # agreement id -> list
     suggestions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # missing -> close
-    # key(identifier) -> why that company's records cannot be trusted (a malformed record)
+    # fold(identifier) -> why that company's records cannot be trusted (a malformed record)
     unreadable: dict[str, str] = field(default_factory=dict)
     unmanaged: list[UnmanagedCompany] = field(default_factory=list)
     requests: int = 0
 
     def company(self, identifier: str) -> Company | None:
-        return self.companies.get(key(identifier))
+        return self.companies.get(fold(identifier))
 
     def problem(self, identifier: str) -> str | None:
         """Why the company's ConnectWise records cannot be planned on, if they cannot."""
-        return self.unreadable.get(key(identifier))
+        return self.unreadable.get(fold(identifier))
 
     def fingerprint(self, customers: Iterable[Customer]) -> str:
         """sha256 over every live object read for these customers (not the scan)."""
@@ -94,15 +94,15 @@ def read(
     the agreements in play for `customers`."""
     start = gateway.request_count
     snap = Snapshot()
-    identifiers = sorted({c.company for c in customers}, key=key)
+    identifiers = sorted({c.company for c in customers}, key=fold)
     _read_companies(gateway, snap, identifiers)
     missing = [i for i in identifiers if snap.company(i) is None and not snap.problem(i)]
     for ident, close in zip(missing, gateway.parallel(lambda i: _suggest(gateway, i), missing),
                             strict=True):
         if isinstance(close, MalformedRecord):
-            snap.unreadable[key(ident)] = str(close)
+            snap.unreadable[fold(ident)] = str(close)
         else:
-            snap.suggestions[key(ident)] = close
+            snap.suggestions[fold(ident)] = close
 
     live = sorted((c for c in snap.companies.values() if not c.deleted), key=lambda c: c.id)
     for company in live:
@@ -113,7 +113,7 @@ def read(
     for company in live:
         problem = found.problem(company.id)
         if problem is not None:
-            snap.unreadable[key(company.identifier)] = str(problem)
+            snap.unreadable[fold(company.identifier)] = str(problem)
 
     if with_additions:
         owner = {a.id: c for c in live for a in snap.agreements[c.id] if a.active}
@@ -126,10 +126,10 @@ def read(
         for problem in additions.malformed:
             company = owner.get(problem.owner) if problem.owner is not None else None
             for c in [company] if company is not None else live:
-                snap.unreadable.setdefault(key(c.identifier), str(problem))
+                snap.unreadable.setdefault(fold(c.identifier), str(problem))
 
     if scan_unmanaged:
-        known = {key(i) for i in fleet_companies} | {key(c.company) for c in customers}
+        known = {fold(i) for i in fleet_companies} | {fold(c.company) for c in customers}
         snap.unmanaged = scan_unmanaged_companies(
             gateway, settings, known, today or date.today()
         )
@@ -142,12 +142,12 @@ def _read_companies(gateway: Gateway, snap: Snapshot, identifiers: Sequence[str]
     identifier is unreadable is the problem of every identifier not otherwise found."""
     found = gateway.companies(identifiers)
     for company in found.records:
-        ident = key(company.identifier)
+        ident = fold(company.identifier)
         # A live company wins over a deleted one that reuses its identifier.
         if ident not in snap.companies or snap.companies[ident].deleted:
             snap.companies[ident] = company
-    for ident in map(key, identifiers):
-        own = [m for m in found.malformed if m.owner is not None and key(str(m.owner)) == ident]
+    for ident in map(fold, identifiers):
+        own = [m for m in found.malformed if m.owner is not None and fold(str(m.owner)) == ident]
         unknown = [m for m in found.malformed if m.owner is None]
         if own or (unknown and ident not in snap.companies):
             snap.unreadable[ident] = str((own or unknown)[0])
@@ -165,8 +165,8 @@ def _suggest(gateway: Gateway, identifier: str, limit: int = 5
         names = gateway.company_identifiers_like(prefix)
     except MalformedRecord as exc:
         return exc
-    by_key = {key(n): n for n in names}
-    close = difflib.get_close_matches(key(identifier), list(by_key), n=limit, cutoff=0.5)
+    by_key = {fold(n): n for n in names}
+    close = difflib.get_close_matches(fold(identifier), list(by_key), n=limit, cutoff=0.5)
     return tuple(by_key[k] for k in close)
 
 
@@ -183,13 +183,13 @@ def scan_unmanaged_companies(
     """
     found = gateway.active_agreements_of_types(settings.default_agreement_types)
     for problem in found.malformed:
-        if problem.owner is None or key(str(problem.owner)) not in known:
+        if problem.owner is None or fold(str(problem.owner)) not in known:
             raise problem
-    agreements = [a for a in found.records if key(a.company_identifier) not in known]
+    agreements = [a for a in found.records if fold(a.company_identifier) not in known]
     additions = gateway.additions([a.id for a in agreements])
     if additions.malformed:
         raise additions.malformed[0]
-    managed = {key(i) for i in settings.catalog_items()}
+    managed = {fold(i) for i in settings.catalog_items()}
     by_agreement: dict[int, list[Addition]] = {}
     for addition in additions.records:
         by_agreement.setdefault(addition.agreement_id, []).append(addition)
@@ -198,7 +198,7 @@ def scan_unmanaged_companies(
         items = {
             x.product
             for x in by_agreement.get(agreement.id, [])
-            if key(x.product) in managed and x.live_on(today)
+            if fold(x.product) in managed and x.live_on(today)
         }
         if items:
             entry = found_items.setdefault(agreement.company_identifier,

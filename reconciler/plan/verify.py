@@ -11,9 +11,14 @@ from dataclasses import dataclass
 
 from reconciler.config.model import Customer, RejectedCustomer, Settings
 from reconciler.connectwise.gateway import Gateway
+from reconciler.domain.agreements import (
+    ResolutionError,
+    default_agreement,
+    describe_agreement,
+    resolve_agreement,
+)
+from reconciler.domain.fold import fold
 from reconciler.plan import snapshot as snapshot_mod
-from reconciler.plan.cw import describe_agreement, key
-from reconciler.plan.resolve import ResolutionError, default_agreement, resolve_agreement
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,7 @@ def check_customer(customer: Customer, settings: Settings, snap: snapshot_mod.Sn
                             f"company {customer.company}: {problem}")
     company = snap.company(customer.company)
     if company is None:
-        close = snap.suggestions.get(key(customer.company), ())
+        close = snap.suggestions.get(fold(customer.company), ())
         hint = f"; closest identifiers: {', '.join(close)}" if close else ""
         return CompanyCheck(customer.slug, customer.company, False,
                             f"company {customer.company} does not exist in ConnectWise{hint}")

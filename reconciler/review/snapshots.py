@@ -17,6 +17,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from reconciler.config import load_fleet
 from reconciler.config.model import Customer, Fleet, Settings
 from reconciler.errors import ConfigError
 from reconciler.gitrefs import FleetInvalidAtRef, read_blobs, tree_entries
@@ -104,8 +105,6 @@ class FleetSnapshots:
     def _load(
         self, entries: dict[str, str], commit: str, settings_key: tuple, paths: list[str] | None
     ) -> FleetInvalidAtRef | None:
-        from reconciler.config import load_fleet  # late: keeps CLI start-up light
-
         self._materialize(entries)
         self.loads += 1
         try:

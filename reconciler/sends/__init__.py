@@ -8,7 +8,7 @@
 - `run`: run-due and send-now; `now`: send-now's preconditions; `render`: output.
 """
 
-from reconciler.sends.keys import now_key, parse_key, send_key
+from reconciler.domain.keys import now_key, parse_key, send_key
 from reconciler.sends.model import FAILING, OUTCOMES, RunReport, SendResult
 from reconciler.sends.run import run_due, send_now
 

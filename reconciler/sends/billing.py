@@ -21,11 +21,11 @@ from datetime import date
 from reconciler.config.model import Customer, Settings
 from reconciler.connectwise.gateway import Gateway
 from reconciler.connectwise.records import Addition, Agreement, MalformedRecord
+from reconciler.domain.agreements import ResolutionError, resolve_agreement
+from reconciler.domain.fold import fold
+from reconciler.domain.keys import billing_prefixes
 from reconciler.errors import ReconcilerError
-from reconciler.plan.cw import key
-from reconciler.plan.resolve import ResolutionError, resolve_agreement
 from reconciler.sends.content import BillingLine
-from reconciler.sends.keys import billing_prefixes
 from reconciler.sources import MonthUsage, SourceError, UsageSource, format_units
 
 
@@ -49,22 +49,22 @@ class BillingData:
         data = cls(gateway)
         wanted = sorted(set(companies))
         for company in wanted:
-            data.agreements[key(company)] = []
+            data.agreements[fold(company)] = []
         found = gateway.agreements_of_identifiers(wanted)
         for agreement in found.records:
-            data.agreements.setdefault(key(agreement.company_identifier), []).append(agreement)
+            data.agreements.setdefault(fold(agreement.company_identifier), []).append(agreement)
         for company in wanted:
-            problem = found.problem(company, fold=key)
+            problem = found.problem(company, fold=fold)
             if problem is not None:
-                data.unreadable[key(company)] = problem
+                data.unreadable[fold(company)] = problem
         return data
 
     def agreements_of(self, company: str) -> list[Agreement]:
         """The company's agreements, or its MalformedRecord."""
-        problem = self.unreadable.get(key(company))
+        problem = self.unreadable.get(fold(company))
         if problem is not None:
             raise problem
-        return self.agreements.get(key(company), [])
+        return self.agreements.get(fold(company), [])
 
     def additions(self, agreement_id: int) -> list[Addition]:
         """Additions of one agreement (read once per run, kept current after PATCHes); a
@@ -117,7 +117,7 @@ def prepare(customer: Customer, settings: Settings, usage_source: UsageSource,
             problems.append(f"{product_key} ({ref}): {exc.message}")
             continue
         matches = [a for a in data.additions(agreement.id)
-                   if key(a.product) == key(product.catalog_item) and a.live_on(today)]
+                   if fold(a.product) == fold(product.catalog_item) and a.live_on(today)]
         agreement_text = f"{agreement.type_name} / {agreement.name}"
         if len(matches) != 1:
             what = "no" if not matches else f"{len(matches)}"

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from reconciler.connectwise import ConnectWiseError, ServerError, TransportFailed
 from reconciler.connectwise.gateway import Gateway
 from reconciler.connectwise.records import MalformedRecord, NewTicket, Ticket
-from reconciler.plan.cw import key as fold
+from reconciler.domain.fold import fold
 
 POST_ATTEMPTS = 3
 

@@ -26,9 +26,9 @@ from datetime import datetime, timedelta
 from reconciler.config.model import Customer
 from reconciler.connectwise.gateway import Gateway
 from reconciler.connectwise.records import Ticket
-from reconciler.plan.cw import key as fold
+from reconciler.domain.fold import fold
+from reconciler.domain.keys import kind_prefix, parse_key, send_key
 from reconciler.schedule import KINDS, Cadence, Clock, Period, ScheduleError, cadences
-from reconciler.sends.keys import kind_prefix, parse_key, send_key
 from reconciler.sends.window import read_window
 
 MAX_MISSED_LISTED = 400  # a very long outage is summarised past this many periods

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 from reconciler.config.model import Customer, Fleet
 from reconciler.connectwise.gateway import Gateway
+from reconciler.domain.fold import fold
 from reconciler.errors import ReconcilerError
 from reconciler.plan import snapshot
-from reconciler.plan.cw import key as fold
 from reconciler.plan.diff import diff_customer
 from reconciler.plan.model import Change, CustomerError
 

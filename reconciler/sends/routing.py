@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from reconciler.config.model import TicketSettings
 from reconciler.connectwise.gateway import Gateway
 from reconciler.connectwise.records import Ref
+from reconciler.domain.fold import fold
 from reconciler.errors import ReconcilerError
-from reconciler.plan.cw import key as fold
 
 
 class RoutingError(ReconcilerError):

@@ -16,14 +16,14 @@ from datetime import datetime
 from reconciler.config.model import Customer, Fleet, RejectedCustomer
 from reconciler.connectwise.gateway import Gateway
 from reconciler.connectwise.records import NewTicket
+from reconciler.domain.fold import fold
+from reconciler.domain.keys import now_key
 from reconciler.errors import ReconcilerError
-from reconciler.plan.cw import key as fold
 from reconciler.schedule import Clock, Period
 from reconciler.sends import billing
 from reconciler.sends.content import billing_ticket, summary_ticket
 from reconciler.sends.delivery import deliver, read_key, remove_duplicates
 from reconciler.sends.due import DuePlan, DueSend, find_due
-from reconciler.sends.keys import now_key
 from reconciler.sends.model import RunReport, SendResult, rejected_results
 from reconciler.sends.routing import Routing, resolve_routing
 from reconciler.sources import DetectionSource, SourceError, UsageSource

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from reconciler.connectwise.gateway import Gateway
 from reconciler.connectwise.records import MalformedRecord, Ticket
-from reconciler.plan.cw import key as fold
+from reconciler.domain.fold import fold
 
 MIN_GROUP = 3  # a prefix only pays off from this many keys
 

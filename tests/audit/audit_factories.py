@@ -22,10 +22,10 @@ from reconciler.audit.facts import (
     UsageFact,
 )
 from reconciler.config.model import BillingPolicy, Customer, Policy, SummaryPolicy, frozen_map
-from reconciler.plan.cw import key as fold
+from reconciler.domain.fold import fold
+from reconciler.domain.keys import send_key
 from reconciler.schedule import Clock, Period, cadences
 from reconciler.sends import records
-from reconciler.sends.keys import send_key
 from tests.review.review_factories import customer
 
 TZ, SEND_AT = "America/New_York", "06:00"

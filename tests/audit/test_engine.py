@@ -10,9 +10,9 @@ import pytest
 from reconciler.audit.engine import audit
 from reconciler.audit.model import FINDING_KINDS
 from reconciler.config.model import Policy
+from reconciler.domain.keys import send_key
 from reconciler.schedule import Clock, Period, cadences
 from reconciler.sends import records
-from reconciler.sends.keys import send_key
 from tests.audit.audit_factories import (
     FIRST_COMMIT,
     SEND_AT,

@@ -19,9 +19,9 @@ from reconciler.audit.facts import AdditionFact, AuditScope, SentTicket
 from reconciler.audit.gather import gather, key_prefixes
 from reconciler.cli import cli
 from reconciler.config import load_fleet
+from reconciler.domain.keys import send_key
 from reconciler.schedule import Clock, cadences
 from reconciler.sends import records
-from reconciler.sends.keys import send_key
 from reconciler.sources import open_sources
 from tests.review.conftest import PROJECT, GitRepo, copy_fleet, new_fleet_repo
 

@@ -20,7 +20,7 @@ from reconciler.audit.engine import audit
 from reconciler.audit.facts import PolicyChange
 from reconciler.audit.model import FINDING_KINDS
 from reconciler.audit.render import render
-from reconciler.sends.keys import send_key
+from reconciler.domain.keys import send_key
 from tests.audit.audit_factories import clean_world, fleet_customers, policy, scope
 from tests.required_tools import need
 

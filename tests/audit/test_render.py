@@ -17,8 +17,8 @@ from reconciler.audit.model import AuditReport, CustomerAudit, Finding, Row
 from reconciler.audit.render import FORMATS, render
 from reconciler.audit.render.data import CSV_COLUMNS
 from reconciler.audit.render.markdown import render_markdown
+from reconciler.domain.keys import send_key
 from reconciler.plan.render.markdown import LIMIT
-from reconciler.sends.keys import send_key
 from tests.audit.audit_factories import clean_world, scope
 
 

@@ -7,9 +7,9 @@ from plan_factories import customer, settings, snapshot
 
 from reconciler.config.diagnostics import Diagnostic
 from reconciler.config.model import Fleet, RejectedCustomer
+from reconciler.domain.selection import by_slugs, select
 from reconciler.plan.diff import build_plan
 from reconciler.plan.model import Plan
-from reconciler.plan.select import by_slugs, select
 
 BROKEN = RejectedCustomer(
     "acme",

@@ -1,10 +1,10 @@
 from pathlib import Path
 
 import pytest
-from plan_factories import customer, settings
 
 from reconciler.config.model import Fleet
-from reconciler.plan.select import SelectionError, by_slugs, select
+from reconciler.domain.selection import SelectionError, by_slugs, select
+from tests.plan.plan_factories import customer, settings
 
 FLEET = Fleet(
     Path("."),

@@ -1,4 +1,5 @@
-"""Agreement resolution: which ConnectWise agreement a product is billed on.
+"""Agreements: which ConnectWise agreement a product is billed on, and how one is named in
+messages.
 
 - explicit `{type, name}`: exactly one active, not cancelled agreement of the company with
   that type and name;
@@ -14,7 +15,15 @@ from dataclasses import dataclass
 
 from reconciler.config.model import AgreementRef
 from reconciler.connectwise.records import Agreement
-from reconciler.plan.cw import describe_agreement, key
+from reconciler.domain.fold import fold
+
+
+def describe_agreement(agreement: Agreement) -> str:
+    """`Managed Service / ACME Endpoint Protection (Active, id 12)` for error messages."""
+    status = agreement.status or "?"
+    if agreement.cancelled:
+        status += ", cancelled"
+    return f"{agreement.type_name} / {agreement.name} ({status}, id {agreement.id})"
 
 
 @dataclass(frozen=True)
@@ -42,7 +51,7 @@ def resolve_agreement(
         matches = [
             a
             for a in active
-            if key(a.type_name) == key(ref.type) and key(a.name) == key(ref.name)
+            if fold(a.type_name) == fold(ref.type) and fold(a.name) == fold(ref.name)
         ]
         if len(matches) == 1:
             return matches[0]
@@ -51,13 +60,13 @@ def resolve_agreement(
             near = [
                 a
                 for a in agreements
-                if key(a.name) == key(ref.name) or key(a.type_name) == key(ref.type)
+                if fold(a.name) == fold(ref.name) or fold(a.type_name) == fold(ref.type)
             ]
             return _fail(f"no active agreement '{ref.type} / {ref.name}'", near or agreements)
         return _fail(f"{len(matches)} active agreements match '{ref.type} / {ref.name}'", matches)
 
     for wanted in default_types:
-        of_type = [a for a in active if key(a.type_name) == key(wanted)]
+        of_type = [a for a in active if fold(a.type_name) == fold(wanted)]
         if len(of_type) == 1:
             return of_type[0]
         if of_type:

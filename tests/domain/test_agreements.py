@@ -1,8 +1,8 @@
 import pytest
-from plan_factories import DEFAULT_TYPES, agreement
 
 from reconciler.config.model import AgreementRef
-from reconciler.plan.resolve import ResolutionError, default_agreement, resolve_agreement
+from reconciler.domain.agreements import ResolutionError, default_agreement, resolve_agreement
+from tests.plan.plan_factories import DEFAULT_TYPES, agreement
 
 EXPLICIT = AgreementRef("Managed Service", "ACME Endpoint Protection")
 
