@@ -37,6 +37,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from reconciler.connectwise import replace_ops  # noqa: E402
 from reconciler.connectwise.gateway.http import key_conditions  # noqa: E402
 from reconciler.sandbox import create_app  # noqa: E402
 from reconciler.sends.window import groups  # noqa: E402
@@ -153,7 +154,7 @@ def run_due_mix(d: Driver, n: int, step: int) -> list:
         agreement = d.list("finance/agreements", f'company/identifier = "{ident}"', "id")[0]
         addition = d.list(f"finance/agreements/{agreement['id']}/additions", None, "id")[0]
         d.call("PATCH", f"finance/agreements/{agreement['id']}/additions/{addition['id']}",
-               body=[{"op": "replace", "path": "quantity", "value": 11}])
+               body=replace_ops(quantity=11))
         d.call("DELETE", f"service/tickets/{ticket['id']}")
     return answers
 

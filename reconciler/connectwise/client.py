@@ -129,15 +129,6 @@ class ConnectWiseClient:
         with self._lock:
             return sum(self._by_method.values())
 
-    @property
-    def requests_by_method(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self._by_method)
-
-    def reset_counters(self) -> None:
-        with self._lock:
-            self._by_method.clear()
-
     def map_concurrent(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """`[fn(i) for i in items]` on up to `concurrency` threads, results in order.
 
@@ -319,14 +310,6 @@ class ConnectWiseClient:
         safe = all(op["op"] == "replace" for op in ops)
         response = self._send("PATCH", self.url(path), path=path, body=ops, retry_safe=safe)
         return self._json(response, "PATCH", path)
-
-    def patch_replace(self, path: str, **fields: Any) -> Any:
-        """PATCH setting each field to a value."""
-        return self.patch(path, replace_ops(**fields))
-
-    def put(self, path: str, body: Any) -> Any:
-        response = self._send("PUT", self.url(path), path=path, body=body)
-        return self._json(response, "PUT", path)
 
     def delete(self, path: str) -> None:
         self._send("DELETE", self.url(path), path=path)

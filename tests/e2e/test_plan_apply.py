@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from e2e_support import FailFirstPost, additions, client_for, run, sandbox_app
 
 from reconciler.config import load_fleet
+from reconciler.connectwise import replace_ops
 from reconciler.runtime import open_runtime
 
 
@@ -122,8 +123,7 @@ def test_stale_plan_writes_nothing(root):
     out = root / "plan.json"
     assert run(root, "plan", "--out", str(out)).exit_code == 0
     with client_for(sandbox_app(root)) as client:  # someone edits ConnectWise
-        client.patch("/finance/agreements/104/additions/1007",
-                     [{"op": "replace", "path": "quantity", "value": 121}])
+        client.patch("/finance/agreements/104/additions/1007", replace_ops(quantity=121))
     before = additions(root, 102)
     assert run(root, "apply", str(out)).exit_code == 1
     assert additions(root, 102) == before
