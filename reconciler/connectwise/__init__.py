@@ -1,5 +1,12 @@
-"""ConnectWise Manage REST client: auth, codebase discovery, paging, conditions, retries,
-rate limit and typed errors. Shares no code with `reconciler.sandbox`."""
+"""ConnectWise Manage: the REST client (auth, codebase discovery, paging, conditions,
+retries, rate limit, typed errors), the typed records, and the Gateway (`gateway/`) that is
+the product's only way to ConnectWise and the only place that knows its paths, `fields=`
+lists and conditions.
+
+Nothing here imports `reconciler.sandbox`, and the sandbox imports nothing from here
+(both use only `reconciler.errors`): the client's conditions, paging and parsing are
+checked against an independent reading of the API, not against themselves.
+"""
 
 from reconciler.connectwise import conditions
 from reconciler.connectwise.auth import Credentials, MissingCredentials

@@ -19,9 +19,10 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from reconciler.domain.keys import send_key
 from reconciler.sandbox import Faults
 from reconciler.schedule import Clock, cadences
-from reconciler.sends import run_due, send_key
+from reconciler.sends import run_due
 from tests.sends import world
 
 NY_CLOCK = Clock.of("America/New_York", "06:00")
