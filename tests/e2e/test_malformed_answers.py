@@ -64,21 +64,24 @@ class Hostile:
                 if m in WRITES and u.startswith(API)]
 
 
-def record(path: str, record_id: int, **fields: Any) -> Rewrite:
-    """Answers of `path` carry record `record_id` with `fields` replaced."""
+def spoil(path: str, where: tuple[str, Any], **fields: Any) -> Rewrite:
+    """Answers of `path` carry the records whose field `where[0]` is `where[1]` with
+    `fields` replaced."""
+    name, value = where
+
     def rewrite(api: str, data: Any) -> Any:
         if api != path or not isinstance(data, list):
             return data
-        return [{**r, **fields} if r.get("id") == record_id else r for r in data]
+        return [{**r, **fields} if r.get(name) == value else r for r in data]
     return rewrite
+
+
+def record(path: str, record_id: int, **fields: Any) -> Rewrite:
+    return spoil(path, ("id", record_id), **fields)
 
 
 def ticket_with_key(key: str, **fields: Any) -> Rewrite:
-    def rewrite(api: str, data: Any) -> Any:
-        if api != "/service/tickets" or not isinstance(data, list):
-            return data
-        return [{**r, **fields} if r.get("externalXRef") == key else r for r in data]
-    return rewrite
+    return spoil("/service/tickets", ("externalXRef", key), **fields)
 
 
 @pytest.fixture

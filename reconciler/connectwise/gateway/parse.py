@@ -9,7 +9,7 @@ takes its empty value, except `id`, which every record must carry. Anything else
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.connectwise.records import Addition, Agreement, Company, Ref, Ticket, day_of
@@ -40,6 +40,14 @@ def kind_of(value: Any) -> str:
     return type(value).__name__
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _dotted(path: str) -> str:
     """`product/identifier` as messages write it: `product.identifier`."""
     return path.replace("/", ".")
@@ -53,7 +61,7 @@ class _Fields:
             raise BadField(noun, f"the record is {kind_of(raw)}, expected an object")
         self.raw = raw
         rid = raw.get("id")
-        if not isinstance(rid, int) or isinstance(rid, bool):
+        if not _is_whole(rid):
             raise BadField(noun, f"id is {kind_of(rid)}, expected a whole number")
         self.id = rid
         self.what = f"{noun} {rid}"
@@ -72,13 +80,18 @@ class _Fields:
     def _fail(self, path: str, value: Any, expected: str) -> BadField:
         return BadField(self.what, f"{_dotted(path)} is {kind_of(value)}, expected {expected}")
 
-    def text(self, path: str) -> str:
+    def _typed(self, path: str, accepts: Callable[[Any], bool], expected: str,
+               empty: Any) -> Any:
+        """The field if `accepts` it, `empty` when absent or null, else BadField."""
         value = self._get(path)
         if value is None:
-            return ""
-        if not isinstance(value, str):
-            raise self._fail(path, value, "text")
+            return empty
+        if not accepts(value):
+            raise self._fail(path, value, expected)
         return value
+
+    def text(self, path: str) -> str:
+        return self._typed(path, lambda v: isinstance(v, str), "text", "")
 
     def optional_text(self, path: str) -> str | None:
         """Text, or None when absent, null or empty."""
@@ -94,32 +107,17 @@ class _Fields:
         return value
 
     def flag(self, path: str) -> bool:
-        value = self._get(path)
-        if value is None:
-            return False
-        if not isinstance(value, bool):
-            raise self._fail(path, value, "true or false")
-        return value
+        return self._typed(path, lambda v: isinstance(v, bool), "true or false", False)
 
     def number(self, path: str) -> float | None:
-        value = self._get(path)
-        if value is None:
-            return None
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            raise self._fail(path, value, "a number")
-        return value
+        return self._typed(path, _is_number, "a number", None)
+
+    def whole(self, path: str) -> int | None:
+        return self._typed(path, _is_whole, "a whole number", None)
 
     def required_whole(self, path: str) -> int:
         value = self.whole(path)
         if value is None:
-            raise self._fail(path, value, "a whole number")
-        return value
-
-    def whole(self, path: str) -> int | None:
-        value = self._get(path)
-        if value is None:
-            return None
-        if not isinstance(value, int) or isinstance(value, bool):
             raise self._fail(path, value, "a whole number")
         return value
 
