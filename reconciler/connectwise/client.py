@@ -14,8 +14,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote as url_quote
 
 import httpx
@@ -42,9 +41,6 @@ from reconciler.connectwise.site import (
 )
 
 log = logging.getLogger("reconciler.connectwise")
-
-T = TypeVar("T")
-R = TypeVar("R")
 
 MAX_PAGE_SIZE = 1000
 MAX_URL_LENGTH = 2000  # request URLs stay strictly under this many characters
@@ -83,6 +79,8 @@ class ConnectWiseClient:
         self._credentials = credentials
         self._codebase = check_codebase(codebase) if codebase is not None else None
         self.page_size = max(1, min(MAX_PAGE_SIZE, int(page_size)))
+        # Requests this client may have in flight at once (sizes its connection pool; the
+        # gateway runs up to this many at a time).
         self.concurrency = max(1, int(concurrency))
         self.retry = RetryPolicy(
             max_retries=max(0, max_retries),
@@ -105,7 +103,6 @@ class ConnectWiseClient:
         self._lock = threading.Lock()
         self._discover_lock = threading.Lock()
         self._by_method: Counter[str] = Counter()
-        self._local = threading.local()  # marks map_concurrent's worker threads
 
     # -- housekeeping -------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -128,28 +125,6 @@ class ConnectWiseClient:
         """Every HTTP attempt made, retries and discovery included."""
         with self._lock:
             return sum(self._by_method.values())
-
-    def map_concurrent(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-        """`[fn(i) for i in items]` on up to `concurrency` threads, results in order.
-
-        The first exception raised by `fn` propagates (after running calls finish);
-        callers wanting per-item failures catch inside `fn`. Called from inside a worker
-        (e.g. `list_in` within a per-customer task) it runs inline, so nested calls never
-        exceed `concurrency` threads in total.
-        """
-        items = list(items)
-        if len(items) <= 1 or self.concurrency == 1 or getattr(self._local, "worker", False):
-            return [fn(item) for item in items]
-
-        def run(item: T) -> R:
-            self._local.worker = True
-            try:
-                return fn(item)
-            finally:
-                self._local.worker = False
-
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(items))) as pool:
-            return list(pool.map(run, items))
 
     # -- addressing ---------------------------------------------------------------------
     @property
@@ -437,23 +412,3 @@ class ConnectWiseClient:
         return in_conditions(
             field, values, url_length, conditions=conditions, max_url_length=max_url_length
         )
-
-    def list_in(
-        self,
-        path: str,
-        field: str,
-        values: Iterable[Any],
-        *,
-        conditions: str | None = None,
-        fields: str | Sequence[str] | None = None,
-        order_by: str | None = None,
-    ) -> list[dict[str, Any]]:
-        """Records where `field` is one of `values` (deduplicated), in chunked requests
-        run concurrently; no request at all for no values."""
-        chunks = self.in_chunks(
-            path, field, values, conditions=conditions, fields=fields, order_by=order_by
-        )
-        pages = self.map_concurrent(
-            lambda c: self.list(path, conditions=c, fields=fields, order_by=order_by), chunks
-        )
-        return [record for page in pages for record in page]

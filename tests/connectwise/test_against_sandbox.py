@@ -24,6 +24,7 @@ from reconciler.connectwise import (
     replace_ops,
 )
 from reconciler.connectwise import conditions as c
+from reconciler.connectwise.gateway import HttpGateway
 from reconciler.sandbox import create_app, serve, transport
 from tests.connectwise.conftest import FakeTime
 
@@ -141,12 +142,10 @@ def test_order_by_conditions_and_count(client):
     assert client.count("/company/companies") == COMPANIES
 
 
-def test_list_in_chunks_keep_urls_under_2000_characters(sandbox, client):
+def test_bulk_reads_keep_urls_under_2000_characters(sandbox, client):
     wanted = [f"C{i:04d}" for i in range(1, COMPANIES + 1, 2)] * 2 + ["NOPE"]
-    records = client.list_in(
-        "/company/companies", "identifier", wanted, conditions=c.eq("deletedFlag", False)
-    )
-    assert sorted(r["identifier"] for r in records) == sorted(set(wanted) - {"NOPE"})
+    records = HttpGateway(client).companies(wanted).records
+    assert sorted(r.identifier for r in records) == sorted(set(wanted) - {"NOPE"})
     lists = [uri for method, uri in sandbox.app.request_log if "conditions=" in uri]
     assert len(lists) >= 2
     assert all(len("http://127.0.0.1:65535" + uri) < 2000 for uri in lists)
@@ -157,7 +156,9 @@ def test_values_with_punctuation_round_trip(client):
     created = client.post("/company/companies", {"identifier": "OBRIEN", "name": name})
     found = client.list("/company/companies", conditions=c.eq("name", name))
     assert [r["id"] for r in found] == [created["id"]]
-    assert client.list_in("/company/companies", "name", [name, "Company 7"], fields="id")
+    both = client.list("/company/companies", conditions=c.in_("name", [name, "Company 7"]),
+                       fields="id")
+    assert sorted(r["id"] for r in both) == sorted([created["id"], 7])
 
 
 def test_patch_delete(client):
@@ -231,7 +232,8 @@ def test_a_post_refused_by_the_throttle_is_retried_once_created(sandbox, client)
 
 def test_concurrent_reads_share_one_client(sandbox, client):
     ids = list(range(1, 41))
-    names = client.map_concurrent(lambda i: client.get(f"/company/companies/{i}")["name"], ids)
+    names = HttpGateway(client).parallel(
+        lambda i: client.get(f"/company/companies/{i}")["name"], ids)
     assert names == [f"Company {i}" for i in ids]
     assert client.request_count == 41
 

@@ -137,35 +137,3 @@ def test_redirects_are_not_followed(make_client):
     with pytest.raises(Exception, match="302"):
         client.get("/system/info")
     assert len(site.requests) == 1
-
-
-def test_map_concurrent_shares_one_client_and_counts_exactly(make_client):
-    client, site = make_client(lambda r: httpx.Response(200, json={"ok": True}), concurrency=8)
-    results = client.map_concurrent(lambda i: (i, client.get(f"/service/tickets/{i}")), range(200))
-    assert [i for i, _ in results] == list(range(200))
-    assert client.request_count == 201
-    assert len(site.requests) == 200
-
-
-def test_nested_map_concurrent_never_exceeds_concurrency(make_client):
-    import threading
-    import time
-
-    active, peak, lock = [0], [0], threading.Lock()
-
-    def handler(request):
-        with lock:
-            active[0] += 1
-            peak[0] = max(peak[0], active[0])
-        time.sleep(0.002)
-        with lock:
-            active[0] -= 1
-        return httpx.Response(200, json={})
-
-    client, site = make_client(handler, concurrency=3)
-    client.get("/warm-up")
-    client.map_concurrent(
-        lambda i: client.map_concurrent(lambda j: client.get(f"/x/{i}/{j}"), range(4)), range(6)
-    )
-    assert len(site.requests) == 1 + 24
-    assert peak[0] <= 3

@@ -1,4 +1,5 @@
-"""Paging (navigable and forward-only), list parameters and chunked `in (...)` reads."""
+"""Paging (navigable and forward-only), list parameters and `in (...)` chunking (the
+chunked reads themselves are the gateway's: test_gateway_http.py)."""
 
 import re
 
@@ -130,41 +131,6 @@ def test_a_non_list_answer_is_an_error(make_client):
     client, _ = make_client(lambda r: httpx.Response(200, json={"id": 1}))
     with pytest.raises(ConnectWiseError, match="expected a list"):
         client.list("/company/companies")
-
-
-def in_filter(request):
-    """A minimal server for `identifier in (...)`, returning the matching records."""
-    condition = request.url.params["conditions"]
-    wanted = set(re.findall(r'"([^"]*)"', condition[condition.index(" in (") :]))
-    return httpx.Response(200, json=[r for r in RECORDS if r["identifier"] in wanted])
-
-
-def test_list_in_chunks_under_2000_characters_and_covers_every_value(make_client):
-    client, site = make_client(in_filter)
-    values = [r["identifier"] for r in RECORDS] * 2  # duplicates are dropped
-    records = client.list_in(
-        "/company/companies",
-        "identifier",
-        values,
-        conditions="deletedFlag = false",
-        fields="id,identifier",
-    )
-    assert sorted(r["id"] for r in records) == [r["id"] for r in RECORDS]
-    assert len(site.requests) > 1
-    lengths = sorted(len(str(r.url)) for r in site.requests)  # chunks run concurrently
-    assert lengths[-1] < 2000
-    assert lengths[1] > 1900  # chunks are filled, not tiny (but one, the remainder)
-    for request in site.requests:
-        assert request.url.params["conditions"].startswith(
-            "(deletedFlag = false) and (identifier in ("
-        )
-        assert request.url.params["fields"] == "id,identifier"
-
-
-def test_list_in_with_no_values_makes_no_request(make_client):
-    client, _site = make_client(in_filter)
-    assert client.list_in("/company/companies", "identifier", []) == []
-    assert client.request_count == 0
 
 
 def test_in_chunks_counts_encoded_characters(make_client):

@@ -5,6 +5,9 @@ the record and whom it concerns; never "nothing there")."""
 from __future__ import annotations
 
 import json
+import re
+import threading
+import time
 from datetime import date
 
 import httpx
@@ -188,3 +191,66 @@ def test_suggestions_are_one_bounded_page_of_live_companies(gateway_for):
     [request] = site.requests
     assert request.url.params["conditions"] == '(identifier like "AC*") and (deletedFlag = false)'
     assert (request.url.params["pageSize"], request.url.params["page"]) == ("1000", "1")
+
+
+COMPANIES = [{"id": i, "identifier": f"C{i:04d}"} for i in range(1, 2346)]
+
+
+def in_filter(request):
+    """A minimal server for `identifier in (...)`, answering the matching records."""
+    condition = request.url.params["conditions"]
+    wanted = set(re.findall(r'"([^"]*)"', condition[condition.index(" in (") :]))
+    return httpx.Response(200, json=[r for r in COMPANIES if r["identifier"] in wanted])
+
+
+def test_bulk_reads_chunk_under_2000_characters_and_cover_every_value(make_client):
+    client, site = make_client(in_filter, rate_limit_per_minute=None)
+    gateway = HttpGateway(client)
+    values = [r["identifier"] for r in COMPANIES] * 2  # duplicates are dropped
+    found = gateway.companies(values)
+    assert sorted(c.id for c in found.records) == [r["id"] for r in COMPANIES]
+    assert len(site.requests) > 1
+    lengths = sorted(len(str(r.url)) for r in site.requests)  # chunks run concurrently
+    assert lengths[-1] < 2000
+    assert lengths[1] > 1900  # chunks are filled, not tiny (but one, the remainder)
+    for request in site.requests:
+        assert request.url.params["conditions"].startswith("identifier in (")
+        assert request.url.params["fields"] == "id,identifier,name,deletedFlag,_info/lastUpdated"
+
+
+def test_no_values_no_request(make_client):
+    client, _ = make_client(in_filter)
+    gateway = HttpGateway(client)
+    assert gateway.companies([]).records == () and gateway.additions([]).records == ()
+    assert gateway.tickets().records == () and gateway.agreements_of_companies([]).records == ()
+    assert gateway.request_count == 0
+
+
+def test_parallel_shares_one_client_and_counts_exactly(make_client):
+    client, site = make_client(lambda r: httpx.Response(200, json={"ok": True}), concurrency=8)
+    gateway = HttpGateway(client)
+    results = gateway.parallel(lambda i: (i, client.get(f"/service/tickets/{i}")), range(200))
+    assert [i for i, _ in results] == list(range(200))
+    assert gateway.request_count == 201
+    assert len(site.requests) == 200
+
+
+def test_nested_parallel_never_exceeds_the_clients_concurrency(make_client):
+    active, peak, lock = [0], [0], threading.Lock()
+
+    def handler(request):
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        time.sleep(0.002)
+        with lock:
+            active[0] -= 1
+        return httpx.Response(200, json={})
+
+    client, site = make_client(handler, concurrency=3)
+    gateway = HttpGateway(client)
+    client.get("/warm-up")
+    gateway.parallel(
+        lambda i: gateway.parallel(lambda j: client.get(f"/x/{i}/{j}"), range(4)), range(6))
+    assert len(site.requests) == 1 + 24
+    assert peak[0] <= 3

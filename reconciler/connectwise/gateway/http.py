@@ -2,15 +2,18 @@
 ConnectWise's paths, `fields=` lists and `conditions`.
 
 Reads ask for one field list per record type (so every record is complete, whoever
-asked), in bulk: chunked `in (...)` lists, one listing per agreement's additions on the
-client's bounded thread pool, and ticket keys OR-ed into few length-budgeted requests.
-Every answer is parsed into typed records; writes send exactly the fields named.
+asked), in bulk: chunked `in (...)` lists, one listing per agreement's additions, and
+ticket keys OR-ed into few length-budgeted requests, run on the gateway's thread pool
+(bounded by the client's `concurrency`). Every answer is parsed into typed records;
+writes send exactly the fields named.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any, TypeVar
 
@@ -145,6 +148,7 @@ class HttpGateway:
 
     def __init__(self, client: ConnectWiseClient) -> None:
         self.client = client
+        self._local = threading.local()  # marks the worker threads of `parallel`
 
     def __repr__(self) -> str:
         return f"HttpGateway({self.client!r})"
@@ -163,12 +167,41 @@ class HttpGateway:
         return self.client.request_count
 
     def parallel(self, fn: Callable[[T], U], items: Iterable[T]) -> list[U]:
-        return self.client.map_concurrent(fn, items)
+        """`[fn(i) for i in items]` on up to `client.concurrency` threads, in order.
+
+        The first exception raised by `fn` propagates (after running calls finish);
+        callers wanting per-item failures catch inside `fn`. Called from inside a worker
+        (a bulk read's chunks within a per-customer task) it runs inline, so nested calls
+        never exceed `concurrency` threads in total.
+        """
+        items = list(items)
+        limit = self.client.concurrency
+        if len(items) <= 1 or limit == 1 or getattr(self._local, "worker", False):
+            return [fn(item) for item in items]
+
+        def run(item: T) -> U:
+            self._local.worker = True
+            try:
+                return fn(item)
+            finally:
+                self._local.worker = False
+
+        with ThreadPoolExecutor(max_workers=min(limit, len(items))) as pool:
+            return list(pool.map(run, items))
+
+    def _list_in(self, path: str, field: str, values: Iterable[Any], fields: str
+                 ) -> list[Any]:
+        """Records whose `field` is one of `values` (deduplicated), in chunked `in (...)`
+        requests whose URLs stay under 2,000 characters, run in parallel; no request at
+        all for no values."""
+        chunks = self.client.in_chunks(path, field, values, fields=fields)
+        pages = self.parallel(lambda c: self.client.list(path, conditions=c, fields=fields),
+                              chunks)
+        return [record for page in pages for record in page]
 
     # -- companies ------------------------------------------------------------------------
     def companies(self, identifiers: Iterable[str]) -> Batch[Company]:
-        raws = self.client.list_in(COMPANIES, "identifier", list(identifiers),
-                                   fields=COMPANY_FIELDS)
+        raws = self._list_in(COMPANIES, "identifier", identifiers, COMPANY_FIELDS)
         return _parsed(raws, parse.company, _owner("identifier", str), "GET", COMPANIES)
 
     def company_identifiers_like(self, prefix: str) -> list[str]:
@@ -185,13 +218,12 @@ class HttpGateway:
 
     # -- agreements -----------------------------------------------------------------------
     def agreements_of_companies(self, company_ids: Iterable[int]) -> Batch[Agreement]:
-        raws = self.client.list_in(AGREEMENTS, "company/id", list(company_ids),
-                                   fields=AGREEMENT_FIELDS)
+        raws = self._list_in(AGREEMENTS, "company/id", company_ids, AGREEMENT_FIELDS)
         return _parsed(raws, parse.agreement, _owner("company/id", int), "GET", AGREEMENTS)
 
     def agreements_of_identifiers(self, identifiers: Iterable[str]) -> Batch[Agreement]:
-        raws = self.client.list_in(AGREEMENTS, "company/identifier", list(identifiers),
-                                   fields=AGREEMENT_FIELDS)
+        raws = self._list_in(AGREEMENTS, "company/identifier", identifiers,
+                             AGREEMENT_FIELDS)
         return _parsed(raws, parse.agreement, _owner("company/identifier", str), "GET",
                        AGREEMENTS)
 
