@@ -4,13 +4,9 @@
   `review.history` who changed which customer's policy and how;
 - ConnectWise, through `ConnectWiseReads` (bulk reads by key prefix, one per company and
   send tag, the summary ones narrowed to the years in range; the additions of the
-  audited companies; a ticket's note only when its digest does not match);
+  audited companies; a ticket's note only when its digest does not match), implemented
+  over the gateway by `GatewayReads` (tests pass their own `ConnectWiseReads`);
 - the usage source once per month in range; detection counts on demand per period.
-
-SEAM: ConnectWise is read only through the typed gateway (issue 10), which owns every
-path, field and condition. Until it lands on main, `open_connectwise_reads` is the one
-place to wire: it says so instead of reading anything, and tests pass their own
-`ConnectWiseReads`.
 """
 
 from __future__ import annotations
@@ -32,13 +28,16 @@ from reconciler.audit.facts import (
     SentTicket,
     UsageFact,
 )
-from reconciler.config.model import Fleet, frozen_map
+from reconciler.config.model import frozen_map
+from reconciler.connectwise.gateway import Batch, Gateway
+from reconciler.connectwise.records import instant_of
 from reconciler.domain.fold import fold
 from reconciler.domain.keys import KIND_TAGS, NOW_TAG, PREFIX
 from reconciler.errors import ReconcilerError
 from reconciler.review.history import history
 from reconciler.review.timeline import FleetAt, policy_timeline
 from reconciler.schedule import Period
+from reconciler.sends import records
 from reconciler.sources import DetectionSource, SourceError, UsageSource
 
 
@@ -60,15 +59,55 @@ class ConnectWiseReads(Protocol):
         ...
 
 
-class AuditNotWired(ReconcilerError):
-    """The audit's ConnectWise reads wait for the typed gateway."""
+def _well_formed(batch: Batch) -> tuple:
+    """The records of a read the report rests on: a malformed one stops the audit (what
+    it would have said cannot be known)."""
+    if batch.malformed:
+        raise batch.malformed[0]
+    return batch.records
 
 
-def open_connectwise_reads(fleet: Fleet) -> ConnectWiseReads:
-    """SEAM: the audit's reads over the typed ConnectWise gateway (issue 10)."""
-    raise AuditNotWired(
-        "audit cannot read ConnectWise yet: its reads go through the typed ConnectWise "
-        "gateway, which is not part of this version; nothing was read")
+class GatewayReads:
+    """The audit's reads over the ConnectWise gateway."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+
+    def tickets_by_key_prefix(self, prefixes: Sequence[str]) -> list[SentTicket]:
+        found = []
+        for ticket in _well_formed(self.gateway.tickets(key_prefixes=prefixes)):
+            entered = ticket.entered_at
+            if entered is None:
+                raise ReconcilerError(f"ConnectWise gave no entry date for ticket #{ticket.id} "
+                                      f"({ticket.key}); the audit cannot tell when it was sent")
+            found.append(SentTicket(ticket.id, ticket.key, entered,
+                                    records.summary_digest(ticket.summary)))
+        return found
+
+    def additions(self, companies: Sequence[str], catalog_items: Sequence[str]
+                  ) -> list[AdditionFact]:
+        """The additions of these catalog items on the companies' active agreements."""
+        managed = {fold(item) for item in catalog_items}
+        agreements = {a.id: a for a in _well_formed(
+            self.gateway.agreements_of_identifiers(companies)) if a.active}
+        found = []
+        for x in _well_formed(self.gateway.additions(sorted(agreements))):
+            if fold(x.product) not in managed:
+                continue
+            agreement = agreements[x.agreement_id]
+            found.append(AdditionFact(
+                x.id, agreement.company_identifier, "", x.product, x.quantity or 0.0,
+                f"{agreement.type_name} / {agreement.name} (id {agreement.id})",
+                instant_of(x.last_updated), x.cancelled_on))
+        return found
+
+    def ticket_note(self, ticket_id: int) -> str | None:
+        return self.gateway.ticket_text(ticket_id)
+
+
+def open_connectwise_reads(gateway: Gateway) -> ConnectWiseReads:
+    """The audit's ConnectWise reads over `gateway`."""
+    return GatewayReads(gateway)
 
 
 def policies(entries: Sequence[FleetAt]) -> tuple[PolicyAt, ...]:

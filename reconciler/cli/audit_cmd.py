@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
+from reconciler.audit import gather as gathering
+from reconciler.audit.engine import audit
+from reconciler.audit.facts import AuditScope
+from reconciler.audit.render import render
+from reconciler.cli.runtime import runtime
 from reconciler.errors import ReconcilerError
 from reconciler.schedule import Period, ScheduleError, parse_instant, zone
 
@@ -47,28 +51,21 @@ def command(ctx: click.Context, start, end, customers, fmt, out, fail_on, at_tex
 
     Reads git, ConnectWise and the sources; changes nothing. Exit 0 when nothing at or
     above --fail-on is found, 1 otherwise."""
-    from reconciler.audit.engine import audit
-    from reconciler.audit.facts import AuditScope
-    from reconciler.audit.gather import gather, open_connectwise_reads
-    from reconciler.audit.render import render
-    from reconciler.config import load_fleet
-    from reconciler.sources import open_sources
-
-    root = Path(ctx.obj["root"])
-    fleet = load_fleet(root, partial=True)
-    # An empty --at (e.g. an unset CI variable) is an error, never a silent "now".
-    at = (datetime.now(UTC) if at_text is None
-          else parse_instant(at_text, zone(fleet.settings.timezone)))
-    last = _month(end, "--to") or Period.containing("month", at.date())
-    first = _month(start, "--from") or _months_before(last, 11)
-    if first.start > last.start:
-        raise click.BadParameter(f"--from {first.label} is after --to {last.label}",
-                                 param_hint="--from")
-    scope = AuditScope(first.start, last.end, at, tuple(customers))
-    usage, detections = open_sources(fleet)
-    facts = gather(root, scope, connectwise=open_connectwise_reads(fleet), usage=usage,
-                   detections=detections)
-    report = audit(facts, scope)
+    with runtime(ctx) as rt:
+        fleet = rt.fleet
+        # An empty --at (e.g. an unset CI variable) is an error, never a silent "now".
+        at = (rt.now() if at_text is None
+              else parse_instant(at_text, zone(fleet.settings.timezone)))
+        last = _month(end, "--to") or Period.containing("month", at.date())
+        first = _month(start, "--from") or _months_before(last, 11)
+        if first.start > last.start:
+            raise click.BadParameter(f"--from {first.label} is after --to {last.label}",
+                                     param_hint="--from")
+        scope = AuditScope(first.start, last.end, at, tuple(customers))
+        facts = gathering.gather(rt.root, scope,
+                                 connectwise=gathering.open_connectwise_reads(rt.gateway),
+                                 usage=rt.usage, detections=rt.detections)
+        report = audit(facts, scope)
     text = render(report, fmt)
     if out is None:
         click.echo(text, nl=False)

@@ -10,7 +10,7 @@ becomes one of these: the gateway raises `MalformedRecord` instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from reconciler.connectwise.errors import ConnectWiseError
 
@@ -21,6 +21,17 @@ def day_of(value: str | None) -> date | None:
     if not value:
         return None
     return date.fromisoformat(value[:10])
+
+
+def instant_of(value: str | None) -> datetime | None:
+    """A ConnectWise datetime (`2026-11-25T18:07:42Z`, UTC) as an aware datetime (None for
+    none); ValueError for text that is not one, or one without a time zone."""
+    if not value:
+        return None
+    found = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if found.tzinfo is None:
+        raise ValueError("a datetime without a time zone")
+    return found
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,11 @@ class Ticket:
     company: str = ""  # the company's identifier
     closed: bool = False
     status: str = ""
+    entered: str | None = None  # when ConnectWise entered it, as ConnectWise wrote it
+
+    @property
+    def entered_at(self) -> datetime | None:
+        return instant_of(self.entered)
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
 """gather over a real git repository of the example fleet and its data files, and the
 `reconciler audit` command end to end, with ConnectWise played by a fake of the reads
-seam (the typed gateway is wired there once it lands)."""
+seam, and once over the sandbox through the gateway."""
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import shutil
@@ -20,6 +21,8 @@ from reconciler.audit.gather import gather, key_prefixes
 from reconciler.cli import cli
 from reconciler.config import load_fleet
 from reconciler.domain.keys import send_key
+from reconciler.runtime import open_runtime
+from reconciler.sandbox import create_app, transport
 from reconciler.schedule import Clock, cadences
 from reconciler.sends import records
 from reconciler.sources import open_sources
@@ -177,10 +180,44 @@ def test_an_unwritable_out_is_a_clear_error(repo, monkeypatch, tmp_path):
     assert result.exit_code == 1 and "cannot write" in result.output
 
 
-def test_until_the_gateway_is_wired_the_command_reads_nothing_and_says_so(repo):
-    result = CliRunner().invoke(cli, ["--root", str(repo.root), "audit", "--at", AT])
-    assert result.exit_code == 1
-    assert "audit cannot read ConnectWise yet" in result.output
+def test_the_audit_reads_what_run_due_sent_through_the_gateway(repo):
+    """End to end over the sandbox in process: Acme's November sent by run-due at each due
+    time (the sandbox's clock in step, so tickets are entered then), then audited."""
+    shutil.copytree(PROJECT / "data", repo.root / "data", dirs_exist_ok=True)
+    now = {"at": datetime(2026, 11, 1, 10, tzinfo=UTC)}
+    app = create_app(clock=lambda: now["at"])
+    factory = functools.partial(open_runtime, cw_transport=transport(app),
+                                client_options={"rate_limit_per_minute": None})
+
+    def run(*args: str):
+        return CliRunner().invoke(cli, ["--root", str(repo.root), *args],
+                                  obj={"open_runtime": factory})
+
+    assert run("apply", "--yes").exit_code == 0
+    fleet = load_fleet(repo.root)
+    acme = next(c for c in fleet.customers if c.slug == "acme")
+    clock = Clock.of(fleet.settings.timezone, fleet.settings.send_at)
+    at = datetime.fromisoformat(AT)
+    dues = sorted({cadence.due(period, clock) for cadence in cadences(acme.policy)
+                   for period in cadence.due_between(now["at"], at, clock)})
+    sent = set()
+    for due in dues:
+        now["at"] = due + timedelta(minutes=1)
+        result = run("run-due", "--at", now["at"].isoformat(), "--customer", "acme",
+                     "--format", "json")
+        assert result.exit_code == 0, result.output
+        sent |= {r["detail"].rsplit("#", 1)[1] for r in json.loads(result.output)
+                 if r["outcome"] == "sent"}
+    now["at"] = at
+    result = run("audit", "--at", AT, "--customer", "acme", "--from", "2026-11", "--to",
+                 "2026-11", "--format", "json")
+    assert result.exit_code == 0, result.output  # nothing about money
+    data = json.loads(result.output)
+    rows = data["rows"]
+    assert len(rows) == 6 and {r["status"] for r in rows} == {"on_time"}
+    assert {r["ticket"] for r in rows} <= {int(i) for i in sent}  # what run-due sent
+    # the notes were read: those tickets carry no record yet, which is all it finds
+    assert {(f["kind"], f["severity"]) for f in data["findings"]} == {("unverified", "warning")}
 
 
 def test_outside_git_the_audit_says_it_needs_the_history(tmp_path, monkeypatch):

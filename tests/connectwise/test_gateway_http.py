@@ -254,3 +254,27 @@ def test_nested_parallel_never_exceeds_the_clients_concurrency(make_client):
         lambda i: gateway.parallel(lambda j: client.get(f"/x/{i}/{j}"), range(4)), range(6))
     assert len(site.requests) == 1 + 24
     assert peak[0] <= 3
+
+
+def test_when_a_ticket_was_entered_with_or_without_date_entered(gateway_for):
+    """`_info.dateEntered` on list reads is unverified: the last update stands in."""
+    gateway, _ = gateway_for({("GET", "/service/tickets"): [
+        {"id": 1, "externalXRef": "a", "_info": {"dateEntered": "2026-11-25T18:07:42Z",
+                                                 "lastUpdated": "2026-11-26T09:00:00Z"}},
+        {"id": 2, "externalXRef": "b", "_info": {"lastUpdated": "2026-11-26T09:00:00Z"}},
+        {"id": 3, "externalXRef": "c"},
+        {"id": 4, "externalXRef": "d", "_info": {"dateEntered": "yesterday"}},
+    ]})
+    found = gateway.tickets(keys=["a", "b", "c", "d"])
+    assert [t.entered_at.isoformat() if t.entered_at else None for t in found.records] == [
+        "2026-11-25T18:07:42+00:00", "2026-11-26T09:00:00+00:00", None]
+    [bad] = found.malformed
+    assert bad.owner == "d" and "_info.dateEntered is text that is not a date and time" in str(bad)
+
+
+def test_a_tickets_text_is_every_note_oldest_first(gateway_for):
+    gateway, site = gateway_for({("GET", "/service/tickets/9/notes"): [
+        {"id": 1, "text": "Billing for Acme"}, {"id": 2, "text": "reconciler-record: {}"}]})
+    assert gateway.ticket_text(9) == "Billing for Acme\nreconciler-record: {}"
+    assert site.requests[0].url.params["orderBy"] == "id asc"
+    assert gateway.ticket_text(10) is None  # no notes

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from reconciler.connectwise.errors import NotFound
@@ -50,6 +50,8 @@ class FakeGateway:
         self._additions: dict[int, Addition] = {}
         self._tickets: dict[int, Ticket] = {}
         self.ticket_details: dict[int, NewTicket] = {}  # what each created ticket said
+        self._texts: dict[int, str] = {}  # ticket id -> its notes' text
+        self.now = datetime(2026, 11, 25, 17, tzinfo=UTC)  # when created tickets are entered
         self._boards: dict[int, Ref] = {}
         self._statuses: dict[int, list[tuple[Ref, bool]]] = {}  # board -> (status, closed)
         self._types: dict[int, list[Ref]] = {}
@@ -83,9 +85,12 @@ class FakeGateway:
         return addition
 
     def add_ticket(self, id: int, key: str, company: str = "", summary: str = "", *,
-                   closed: bool = False, status: str = "") -> Ticket:
-        ticket = Ticket(id, key, summary, company, closed, status)
+                   closed: bool = False, status: str = "", text: str | None = None,
+                   entered: str | None = None) -> Ticket:
+        ticket = Ticket(id, key, summary, company, closed, status, entered)
         self._tickets[id] = ticket
+        if text is not None:
+            self._texts[id] = text
         return ticket
 
     def add_board(self, id: int, name: str, statuses: Iterable[tuple[int, str, bool]] = (),
@@ -244,12 +249,20 @@ class FakeGateway:
         self._call("create_ticket", new.board_id)
         statuses = dict((s.id, (s, closed)) for s, closed in self._statuses.get(new.board_id, []))
         status, closed = statuses.get(new.status_id, (Ref(new.status_id, ""), False))
-        ticket = Ticket(self._new_id(), new.key, new.summary, new.company, closed, status.name)
+        entered = self.now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        ticket = Ticket(self._new_id(), new.key, new.summary, new.company, closed, status.name,
+                        entered)
         with self._lock:
             self._tickets[ticket.id] = ticket
             self.ticket_details[ticket.id] = new
+            if new.description:
+                self._texts[ticket.id] = new.description
             self.writes.append(("create_ticket", new))
         return ticket
+
+    def ticket_text(self, ticket_id: int) -> str | None:
+        self._call("ticket_text", ticket_id)
+        return self._texts.get(ticket_id)
 
     def settle_duplicate_ticket(self, ticket_id: int) -> None:
         self._call("settle_duplicate_ticket", ticket_id)

@@ -40,8 +40,11 @@ def fake_from_seed(seed: Mapping[str, Any] | None = None) -> FakeGateway:
         closed_names[b["name"]] = {name for _, name, closed in statuses if closed}
     for p in data.get("priorities") or []:
         fake.add_priority(p["id"], p["name"])
+    seeded_at = data.get("seeded_at")
     for t in data.get("tickets") or []:
+        notes = [n["text"] for n in t.get("notes") or []]
         fake.add_ticket(t["id"], t.get("externalXRef") or "", t["company"], t["summary"],
                         closed=t.get("status") in closed_names.get(t.get("board"), ()),
-                        status=t.get("status") or "")
+                        status=t.get("status") or "", text="\n".join(notes) or None,
+                        entered=seeded_at)
     return fake

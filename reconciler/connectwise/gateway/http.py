@@ -50,7 +50,9 @@ AGREEMENT_FIELDS = ("id,name,type/name,company/id,company/identifier,company/nam
                     "agreementStatus,cancelledFlag,_info/lastUpdated")
 ADDITION_FIELDS = ("id,product/identifier,quantity,unitPrice,billCustomer,effectiveDate,"
                    "cancelledDate,agreementId,_info/lastUpdated")
-TICKET_FIELDS = "id,externalXRef,summary,company/identifier,closedFlag,status/name"
+TICKET_FIELDS = ("id,externalXRef,summary,company/identifier,closedFlag,status/name,"
+                 "_info/dateEntered,_info/lastUpdated")
+NOTE_FIELDS = "id,text"
 REF_FIELDS = "id,name"
 
 SUGGESTION_PAGE = 1000  # one page at most: suggestions, not an inventory
@@ -316,6 +318,15 @@ class HttpGateway:
             body["agreement"] = {"id": new.agreement_id}
         body["externalXRef"] = new.key
         return _created(self.client.post(TICKETS, body), parse.ticket, "ticket", TICKETS)
+
+    def ticket_text(self, ticket_id: int) -> str | None:
+        # Which note holds a ticket's initialDescription is unverified (the sandbox flags
+        # it detailDescriptionFlag): every note's text is returned, so what the send wrote
+        # is found wherever ConnectWise keeps it.
+        path = f"{TICKETS}/{int(ticket_id)}/notes"
+        raws = self.client.list(path, fields=NOTE_FIELDS, order_by="id asc")
+        texts = _every(_parsed(raws, parse.note_text, lambda raw: ticket_id, "GET", path))
+        return "\n".join(texts) if texts else None
 
     def settle_duplicate_ticket(self, ticket_id: int) -> None:
         # The API member's role may not allow delete on every site; a later change closes

@@ -12,7 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from reconciler.connectwise.records import Addition, Agreement, Company, Ref, Ticket, day_of
+from reconciler.connectwise.records import (
+    Addition,
+    Agreement,
+    Company,
+    Ref,
+    Ticket,
+    day_of,
+    instant_of,
+)
 
 
 class BadField(ValueError):
@@ -106,6 +114,16 @@ class _Fields:
             raise BadField(self.what, f"{_dotted(path)} is text that is not a date") from None
         return value
 
+    def instant_text(self, path: str) -> str | None:
+        """A ConnectWise date and time as written (None when absent), checked to be one."""
+        value = self.optional_text(path)
+        try:
+            instant_of(value)
+        except ValueError:
+            raise BadField(self.what, f"{_dotted(path)} is text that is not a date and "
+                                      "time") from None
+        return value
+
     def flag(self, path: str) -> bool:
         return self._typed(path, lambda v: isinstance(v, bool), "true or false", False)
 
@@ -125,7 +143,7 @@ class _Fields:
 def company(raw: Any) -> Company:
     f = _Fields(raw, "company")
     return Company(f.id, f.text("identifier"), f.text("name"), f.flag("deletedFlag"),
-                   f.optional_text("_info/lastUpdated"))
+                   f.instant_text("_info/lastUpdated"))
 
 
 def agreement(raw: Any) -> Agreement:
@@ -139,7 +157,7 @@ def agreement(raw: Any) -> Agreement:
         company_name=f.text("company/name"),
         status=f.text("agreementStatus"),
         cancelled=f.flag("cancelledFlag"),
-        last_updated=f.optional_text("_info/lastUpdated"),
+        last_updated=f.instant_text("_info/lastUpdated"),
     )
 
 
@@ -159,14 +177,22 @@ def addition(raw: Any, agreement_id: int) -> Addition:
         bill_customer=f.optional_text("billCustomer"),
         effective_date=f.datetime_text("effectiveDate"),
         cancelled_date=f.datetime_text("cancelledDate"),
-        last_updated=f.optional_text("_info/lastUpdated"),
+        last_updated=f.instant_text("_info/lastUpdated"),
     )
 
 
 def ticket(raw: Any) -> Ticket:
     f = _Fields(raw, "ticket")
+    # When a ticket was entered: `_info.dateEntered` as the sandbox writes it; that real
+    # sites fill it on list reads is unverified, so the last update stands in when absent.
+    entered = f.instant_text("_info/dateEntered") or f.instant_text("_info/lastUpdated")
     return Ticket(f.id, f.text("externalXRef"), f.text("summary"),
-                  f.text("company/identifier"), f.flag("closedFlag"), f.text("status/name"))
+                  f.text("company/identifier"), f.flag("closedFlag"), f.text("status/name"),
+                  entered)
+
+
+def note_text(raw: Any) -> str:
+    return _Fields(raw, "note").text("text")
 
 
 def ref(raw: Any, noun: str) -> Ref:

@@ -132,6 +132,11 @@ class Gateway(Protocol):
         """Create a ticket carrying `new.key`; never repeated blindly."""
         ...
 
+    def ticket_text(self, ticket_id: int) -> str | None:
+        """The text of every note of a ticket (its initial description among them), oldest
+        first; None when it has none."""
+        ...
+
     def settle_duplicate_ticket(self, ticket_id: int) -> None:
         """Take a losing duplicate of a key out of the way (today: delete it; one
         already gone is fine)."""

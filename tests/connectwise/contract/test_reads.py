@@ -94,6 +94,11 @@ def test_routing_names(gateway, world):
     assert all(isinstance(r.id, int) for r in gateway.priorities())
 
 
+def test_the_text_of_a_tickets_notes(gateway, world):
+    assert world.note_text in gateway.ticket_text(world.ticket_with_notes)
+    assert gateway.ticket_text(world.ticket_without_notes) is None
+
+
 def test_a_key_nobody_sent_finds_no_ticket(gateway):
     assert gateway.tickets(keys=["tmrm:contract:NOBODY:2000-01"]).records == ()
     assert not gateway.any_ticket_with_key_prefix(["tmrm:contract:NOBODY:"])

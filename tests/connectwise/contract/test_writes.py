@@ -80,7 +80,9 @@ def test_created_tickets_are_found_by_key_and_prefix(gateway, world):
     assert (created.key, created.summary, created.company) == (
         key, f"contract {key}", world.writable_company)
     assert not created.closed
-    assert [t.id for t in gateway.tickets(keys=[key]).records] == [created.id]
+    [read] = gateway.tickets(keys=[key]).records
+    assert read.id == created.id and read.entered_at.tzinfo is not None
+    assert "written by the gateway contract suite" in gateway.ticket_text(created.id)
     prefix = f"tmrm:contract:{world.writable_company}:2026-11-"
     assert created.id in {t.id for t in gateway.tickets(key_prefixes=[prefix]).records}
     assert gateway.any_ticket_with_key_prefix(["tmrm:nothing:", prefix])

@@ -34,6 +34,9 @@ class World:
     board_statuses: frozenset[str]
     board_types: frozenset[str]
     priorities: frozenset[str]
+    ticket_with_notes: int  # a ticket whose notes hold `note_text` ...
+    note_text: str
+    ticket_without_notes: int  # ... and one without notes
     writable_agreement: int  # write tests: an active agreement ...
     writable_company: str  # ... of this company
     catalog_item: str  # a catalog item that may be added to it
@@ -51,6 +54,8 @@ def seed_world() -> World:
     globex = next(a for a in agreements if a["company"] == "GLOBEX")
     cancelled = next(x for x in globex["additions"] if x.get("cancelledDate"))
     billing = next(b for b in seed["boards"] if b["name"] == "Trend Micro Billing")
+    noted = next(t for t in seed["tickets"] if t.get("notes"))
+    bare = next(t for t in seed["tickets"] if not t.get("notes"))
     return World(
         company="ACME",
         company_name=acme["name"],
@@ -74,6 +79,9 @@ def seed_world() -> World:
         board_statuses=frozenset(s["name"] for s in billing["statuses"]),
         board_types=frozenset(t["name"] for t in billing["types"]),
         priorities=frozenset(p["name"] for p in seed["priorities"]),
+        ticket_with_notes=noted["id"],
+        note_text=noted["notes"][0]["text"],
+        ticket_without_notes=bare["id"],
         writable_agreement=next(a["id"] for a in agreements if a["company"] == "ACME"),
         writable_company="ACME",
         catalog_item="TM-APEXONE",
