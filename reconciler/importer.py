@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from reconciler.config import validate
+from reconciler.config.fleet import CUSTOMERS_DIR
 from reconciler.config.model import Customer, Fleet, Policy, Settings
 from reconciler.connectwise.gateway import Gateway
 from reconciler.connectwise.records import Addition, Agreement, Company
@@ -30,8 +31,6 @@ from reconciler.domain.agreements import default_agreement
 from reconciler.domain.fold import fold
 from reconciler.errors import ReconcilerError
 from reconciler.plan import snapshot as snapshot_mod
-
-CUSTOMERS_DIR = "customers"
 
 
 class CompanyNotImportable(ReconcilerError):

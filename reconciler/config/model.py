@@ -78,18 +78,6 @@ class Policy:
 
 
 @dataclass(frozen=True)
-class Location:
-    """Where a value came from, for messages: file:line:col (1-based)."""
-
-    path: str
-    line: int = 0
-    col: int = 0
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}" if self.line else self.path
-
-
-@dataclass(frozen=True)
 class Customer:
     """One customer file, with its effective policy already resolved."""
 
@@ -184,9 +172,6 @@ class Fleet:
     warnings: tuple = ()
     # Customer files left out by a partial load, with their errors; always () otherwise.
     rejected: tuple[RejectedCustomer, ...] = ()
-
-    def by_company(self) -> Mapping[str, Customer]:
-        return frozen_map({c.company: c for c in self.customers})
 
 
 @dataclass(frozen=True)

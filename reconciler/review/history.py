@@ -15,11 +15,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler.config.fleet import CUSTOMER_SUFFIXES, CUSTOMERS_DIR, SETTINGS_FILE
 from reconciler.config.model import Fleet
 from reconciler.errors import ReconcilerError
 from reconciler.gitrefs import FleetInvalidAtRef, repo_prefix, resolve_commit, run_git
 from reconciler.review.policy import CustomerPolicyChange, FieldChange, policy_changes
-from reconciler.review.snapshots import CUSTOMER_SUFFIXES, SETTINGS_FILE, FleetSnapshots
+from reconciler.review.snapshots import FleetSnapshots
 
 FORMAT_VERSION = 1
 _FIELD, _RECORD = "\x1f", "\x1e"
@@ -119,8 +120,9 @@ def fleet_pathspecs(root: Path, slug: str | None = None) -> list[str]:
     Pathspecs are relative to `root`, where git runs (a fleet may live in a subfolder)."""
     repo_prefix(root)  # a clear error when root is not in a repository
     if slug is None:
-        return [SETTINGS_FILE, "customers"]
-    return [SETTINGS_FILE, *(f":(glob)customers/**/{slug}{suffix}" for suffix in CUSTOMER_SUFFIXES)]
+        return [SETTINGS_FILE, CUSTOMERS_DIR]
+    globs = (f":(glob){CUSTOMERS_DIR}/**/{slug}{suffix}" for suffix in CUSTOMER_SUFFIXES)
+    return [SETTINGS_FILE, *globs]
 
 
 def _slug_with_history(root: Path, customer: str | None) -> str | None:

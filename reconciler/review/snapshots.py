@@ -18,19 +18,18 @@ import tempfile
 from pathlib import Path
 
 from reconciler.config import load_fleet
+from reconciler.config.fleet import CUSTOMER_SUFFIXES, CUSTOMERS_DIR, SETTINGS_FILE
 from reconciler.config.model import Customer, Fleet, Settings
 from reconciler.errors import ConfigError
 from reconciler.gitrefs import FleetInvalidAtRef, read_blobs, tree_entries
 
-SETTINGS_FILE = "reconciler.yaml"
-CUSTOMER_SUFFIXES = (".yaml", ".yml")
 _PLACEHOLDER = "placeholder"  # a customer file present only by name (slug checks need it)
 
 Snapshot = Fleet | FleetInvalidAtRef | None  # None: no fleet (or not the customer) there
 
 
 def is_customer_file(path: str) -> bool:
-    return path.startswith("customers/") and path.endswith(CUSTOMER_SUFFIXES)
+    return path.startswith(f"{CUSTOMERS_DIR}/") and path.endswith(CUSTOMER_SUFFIXES)
 
 
 def slug_of(path: str) -> str:
@@ -146,7 +145,7 @@ class FleetSnapshots:
             file.parent.mkdir(parents=True, exist_ok=True)
             file.write_bytes(b"" if blob == _PLACEHOLDER else self._blobs[blob])
             self._on_disk[path] = blob
-        (self.dir / "customers").mkdir(exist_ok=True)
+        (self.dir / CUSTOMERS_DIR).mkdir(exist_ok=True)
 
 
 def _prune_empty_parents(file: Path, top: Path) -> None:

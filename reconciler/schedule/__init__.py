@@ -1,14 +1,6 @@
 """Periods and due computation for scheduled sends (pure; the clock is a parameter)."""
 
-from reconciler.schedule.clock import (
-    ScheduleError,
-    local_instant,
-    parse_date,
-    parse_instant,
-    parse_send_at,
-    zone,
-)
-from reconciler.schedule.due import (
+from reconciler.schedule.cadence import (
     KINDS,
     Cadence,
     Clock,
@@ -16,6 +8,14 @@ from reconciler.schedule.due import (
     ScheduledSend,
     cadences,
     upcoming,
+)
+from reconciler.schedule.clock import (
+    ScheduleError,
+    local_instant,
+    parse_date,
+    parse_instant,
+    parse_send_at,
+    zone,
 )
 from reconciler.schedule.periods import Period, clamp_day, last_day
 

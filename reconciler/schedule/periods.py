@@ -35,12 +35,6 @@ def clamp_day(year: int, month: int, day: int) -> date:
     return date(year, month, min(day, last_day(year, month)))
 
 
-def add_months(year: int, month: int, delta: int) -> tuple[int, int]:
-    """(year, month) moved by `delta` months."""
-    index = year * 12 + (month - 1) + delta
-    return index // 12, index % 12 + 1
-
-
 @dataclass(frozen=True, order=True)
 class Period:
     """A day, ISO week or month: `start` and `end` are inclusive dates."""

@@ -10,7 +10,7 @@ Nothing here reads the clock: callers pass the instant (`at`) they mean.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Literal
@@ -123,11 +123,3 @@ def upcoming(
                                            cadence.due(period, clock)))
     sends.sort(key=lambda s: (s.due, s.customer.slug, KINDS.index(s.kind)))
     return sends
-
-
-def iter_days(start: date, end: date) -> Iterator[date]:
-    """Every date from start to end inclusive."""
-    day = start
-    while day <= end:
-        yield day
-        day += timedelta(days=1)
