@@ -10,6 +10,7 @@ import click
 
 from reconciler.sandbox import Faults, SandboxCredentials, create_app, serve
 from reconciler.sandbox.app import CODEBASE
+from reconciler.urls import is_loopback_host
 
 _DEFAULTS = SandboxCredentials()
 
@@ -21,7 +22,7 @@ def command() -> None:
 
 @command.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Loopback address to listen on (127.0.0.1 or localhost only).")
+              help="Loopback address to listen on (127.0.0.0/8, ::1 or localhost).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
               help="Port (0 picks a free one).")
 @click.option("--seed", type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -53,7 +54,7 @@ def serve_command(host, port, seed, state, company, public_key, private_key, lat
                   rate_429, retry_after, rate_5xx, rate_drop, throttle_per_minute,
                   fault_seed) -> None:
     """Serve the sandbox until interrupted (Ctrl-C)."""
-    if host not in ("127.0.0.1", "localhost"):
+    if not is_loopback_host(host):
         raise click.BadParameter("the sandbox only listens on loopback", param_hint="--host")
     try:
         faults = Faults(latency_ms=latency_ms, rate_429=rate_429, retry_after=retry_after,

@@ -6,19 +6,16 @@ semantic errors reported) and locates each problem at its node.
 
 from __future__ import annotations
 
-import ipaddress
 import zoneinfo
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from reconciler.config.diagnostics import Diagnostic
 from reconciler.config.hints import closest, did_you_mean
 from reconciler.config.identifiers import condition_text_problem, passes_text_pattern
 from reconciler.config.yamlio import Document
-
-_LOOPBACK_NAMES = {"localhost"}
+from reconciler.urls import url_problem as outbound_url_problem
 
 
 @dataclass(frozen=True)
@@ -151,35 +148,12 @@ def check_settings(doc: Document, customer_slugs: set[str] | None) -> Iterator[D
 
 
 def url_problem(url: str, name: str, *, allow_sandbox: bool) -> str | None:
-    """Why `url` is not an acceptable endpoint; never repeats credentials found in it."""
+    """Why `url` is not an acceptable endpoint (the outbound-URL policy, reconciler.urls);
+    never repeats credentials found in it. `sandbox` names the embedded simulator."""
     if allow_sandbox and url == "sandbox":
         return None
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        return f"{name} is not a valid URL; expected 'sandbox' or https://<site>"
-    if "@" in parts.netloc:
-        return (
-            f"{name} contains credentials (user:password@host); remove them: credentials "
-            "come only from CW_COMPANY_ID, CW_PUBLIC_KEY, CW_PRIVATE_KEY and CW_CLIENT_ID"
-        )
-    if parts.scheme == "https" and host:
-        return None
-    if parts.scheme == "http" and host:
-        if _is_loopback(host):
-            return None
-        return f"{name} uses plain http:// to {host!r}; use https:// (http:// only to loopback)"
-    return f"{name} must be 'sandbox' or https://<site>"
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    expected = "'sandbox' or https://<site>" if allow_sandbox else "https://<site>"
+    return outbound_url_problem(url, name, expected=expected)
 
 
 def timezone_problem(name: str) -> str | None:

@@ -1,14 +1,12 @@
-"""The site: URL checks (https, or http only to loopback) and codebase discovery answers."""
+"""The site: its URL (checked by the outbound-URL policy) and codebase discovery answers."""
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Any
 
-import httpx
-
 from reconciler.errors import ReconcilerError
+from reconciler.urls import UrlRefused, check_url
 
 _CODEBASE_RE = re.compile(r"^[A-Za-z0-9_.-]+/?$")
 
@@ -17,32 +15,12 @@ class SiteError(ReconcilerError):
     """The site URL is unusable or codebase discovery failed."""
 
 
-def is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ::1 or localhost."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def check_site_url(site_url: str) -> str:
-    """The normalised site URL: https, or http only to a loopback host."""
+    """The normalised site URL, if the outbound-URL policy (reconciler.urls) allows it."""
     try:
-        url = httpx.URL(site_url.strip())
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise SiteError(f"ConnectWise URL {site_url!r} is not a valid URL") from exc
-    if url.scheme not in ("http", "https") or not url.host:
-        raise SiteError(f"ConnectWise URL {site_url!r} must look like https://<site>")
-    if url.userinfo:
-        raise SiteError("ConnectWise URL must not contain credentials; use CW_* variables")
-    if url.scheme == "http" and not is_loopback(url.host):
-        raise SiteError(
-            f"refusing plain http:// to {url.host}: use https:// "
-            "(http is only allowed to 127.0.0.1, ::1 or localhost)"
-        )
-    return str(url.copy_with(query=None, fragment=None)).rstrip("/")
+        return check_url(site_url, "the ConnectWise URL")
+    except UrlRefused as exc:
+        raise SiteError(str(exc)) from None
 
 
 def check_codebase(codebase: str) -> str:

@@ -8,6 +8,7 @@ which is what httpx raises for a real server that hangs up.
 from __future__ import annotations
 
 import contextlib
+import socket
 import sys
 import threading
 from collections.abc import Iterator
@@ -17,9 +18,9 @@ from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 import httpx
 
-from .faults import DropConnection
+from reconciler.urls import is_loopback_host
 
-LOOPBACK = ("127.0.0.1", "localhost")
+from .faults import DropConnection
 
 
 class _Handler(ServerHandler):
@@ -63,18 +64,24 @@ class _Server(ThreadingMixIn, WSGIServer):
         pass  # a client hanging up mid-request is not worth a traceback
 
 
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
 @contextlib.contextmanager
 def serve(app, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Serve `app` on loopback in a daemon thread; yields the base URL."""
-    if host not in LOOPBACK:
-        raise ValueError("the sandbox only listens on loopback (127.0.0.1)")
-    server = _Server((host, port), _RequestHandler)
+    if not is_loopback_host(host):
+        raise ValueError("the sandbox only listens on loopback (127.0.0.0/8, ::1 or localhost)")
+    server_class = _Server6 if ":" in host else _Server
+    server = server_class((host.strip("[]"), port), _RequestHandler)
     server.set_app(app)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               name="sandbox-server", daemon=True)
     thread.start()
     try:
-        yield f"http://{host}:{server.server_address[1]}"
+        shown = f"[{host.strip('[]')}]" if ":" in host else host
+        yield f"http://{shown}:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()

@@ -27,6 +27,7 @@ import httpx
 from reconciler.config.model import Product
 from reconciler.sources.files import product_keys
 from reconciler.sources.model import MonthUsage, SourceError, UsageLine, as_number
+from reconciler.urls import url_problem
 
 REPORT_PATH = "/LMPI/v3/reports/summary"
 SANDBOX_TOKEN = "sandbox-lmpi-token"  # the embedded simulator's fixed, public credentials
@@ -188,6 +189,7 @@ def lmpi_from_settings(
                           "in the environment")
     if not token.isascii():  # it travels in an HTTP header; name it, never show it
         raise SourceError("LMPI_ACCESS_TOKEN must contain only ASCII characters")
-    if not (url.startswith("https://") or url.startswith(("http://127.0.0.1", "http://localhost"))):
-        raise SourceError(f"LMPI url {url!r} must be https:// (plain http only to loopback)")
+    problem = url_problem(url, "the LMPI URL (sources.usage.url)")
+    if problem:
+        raise SourceError(problem)
     return LmpiUsageSource(url, products, token=token, secret=secret, **kwargs)

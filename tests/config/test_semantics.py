@@ -74,9 +74,11 @@ def test_same_slug_in_two_folders(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("line", "replacement", "expected"),
     [
-        ("  url: sandbox", "  url: http://cw.example.com", "reconciler.yaml:3:8: error: connectwise.url uses plain http:// to 'cw.example.com'; use https:// (http:// only to loopback)"),
-        ("  url: sandbox", "  url: ftp://cw.example.com", "reconciler.yaml:3:8: error: connectwise.url must be 'sandbox' or https://<site>"),
-        ("  url: sandbox", "  url: https://[::1", "reconciler.yaml:3:8: error: connectwise.url is not a valid URL; expected 'sandbox' or https://<site>"),
+        ("  url: sandbox", "  url: http://cw.example.com", "reconciler.yaml:3:8: error: connectwise.url uses plain http:// to 'cw.example.com'; use https:// (http:// only to loopback: 127.0.0.0/8, ::1 or localhost)"),
+        ("  url: sandbox", "  url: ftp://cw.example.com", "reconciler.yaml:3:8: error: connectwise.url must be 'sandbox' or https://<site> (http:// only to loopback)"),
+        ("  url: sandbox", "  url: https://[::1", "reconciler.yaml:3:8: error: connectwise.url has an unclosed [IPv6] host"),
+        ("  url: sandbox", "  url: http://localhost.evil.example", "reconciler.yaml:3:8: error: connectwise.url uses plain http:// to 'localhost.evil.example'; use https:// (http:// only to loopback: 127.0.0.0/8, ::1 or localhost)"),
+        ("  url: sandbox", "  url: Sandbox", "reconciler.yaml:3:8: error: connectwise.url is not a URL; expected 'sandbox' or https://<site>"),
         ("timezone: Europe/London", "timezone: Europe/Londn", "reconciler.yaml:4:11: error: timezone 'Europe/Londn' is not an IANA time zone (did you mean 'Europe/London'?)"),
         ("timezone: Europe/London", "timezone: ../../etc/passwd", "reconciler.yaml:4:11: error: timezone '../../etc/passwd' is not an IANA time zone (e.g. 'America/New_York')"),
         ("  hes: {name: Hosted Email Security, catalog_item: TM-HES}", "  hes: {name: Hosted Email Security, catalog_item: TM-WFBSS}", "reconciler.yaml:9:52: error: catalog item 'TM-WFBSS' is also used by product 'wfbss'; each product needs its own"),
@@ -89,19 +91,25 @@ def test_settings_error_is_located(fleet_copy: Path, line: str, replacement: str
     assert [str(d) for d in validate(fleet_copy)] == [expected]
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:8080", "http://localhost", "http://[::1]:9000", "https://na.myconnectwise.net"])
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080", "http://127.0.0.2:9", "http://localhost", "http://[::1]:9000", "https://na.myconnectwise.net"])
 def test_acceptable_urls(fleet_copy: Path, url: str) -> None:
     replace_line(fleet_copy / SETTINGS, "  url: sandbox", f"  url: {url}")
     assert validate(fleet_copy) == []
 
 
-@pytest.mark.parametrize("url", ["https://admin:S3cr3t-pw@cw.example.com", "http://S3cr3t-pw@127.0.0.1"])
-def test_url_with_credentials_is_refused_without_echoing_them(fleet_copy: Path, url: str) -> None:
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://admin:S3cr3t-pw@cw.example.com", "reconciler.yaml:3:8: error: connectwise.url contains credentials (user:password@host); remove them: credentials come only from the environment"),
+        ("http://S3cr3t-pw@127.0.0.1", "reconciler.yaml:3:8: error: connectwise.url contains credentials (user:password@host); remove them: credentials come only from the environment"),
+        # a private key pasted into the port position
+        ("https://na.myconnectwise.net:S3cr3t-pw/", "reconciler.yaml:3:8: error: connectwise.url has a port that is not a number from 1 to 65535 (the value is not shown)"),
+    ],
+)  # fmt: skip
+def test_url_with_credentials_is_refused_without_echoing_them(fleet_copy: Path, url: str, expected: str) -> None:
     replace_line(fleet_copy / SETTINGS, "  url: sandbox", f"  url: {url}")
     found = [str(d) for d in validate(fleet_copy)]
-    assert found == [
-        "reconciler.yaml:3:8: error: connectwise.url contains credentials (user:password@host); remove them: credentials come only from CW_COMPANY_ID, CW_PUBLIC_KEY, CW_PRIVATE_KEY and CW_CLIENT_ID"
-    ]
+    assert found == [expected]
     assert "S3cr3t" not in "".join(found)
 
 
@@ -117,7 +125,7 @@ def test_lmpi_source_url_is_checked_too(fleet_copy: Path) -> None:
     with (fleet_copy / SETTINGS).open("a") as f:
         f.write("sources:\n  detections:\n    kind: lmpi\n    url: http://lmpi.example.com\n")
     assert [str(d) for d in validate(fleet_copy)] == [
-        "reconciler.yaml:31:10: error: sources.detections.url uses plain http:// to 'lmpi.example.com'; use https:// (http:// only to loopback)"
+        "reconciler.yaml:31:10: error: sources.detections.url uses plain http:// to 'lmpi.example.com'; use https:// (http:// only to loopback: 127.0.0.0/8, ::1 or localhost)"
     ]
 
 

@@ -2,6 +2,7 @@
 
 import base64
 import json
+import re
 
 import httpx
 import pytest
@@ -71,7 +72,9 @@ def test_given_codebase_skips_discovery(make_client):
 
 
 @pytest.mark.parametrize(
-    "url", ["http://127.0.0.1:8080", "http://localhost", "http://[::1]:9", "http://127.5.6.7"]
+    "url",
+    ["http://127.0.0.1:8080", "http://localhost", "http://[::1]:9", "http://127.5.6.7",
+     "http://127.0.0.2:9"],
 )
 def test_plain_http_allowed_to_loopback(url):
     assert ConnectWiseClient(url, CREDS).site_url == url
@@ -80,16 +83,19 @@ def test_plain_http_allowed_to_loopback(url):
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("http://na.myconnectwise.net", "refusing plain http"),
-        ("http://10.0.0.1", "refusing plain http"),
+        ("http://na.myconnectwise.net", "plain http:// to 'na.myconnectwise.net'"),
+        ("http://10.0.0.1", "plain http:// to '10.0.0.1'"),
+        ("http://localhost.evil.example", "plain http:// to 'localhost.evil.example'"),
         ("ftp://cw.example.com", "https://<site>"),
         ("na.myconnectwise.net", "https://<site>"),
-        ("https://user:pw@cw.example.com", "must not contain credentials"),
+        ("https://user:pw@cw.example.com", "contains credentials"),
+        ("https://cw.example.com:S3cr3t", "port that is not a number"),
     ],
 )
 def test_bad_site_urls_are_refused(url, message):
-    with pytest.raises(SiteError, match=message):
+    with pytest.raises(SiteError, match=re.escape(message)) as refused:
         ConnectWiseClient(url, CREDS)
+    assert "S3cr3t" not in str(refused.value)
 
 
 def test_post_patch_delete_send_json(make_client):

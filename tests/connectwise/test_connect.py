@@ -33,7 +33,7 @@ def test_real_site_needs_every_credential():
 
 
 def test_plain_http_to_a_remote_site_is_refused():
-    with pytest.raises(SiteError, match="refusing plain http"):
+    with pytest.raises(SiteError, match=r"uses plain http:// to 'cw\.example\.com'"):
         connect("http://cw.example.com", ENV)
 
 

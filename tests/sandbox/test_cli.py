@@ -55,8 +55,9 @@ def test_serve_fault_knobs(tmp_path):
 
 def test_bad_options_are_usage_errors():
     runner = CliRunner()
-    result = runner.invoke(cli, ["sandbox", "serve", "--host", "0.0.0.0"])
-    assert result.exit_code == 2 and "loopback" in result.output
+    for host in ("0.0.0.0", "localhost.evil.example", "127.1"):
+        result = runner.invoke(cli, ["sandbox", "serve", "--host", host])
+        assert result.exit_code == 2 and "loopback" in result.output
     result = runner.invoke(cli, ["sandbox", "serve", "--rate-429", "0.6", "--rate-5xx", "0.6"])
     assert result.exit_code == 2 and "must not exceed 1" in result.output
 

@@ -92,9 +92,18 @@ def test_post_and_delete_over_http(served):
     assert response.status == 204 and response.read() == b""
 
 
-def test_serve_refuses_non_loopback():
-    with pytest.raises(ValueError), serve(create_app(), host="0.0.0.0"):
+@pytest.mark.parametrize("host", ["0.0.0.0", "localhost.evil.example", "127.1", "::"])
+def test_serve_refuses_non_loopback(host):
+    with pytest.raises(ValueError, match="loopback"), serve(create_app(), host=host):
         pass
+
+
+@pytest.mark.parametrize("host", ["127.0.0.2", "::1"])
+def test_serve_listens_on_any_loopback_address(host):
+    """The listening check is the outbound-URL policy's loopback (127.0.0.0/8, ::1)."""
+    with serve(create_app(seed=tiny_seed()), host=host) as url:
+        response = httpx.get(url + "/login/companyinfo/sandbox", timeout=10)
+        assert response.status_code == 200 and "Codebase" in response.json()
 
 
 def test_forward_only_over_http(served):

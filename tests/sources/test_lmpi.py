@@ -92,6 +92,6 @@ def test_gives_up_after_bounded_attempts():
 def test_real_lmpi_needs_credentials_from_the_environment():
     with pytest.raises(SourceError, match="LMPI_ACCESS_TOKEN and LMPI_SECRET_KEY"):
         lmpi_from_settings("https://lmpi.example.com", PRODUCTS, env={})
-    with pytest.raises(SourceError, match="must be https"):
+    with pytest.raises(SourceError, match=r"uses plain http:// to 'lmpi\.example\.com'"):
         lmpi_from_settings("http://lmpi.example.com", PRODUCTS,
                            env={"LMPI_ACCESS_TOKEN": "t", "LMPI_SECRET_KEY": "s"})
