@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
+from reconciler.net.urls import is_loopback_host
 from reconciler.sandbox import Faults, SandboxCredentials, create_app, serve
 from reconciler.sandbox.app import CODEBASE
-from reconciler.urls import is_loopback_host
 
 _DEFAULTS = SandboxCredentials()
 

@@ -15,7 +15,7 @@ from reconciler.config.diagnostics import Diagnostic
 from reconciler.config.hints import closest, did_you_mean
 from reconciler.config.identifiers import condition_text_problem, passes_text_pattern
 from reconciler.config.yamlio import Document
-from reconciler.urls import url_problem as outbound_url_problem
+from reconciler.net.urls import url_problem as outbound_url_problem
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ def check_settings(doc: Document, customer_slugs: set[str] | None) -> Iterator[D
 
 
 def url_problem(url: str, name: str, *, allow_sandbox: bool) -> str | None:
-    """Why `url` is not an acceptable endpoint (the outbound-URL policy, reconciler.urls);
+    """Why `url` is not an acceptable endpoint (the outbound-URL policy, reconciler.net.urls);
     never repeats credentials found in it. `sandbox` names the embedded simulator."""
     if allow_sandbox and url == "sandbox":
         return None

@@ -27,18 +27,13 @@ from reconciler.connectwise.errors import (
     from_response,
 )
 from reconciler.connectwise.paging import next_url
-from reconciler.connectwise.retry import (
-    IDEMPOTENT_METHODS,
-    NOT_SENT_ERRORS,
-    RETRY_STATUSES,
-    RateLimiter,
-    RetryPolicy,
-)
+from reconciler.connectwise.ratelimit import RateLimiter
 from reconciler.connectwise.site import (
     check_codebase,
     check_site_url,
     codebase_from_company_info,
 )
+from reconciler.net.retry import IDEMPOTENT_METHODS, NOT_SENT_ERRORS, RetryPolicy
 
 log = logging.getLogger("reconciler.connectwise")
 
@@ -195,38 +190,35 @@ class ConnectWiseClient:
                     method, url, params=params, content=content, headers=all_headers
                 )
             except httpx.RequestError as exc:  # transport failures, undecodable bodies
-                not_sent = isinstance(exc, NOT_SENT_ERRORS)
                 log.debug("%s %s -> %s (attempt %d)", method, path, type(exc).__name__, attempt)
-                transient = isinstance(exc, httpx.TransportError)
-                if transient and (retry_safe or not_sent) and attempt <= self.retry.max_retries:
-                    maybe_applied = maybe_applied or not not_sent
-                    self._wait(method, path, attempt, type(exc).__name__, None)
-                    continue
-                raise self._transport_error(exc, method, path, attempt, retry_safe) from exc
+                delay = self.retry.next_delay(attempt, retry_safe=retry_safe, error=exc)
+                if delay is None:
+                    raise self._transport_error(exc, method, path, attempt, retry_safe) from exc
+                maybe_applied = maybe_applied or not isinstance(exc, NOT_SENT_ERRORS)
+                self._wait(method, path, attempt, type(exc).__name__, delay, throttled=False)
+                continue
             status = response.status_code
             log.debug("%s %s -> %d (attempt %d)", method, path, status, attempt)
             if status < 300:
                 return response
+            response.read()
             # 429 comes from the throttle in front of the API: the request was refused,
-            # not processed, so repeating it is safe for every method including POST.
-            retryable = status in RETRY_STATUSES and (status == 429 or retry_safe)
-            if retryable and attempt <= self.retry.max_retries:
+            # not processed, so the policy repeats it for every method including POST.
+            delay = self.retry.next_delay(attempt, retry_safe=retry_safe, response=response)
+            if delay is not None:
                 maybe_applied = maybe_applied or status != 429
-                response.read()
-                self._wait(method, path, attempt, str(status), response)
+                self._wait(method, path, attempt, str(status), delay, throttled=status == 429)
                 continue
             if status == 404 and method == "DELETE" and maybe_applied:
                 # An earlier attempt that dropped or failed mid-way did the delete.
                 return response
-            response.read()
             raise from_response(
                 response, method, path, attempts=attempt, scrub=self._credentials.scrub
             )
 
     def _wait(
-        self, method: str, path: str, attempt: int, why: str, response: httpx.Response | None
+        self, method: str, path: str, attempt: int, why: str, delay: float, *, throttled: bool
     ) -> None:
-        delay = self.retry.delay(attempt, response)
         log.info(
             "retrying %s %s after %s in %.1f s (attempt %d of %d)",
             method,
@@ -236,7 +228,7 @@ class ConnectWiseClient:
             attempt + 1,
             self.retry.max_retries + 1,
         )
-        if response is not None and response.status_code == 429:
+        if throttled:
             self.limiter.pause(delay)  # every thread holds back, not just this one
         else:
             self._sleep(delay)

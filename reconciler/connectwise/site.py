@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from reconciler.errors import ReconcilerError
-from reconciler.urls import UrlRefused, check_url
+from reconciler.net.urls import UrlRefused, check_url
 
 _CODEBASE_RE = re.compile(r"^[A-Za-z0-9_.-]+/?$")
 
@@ -16,7 +16,7 @@ class SiteError(ReconcilerError):
 
 
 def check_site_url(site_url: str) -> str:
-    """The normalised site URL, if the outbound-URL policy (reconciler.urls) allows it."""
+    """The normalised site URL, if the outbound-URL policy (reconciler.net.urls) allows it."""
     try:
         return check_url(site_url, "the ConnectWise URL")
     except UrlRefused as exc:

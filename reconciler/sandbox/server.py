@@ -18,7 +18,7 @@ from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 import httpx
 
-from reconciler.urls import is_loopback_host
+from reconciler.net.urls import is_loopback_host
 
 from .faults import DropConnection
 

@@ -6,9 +6,10 @@ Requests are signed as in Trend Micro's reference:
     x-signature = Base64(HMAC-SHA256(secret, posix_time + METHOD + request_uri
                                       + Base64(MD5(body))))
 with `x-access-token`, `x-posix-time` and a fresh `x-traceid`. The report is read-only, so
-429/5xx/dropped connections are retried (a bounded number of times, honouring
-Retry-After). Credentials come from LMPI_ACCESS_TOKEN and LMPI_SECRET_KEY and never
-appear in messages or reprs.
+429/5xx/dropped connections are retried by the shared policy (reconciler.net.retry: a
+bounded number of times, Retry-After in seconds or as an HTTP date, jittered backoff).
+Credentials come from LMPI_ACCESS_TOKEN and LMPI_SECRET_KEY and never appear in messages
+or reprs.
 """
 
 from __future__ import annotations
@@ -25,14 +26,14 @@ from collections.abc import Callable, Mapping
 import httpx
 
 from reconciler.config.model import Product
+from reconciler.net.retry import RetryPolicy
+from reconciler.net.urls import url_problem
 from reconciler.sources.files import product_keys
 from reconciler.sources.model import MonthUsage, SourceError, UsageLine, as_number
-from reconciler.urls import url_problem
 
 REPORT_PATH = "/LMPI/v3/reports/summary"
 SANDBOX_TOKEN = "sandbox-lmpi-token"  # the embedded simulator's fixed, public credentials
 SANDBOX_SECRET = "sandbox-lmpi-secret"
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 def sign(secret: str, posix_time: str, method: str, request_uri: str, body: bytes) -> str:
@@ -55,6 +56,7 @@ class LmpiUsageSource:
         secret: str,
         transport: httpx.BaseTransport | None = None,
         attempts: int = 4,
+        retry: RetryPolicy | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         timeout: float = 30.0,
@@ -65,7 +67,8 @@ class LmpiUsageSource:
         self.__token = token
         self.__secret = secret
         self._client = httpx.Client(transport=transport, timeout=timeout)
-        self._attempts = max(1, attempts)
+        # The one retry policy (reconciler.net.retry), shared with the ConnectWise client.
+        self._retry = retry or RetryPolicy(max_retries=max(1, attempts) - 1)
         self._clock = clock
         self._sleep = sleep
         self._cache: dict[tuple[int, int], MonthUsage | SourceError] = {}
@@ -103,38 +106,39 @@ class LmpiUsageSource:
         body = json.dumps({"report_cycle_year": year, "report_cycle_month": month},
                           separators=(",", ":")).encode()
         label = f"{year}-{month:02d}"
-        problem, delay = "", 0.0
-        for attempt in range(self._attempts):
-            if attempt:
-                self._sleep(delay)
-            delay = min(0.5 * 2.0 ** attempt, 30.0)  # backoff unless Retry-After says more
+        attempt = 0
+        while True:
+            attempt += 1
             self.request_count += 1
             try:
                 # signed afresh each attempt: the signature covers the time
                 response = self._client.post(self.url + REPORT_PATH, content=body,
                                              headers=self._headers(body))
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
+                # The report only reads: repeating it is always harmless.
+                delay = self._retry.next_delay(attempt, retry_safe=True, error=exc)
                 problem = f"connection failed ({type(exc).__name__})"
-                continue
-            if response.status_code in RETRY_STATUSES:
-                problem = f"{response.status_code} from LMPI"
-                wait = _retry_after(response)
-                if wait is not None:
-                    delay = min(max(wait, 0.0), 30.0)
-                continue
-            if response.status_code in (401, 403):
-                raise SourceError(f"LMPI refused the credentials for the {label} usage report "
-                                  f"({response.status_code}); check LMPI_ACCESS_TOKEN and "
-                                  "LMPI_SECRET_KEY")
-            if response.status_code != 200:
-                raise SourceError(f"LMPI answered {response.status_code} for the {label} "
-                                  f"usage report: {response.text[:200]}")
-            try:
-                return response.json()
-            except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
-                raise SourceError(f"LMPI answered non-JSON for the {label} usage report") from None
-        raise SourceError(f"LMPI usage report for {label} unavailable after "
-                          f"{self._attempts} attempts: {problem}")
+            else:
+                status = response.status_code
+                if status == 200:
+                    break
+                if status in (401, 403):
+                    raise SourceError(f"LMPI refused the credentials for the {label} usage "
+                                      f"report ({status}); check LMPI_ACCESS_TOKEN and "
+                                      "LMPI_SECRET_KEY")
+                if not self._retry.retries_status(status, retry_safe=True):
+                    raise SourceError(f"LMPI answered {status} for the {label} usage report: "
+                                      f"{response.text[:200]}")
+                delay = self._retry.next_delay(attempt, retry_safe=True, response=response)
+                problem = f"{status} from LMPI"
+            if delay is None:
+                raise SourceError(f"LMPI usage report for {label} unavailable after "
+                                  f"{attempt} attempts: {problem}")
+            self._sleep(delay)
+        try:
+            return response.json()
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+            raise SourceError(f"LMPI answered non-JSON for the {label} usage report") from None
 
     def _parse(self, year: int, month: int, data: object) -> MonthUsage:
         label = f"{year}-{month:02d}"
@@ -162,13 +166,6 @@ class LmpiUsageSource:
                 origin=where,
             ))
         return MonthUsage(year, month, tuple(lines), source=self.description)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return float(response.headers.get("retry-after", ""))
-    except ValueError:
-        return None
 
 
 def lmpi_from_settings(

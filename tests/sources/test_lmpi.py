@@ -78,6 +78,30 @@ def test_429_5xx_and_drops_are_retried_with_fresh_signatures():
     assert sleeps[0] == 2.0  # Retry-After honoured
 
 
+class DatedRetryAfter(httpx.BaseTransport):
+    """429 once, asking for a wait as an HTTP date 20 s after the server's own Date."""
+
+    def __init__(self, inner):
+        self.inner, self.seen = inner, 0
+
+    def handle_request(self, request):
+        self.seen += 1
+        if self.seen == 1:
+            return httpx.Response(429, headers={"Date": "Wed, 25 Nov 2026 12:00:00 GMT",
+                                                "Retry-After": "Wed, 25 Nov 2026 12:00:20 GMT"})
+        return self.inner.handle_request(request)
+
+
+def test_retry_after_as_an_http_date_is_honoured_like_connectwise():
+    """The shared retry policy (reconciler.net.retry), not a seconds-only copy."""
+    sleeps = []
+    source = LmpiUsageSource("http://lmpi", PRODUCTS, token=SANDBOX_TOKEN, secret=SANDBOX_SECRET,
+                             transport=DatedRetryAfter(transport(create_app())),
+                             sleep=sleeps.append)
+    check_report(source)
+    assert sleeps == [20.0]
+
+
 def test_gives_up_after_bounded_attempts():
     flaky = Flaky(transport(create_app()), [502] * 10)
     source = LmpiUsageSource("http://lmpi", PRODUCTS, token=SANDBOX_TOKEN,

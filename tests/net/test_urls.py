@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.urls import UrlRefused, check_url, is_loopback_host, url_problem
+from reconciler.net.urls import UrlRefused, check_url, is_loopback_host, url_problem
 
 NAME = "connectwise.url"
 
