@@ -82,6 +82,8 @@ class Runtime:
             "rate_limit_per_minute": settings.rate_limit_per_minute,
             "concurrency": settings.concurrency,
             "page_size": settings.page_size,
+            "deadline": settings.request_timeout_seconds,
+            "max_response_bytes": settings.max_response_mb * 1024 * 1024,
             **self._client_options,
         }
         if not is_sandbox(settings.url):

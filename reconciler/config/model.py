@@ -12,6 +12,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
+from reconciler.net.defaults import DEADLINE_SECONDS, MAX_RESPONSE_MB
+
 Frequency = Literal["day", "week", "month"]
 Edition = Literal["standard", "advanced"]
 SummaryKind = Literal["hosted_email_security", "email_security"]
@@ -107,6 +109,8 @@ class ConnectWiseSettings:
     rate_limit_per_minute: int = 900
     concurrency: int = 8
     page_size: int = 1000
+    request_timeout_seconds: float = DEADLINE_SECONDS  # one whole exchange, answer included
+    max_response_mb: int = MAX_RESPONSE_MB  # one answer (decompressed), one paged list in all
 
 
 @dataclass(frozen=True)

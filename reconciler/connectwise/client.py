@@ -24,21 +24,26 @@ from reconciler.connectwise.chunking import in_conditions
 from reconciler.connectwise.errors import (
     ConnectWiseError,
     TransportFailed,
+    UnusableAnswer,
     from_response,
 )
-from reconciler.connectwise.paging import next_url
+from reconciler.connectwise.paging import PageGuard, next_url
 from reconciler.connectwise.ratelimit import RateLimiter
 from reconciler.connectwise.site import (
     check_codebase,
     check_site_url,
     codebase_from_company_info,
 )
+from reconciler.net import bounded
 from reconciler.net.retry import IDEMPOTENT_METHODS, NOT_SENT_ERRORS, RetryPolicy
 
 log = logging.getLogger("reconciler.connectwise")
 
 MAX_PAGE_SIZE = 1000
 MAX_URL_LENGTH = 2000  # request URLs stay strictly under this many characters
+# Pages one list may take: a million records at pageSize 1000, far beyond any fleet's read;
+# past it a server is paging in circles (new ids every page, so no repeat is seen).
+MAX_PAGES = 1000
 
 
 def replace_ops(**fields: Any) -> list[dict[str, Any]]:
@@ -63,6 +68,9 @@ class ConnectWiseClient:
         backoff_max: float = 30.0,
         retry_after_max: float = 120.0,
         timeout: float = 30.0,
+        deadline: float = bounded.DEFAULT_DEADLINE,
+        max_response_bytes: int = bounded.DEFAULT_MAX_BYTES,
+        max_pages: int = MAX_PAGES,
         page_size: int = MAX_PAGE_SIZE,
         concurrency: int = 8,
         api_version: str | None = DEFAULT_API_VERSION,
@@ -86,14 +94,23 @@ class ConnectWiseClient:
         )
         self.limiter = RateLimiter(rate_limit_per_minute, clock=clock, sleep=sleep)
         self._sleep = sleep
+        # Every exchange is bounded as a whole (reconciler.net.bounded): `timeout` is per
+        # socket operation, `deadline` for connect + send + the whole answer, whose body
+        # is read up to `max_response_bytes` after decompression. A list holds at most
+        # `max_response_bytes` over all its pages, in at most `max_pages` pages.
+        self.deadline = float(deadline)
+        self.max_response_bytes = max(1, int(max_response_bytes))
+        self.max_pages = max(1, int(max_pages))
         # httpx.Headers masks Authorization in its repr, so even a traceback printed with
         # local variables (pytest -l, rich tracebacks) does not show the token.
         self._headers = httpx.Headers(api_headers(credentials, api_version))
+        limits = httpx.Limits(max_connections=max(10, 2 * self.concurrency))
         self._http = httpx.Client(
-            transport=transport,
+            transport=transport or bounded.DeadlineTransport(limits=limits,
+                                                             proxy_for=self.site_url),
             timeout=timeout,
             follow_redirects=False,  # a redirect must never carry our credentials elsewhere
-            limits=httpx.Limits(max_connections=max(10, 2 * self.concurrency)),
+            limits=limits,
         )
         self._lock = threading.Lock()
         self._discover_lock = threading.Lock()
@@ -174,6 +191,7 @@ class ConnectWiseClient:
         if retry_safe is None:
             retry_safe = method in IDEMPOTENT_METHODS
         all_headers = httpx.Headers(self._headers if authenticate else {"Accept": "*/*"})
+        all_headers["Accept-Encoding"] = bounded.ACCEPT_ENCODING  # what we inflate within caps
         all_headers.update(headers or {})
         content = None
         if body is not None:
@@ -185,11 +203,13 @@ class ConnectWiseClient:
             attempt += 1
             self.limiter.acquire()
             self._count(method)
+            request = self._http.build_request(
+                method, url, params=params, content=content, headers=all_headers
+            )
             try:
-                response = self._http.request(
-                    method, url, params=params, content=content, headers=all_headers
-                )
-            except httpx.RequestError as exc:  # transport failures, undecodable bodies
+                response = bounded.send(self._http, request, deadline=self.deadline,
+                                        max_bytes=self.max_response_bytes)
+            except httpx.RequestError as exc:  # transport failures, stalls, oversized bodies
                 log.debug("%s %s -> %s (attempt %d)", method, path, type(exc).__name__, attempt)
                 delay = self.retry.next_delay(attempt, retry_safe=retry_safe, error=exc)
                 if delay is None:
@@ -328,6 +348,7 @@ class ConnectWiseClient:
         )
         url: str | httpx.URL = self.url(path)
         origin = httpx.URL(self.site_url)
+        pages = PageGuard(path, self.max_pages, self.max_response_bytes)
         while True:
             response = self._send("GET", url, path=path, params=query, headers=headers)
             items = self._json(response, "GET", path)
@@ -336,6 +357,7 @@ class ConnectWiseClient:
             if not all(isinstance(item, dict) for item in items):  # every reader does .get()
                 raise ConnectWiseError(response.status_code, "", "expected a list of records",
                                        (), "GET", path)
+            pages.read(response.request.url, len(response.content), items)
             yield from items
             if not items:
                 return
@@ -343,23 +365,9 @@ class ConnectWiseClient:
             nxt = next_url(response)
             if nxt is not None:
                 if (nxt.scheme, nxt.host, nxt.port) != (origin.scheme, origin.host, origin.port):
-                    raise ConnectWiseError(
-                        response.status_code,
-                        "",
-                        "the next-page link points to another host",
-                        (),
-                        "GET",
-                        path,
-                    )
-                if nxt == response.request.url:
-                    raise ConnectWiseError(
-                        response.status_code,
-                        "",
-                        "the next-page link repeats this page",
-                        (),
-                        "GET",
-                        path,
-                    )
+                    raise UnusableAnswer(response.status_code, "",
+                                         "the next-page link points to another host", (),
+                                         "GET", path)
                 url, query = nxt, None
             elif "Link" not in response.headers and len(items) >= size:
                 url = self.url(path)
@@ -369,6 +377,7 @@ class ConnectWiseClient:
                     query = {**base_query, "page": page}
             else:
                 return
+            pages.check_next(httpx.URL(url, params=query) if query is not None else url)
 
     def list(self, path: str, **kwargs: Any) -> list[dict[str, Any]]:
         """All records as a list (see `iter_list` for the arguments)."""

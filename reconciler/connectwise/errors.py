@@ -108,6 +108,13 @@ class TransportFailed(ConnectWiseError):
     verb = "could not complete"
 
 
+class UnusableAnswer(ConnectWiseError):
+    """A 2xx answer that cannot be what ConnectWise means: paging in circles, a list too
+    large to hold, a next-page link to another host."""
+
+    verb = "gave an unusable answer to"
+
+
 class UnsafeConditionValue(ReconcilerError, ValueError):
     """A value the conditions builder cannot quote safely (or an invalid field name)."""
 

@@ -123,7 +123,7 @@ def test_a_next_link_to_the_same_page_is_refused(make_client):
         )
 
     client, _ = make_client(handler)
-    with pytest.raises(ConnectWiseError, match="repeats"):
+    with pytest.raises(ConnectWiseError, match="returns to page 1"):
         client.list("/company/companies")
 
 
