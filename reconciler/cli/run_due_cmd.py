@@ -47,6 +47,9 @@ def command(ctx: click.Context, at_text, dry_run, patterns, approve, fmt) -> Non
         report = run_due(fleet, rt.gateway, at, usage=rt.usage, detections=rt.detections,
                          customers=selection.enabled, dry_run=dry_run, approve=approve,
                          progress=progress, rejected=selection.rejected)
-    click.echo(results_json(report.results) if fmt == "json" else results_text(report),
-               nl=False)
+    if fmt == "json":
+        output = results_json(report.results, dry_run=dry_run, requests=report.requests)
+    else:
+        output = results_text(report)
+    click.echo(output, nl=False)
     ctx.exit(0 if report.ok else 1)

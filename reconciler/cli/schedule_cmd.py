@@ -40,7 +40,8 @@ def command(ctx: click.Context, start_text, end_text, patterns, fmt) -> None:
     selection = select(fleet, patterns)
     sends = upcoming(selection.enabled, start_of_day(first, clock.tz),
                      start_of_day(last + timedelta(days=1), clock.tz), clock)
-    click.echo(schedule_json(sends) if fmt == "json" else schedule_text(sends), nl=False)
+    click.echo(schedule_json(sends, first, last) if fmt == "json" else schedule_text(sends),
+               nl=False)
     for bad in selection.rejected:
         for message in bad.messages():
             click.echo(f"error: {message} (nothing is scheduled for {bad.slug})", err=True)

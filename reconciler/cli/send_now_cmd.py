@@ -42,7 +42,7 @@ def billing(ctx: click.Context, customer_id, approve, dry_run, at_text, fmt) -> 
         result = send_now(fleet, rt.gateway, customer, at, usage=rt.usage, dry_run=dry_run,
                           approve=[customer.slug] if approve else [])
     if fmt == "json":
-        click.echo(results_json([result]), nl=False)
+        click.echo(results_json([result], dry_run=dry_run), nl=False)
     else:
         click.echo(f"{result.outcome} {result.customer} billing {result.period} "
                    f"{result.key}: {result.detail}")

@@ -1,18 +1,28 @@
-"""run-due / send-now / schedule output: text for people, JSON lists for machines."""
+"""run-due / send-now / schedule output: text for people, JSON for machines (an object
+with a `format_version` and the rows under a named key, like every JSON output)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import date
 
 from reconciler.schedule import ScheduledSend
 from reconciler.sends.model import OUTCOMES, RunReport, SendResult
 
 KIND_SHORT = {"billing": "billing", "hosted_email_security": "hes", "email_security": "tmems"}
+FORMAT_VERSION = 1
 
 
-def results_json(results: Sequence[SendResult]) -> str:
-    return json.dumps([r.to_json() for r in results], indent=2) + "\n"
+def results_json(results: Sequence[SendResult], *, dry_run: bool,
+                 requests: int | None = None) -> str:
+    """`{"format_version", "dry_run", ["requests",] "results": [...]}` (requests: what
+    the whole run cost, when known)."""
+    body: dict = {"format_version": FORMAT_VERSION, "dry_run": dry_run}
+    if requests is not None:
+        body["requests"] = requests
+    body["results"] = [r.to_json() for r in results]
+    return json.dumps(body, indent=2) + "\n"
 
 
 def results_text(report: RunReport) -> str:
@@ -31,12 +41,19 @@ def results_text(report: RunReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def schedule_json(sends: Sequence[ScheduledSend]) -> str:
-    return json.dumps([
-        {"customer": s.customer.slug, "company": s.customer.company, "kind": s.kind,
-         "period": s.period.label, "due": s.due.isoformat()}
-        for s in sends
-    ], indent=2) + "\n"
+def schedule_json(sends: Sequence[ScheduledSend], first: date, last: date) -> str:
+    """`{"format_version", "from", "to", "sends": [...]}`: the days asked for (inclusive)
+    and the sends due in them, in due order."""
+    return json.dumps({
+        "format_version": FORMAT_VERSION,
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "sends": [
+            {"customer": s.customer.slug, "company": s.customer.company, "kind": s.kind,
+             "period": s.period.label, "due": s.due.isoformat()}
+            for s in sends
+        ],
+    }, indent=2) + "\n"
 
 
 def schedule_text(sends: Sequence[ScheduledSend]) -> str:

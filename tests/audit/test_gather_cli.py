@@ -206,7 +206,7 @@ def test_the_audit_reads_what_run_due_sent_through_the_gateway(repo):
         result = run("run-due", "--at", now["at"].isoformat(), "--customer", "acme",
                      "--format", "json")
         assert result.exit_code == 0, result.output
-        sent |= {r["detail"].rsplit("#", 1)[1] for r in json.loads(result.output)
+        sent |= {r["detail"].rsplit("#", 1)[1] for r in json.loads(result.output)["results"]
                  if r["outcome"] == "sent"}
     now["at"] = at
     result = run("audit", "--at", AT, "--customer", "acme", "--from", "2026-11", "--to",

@@ -24,7 +24,7 @@ def test_run_due_sends_the_others_and_one_failed_config_row_for_the_broken_file(
     result = cli(root, "run-due", "--at", AT, "--format", "json")
 
     assert result.exit_code == 1, result.output
-    rows = json.loads(result.stdout)
+    rows = json.loads(result.stdout)["results"]
     acme = [r for r in rows if r["customer"] == "acme"]
     assert acme == [{
         "customer": "acme", "company": "ACME", "kind": "config", "period": "", "key": "",
@@ -52,7 +52,7 @@ def test_schedule_lists_the_others_and_names_the_broken_file_on_stderr(root):
                  "--format", "json")
 
     assert result.exit_code == 1
-    rows = json.loads(result.stdout)
+    rows = json.loads(result.stdout)["sends"]
     assert rows and "acme" not in {r["customer"] for r in rows}
     assert f"error: {ERROR} (nothing is scheduled for acme)" in result.stderr
 

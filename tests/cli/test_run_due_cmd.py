@@ -19,7 +19,11 @@ def test_json_output_and_a_second_run_that_sends_nothing(root):
     first = cli(root, "run-due", "--at", AT, "--customer", "hooli", "--customer", "INITECH",
                 "--format", "json")
     assert first.exit_code == 0, first.output
-    rows = json.loads(first.stdout)
+    output = json.loads(first.stdout)
+    assert set(output) == {"format_version", "dry_run", "requests", "results"}
+    assert output["format_version"] == 1 and output["dry_run"] is False
+    assert output["requests"] > 0
+    rows = output["results"]
     assert rows and all(set(r) == {"customer", "company", "kind", "period", "key", "outcome",
                                    "detail"} for r in rows)
     by_key = {r["key"]: r for r in rows}
@@ -30,7 +34,7 @@ def test_json_output_and_a_second_run_that_sends_nothing(root):
     second = cli(root, "run-due", "--at", AT, "--customer", "hooli", "--customer", "INITECH",
                  "--format", "json")
     assert second.exit_code == 0
-    assert {r["outcome"] for r in json.loads(second.stdout)} == {"already_sent"}
+    assert {r["outcome"] for r in json.loads(second.stdout)["results"]} == {"already_sent"}
 
 
 def test_text_output_and_exit_1_on_a_failed_send(root):
@@ -47,8 +51,11 @@ def test_text_output_and_exit_1_on_a_failed_send(root):
 def test_dry_run_sends_nothing(root):
     dry = cli(root, "run-due", "--at", AT, "--customer", "initech", "--dry-run")
     assert dry.exit_code == 0 and dry.stdout.startswith("DRY RUN")
+    dry_json = json.loads(cli(root, "run-due", "--at", AT, "--customer", "initech",
+                              "--dry-run", "--format", "json").stdout)
+    assert dry_json["dry_run"] is True and dry_json["results"]
     real = cli(root, "run-due", "--at", AT, "--customer", "initech", "--format", "json")
-    assert {r["outcome"] for r in json.loads(real.stdout)} == {"sent"}
+    assert {r["outcome"] for r in json.loads(real.stdout)["results"]} == {"sent"}
 
 
 def test_bad_input_is_one_clear_line(root):
@@ -68,7 +75,7 @@ def test_lmpi_usage_source_bills_from_the_sandbox_report(root):
     shutil.rmtree(root / "data" / "usage")  # only LMPI can answer now
     result = cli(root, "run-due", "--at", AT, "--customer", "initech", "--format", "json")
     assert result.exit_code == 0, result.output
-    billing = next(r for r in json.loads(result.stdout) if r["kind"] == "billing")
+    billing = next(r for r in json.loads(result.stdout)["results"] if r["kind"] == "billing")
     assert billing["outcome"] == "sent" and billing["detail"].startswith("tmems 51;")
 
 
@@ -81,4 +88,5 @@ def test_an_empty_at_is_refused_not_read_as_now(root, command):
     assert result.exit_code == 1
     assert "'' is not an ISO 8601 date-time" in result.output
     again = cli(root, "run-due", "--at", AT, "--customer", "initech", "--format", "json")
-    assert {r["outcome"] for r in json.loads(again.stdout)} == {"sent"}  # nothing sent before
+    rows = json.loads(again.stdout)["results"]
+    assert {r["outcome"] for r in rows} == {"sent"}  # nothing was sent before

@@ -1,4 +1,4 @@
-"""`reconciler schedule`: upcoming sends, as a table or a JSON list."""
+"""`reconciler schedule`: upcoming sends, as a table or JSON."""
 
 import json
 from datetime import datetime
@@ -10,7 +10,11 @@ def test_json_lists_sends_with_offsets_in_due_order():
     result = cli(REPO, "schedule", "--from", "2026-11-29", "--to", "2026-11-30",
                  "--format", "json")
     assert result.exit_code == 0, result.output
-    rows = json.loads(result.stdout)
+    output = json.loads(result.stdout)
+    assert set(output) == {"format_version", "from", "to", "sends"}
+    assert (output["format_version"], output["from"], output["to"]) == (
+        1, "2026-11-29", "2026-11-30")
+    rows = output["sends"]
     assert all(set(r) == {"customer", "company", "kind", "period", "due"} for r in rows)
     assert {"customer": "umbrella", "company": "UMBRELLA", "kind": "billing",
             "period": "2026-11", "due": "2026-11-29T06:00:00-05:00"} in rows

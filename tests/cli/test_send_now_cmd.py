@@ -18,7 +18,9 @@ def test_sends_with_the_minute_key_when_nothing_is_unapplied(root):
     result = cli(root, "send-now", "billing", "--customer", "INITECH", "--at", AT,
                  "--format", "json")
     assert result.exit_code == 0, result.output
-    [row] = json.loads(result.stdout)
+    output = json.loads(result.stdout)
+    assert (output["format_version"], output["dry_run"]) == (1, False)
+    [row] = output["results"]
     assert row["key"] == "tmrm:billing-now:INITECH:2026-11-25T18:07Z"
     assert row["outcome"] == "sent" and row["period"] == "2026-11"
     again = cli(root, "send-now", "billing", "--customer", "initech", "--at", AT)

@@ -106,7 +106,7 @@ def ticket_keys(hostile: Hostile) -> list[str]:
 
 
 def rows(run) -> list[dict]:
-    return json.loads(run.stdout)
+    return json.loads(run.stdout)["results"]
 
 
 @pytest.mark.parametrize(("rewrite", "customer", "says"), [

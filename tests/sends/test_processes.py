@@ -22,7 +22,7 @@ def test_two_processes_at_once_send_each_period_once(tmp_path):
                               text=True) for _ in range(2)]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
-    rows = [row for out, _ in outputs for row in json.loads(out)]
+    rows = [row for out, _ in outputs for row in json.loads(out)["results"]]
     per_key = Counter(row["key"] for row in rows if row["outcome"] == "sent")
     assert per_key and set(per_key.values()) == {1}  # each key sent by exactly one process
     assert {row["key"] for row in rows} == set(per_key)
