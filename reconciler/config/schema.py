@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from reconciler.config.diagnostics import Diagnostic
-from reconciler.config.fastcheck import Check, Unsupported, compile_schema
 from reconciler.config.hints import did_you_mean
 from reconciler.config.identifiers import company_identifier_problem, condition_text_problem
 from reconciler.config.yamlio import Document
@@ -70,12 +70,20 @@ def validator(kind: str) -> Draft202012Validator:
 
 
 @cache
-def fast_check(kind: str) -> Check:
-    """The compiled yes/no check (jsonschema's own is_valid if the schema outgrows it)."""
-    try:
-        return compile_schema(schema(kind))
-    except Unsupported:
-        return validator(kind).is_valid
+def fast_check(kind: str) -> Callable[[Any], bool]:
+    """A yes/no pre-check (jsonschema-rs, compiled Rust) that spares the common, valid
+    file from building jsonschema's error objects. Only its "yes" is trusted: a "no"
+    (or data that is not JSON, such as a YAML date or an integer key) goes to jsonschema,
+    which stays the authority and locates every message."""
+    is_valid = jsonschema_rs.validator_for(schema(kind)).is_valid
+
+    def check(data: Any) -> bool:
+        try:
+            return is_valid(data)
+        except (ValueError, TypeError, OverflowError):  # not JSON: let jsonschema say why
+            return False
+
+    return check
 
 
 def check(kind: str, doc: Document) -> list[Diagnostic]:
