@@ -24,6 +24,7 @@ from reconciler.connectwise.errors import (
     TransportFailed,
     Unauthorized,
     UnsafeConditionValue,
+    UnusableAnswer,
 )
 from reconciler.connectwise.site import SiteError
 
@@ -44,6 +45,7 @@ __all__ = [
     "TransportFailed",
     "Unauthorized",
     "UnsafeConditionValue",
+    "UnusableAnswer",
     "conditions",
     "connect",
     "replace_ops",

@@ -11,14 +11,19 @@ from collections.abc import Callable
 
 
 class RateLimiter:
-    """At most `per_minute` requests in any sliding 60-second window, shared by threads.
+    """At most `per_minute` requests in any sliding window of a minute (and a second),
+    shared by threads.
 
     A sliding window (not a token bucket refilled per second) because ConnectWise's
     throttle counts requests per minute: a bucket would allow twice the limit in the
-    first minute. `pause(seconds)` holds every thread back after a 429.
+    first minute. The extra second: a request is stamped here before it is sent and
+    reaches the throttle a little later, so with a window of exactly 60 s latency jitter
+    let the throttle see `per_minute + 1` in its minute (bench/throttle counted 429s from
+    it); a 429 costs a pause of the server's Retry-After, a second costs 1.6%.
+    `pause(seconds)` holds every thread back after a 429.
     """
 
-    WINDOW = 60.0
+    WINDOW = 61.0
 
     def __init__(
         self,

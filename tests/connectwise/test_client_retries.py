@@ -4,6 +4,7 @@ import httpx
 import pytest
 
 from reconciler.connectwise import RateLimited, ServerError, TransportFailed, replace_ops
+from reconciler.connectwise.ratelimit import RateLimiter
 from tests.connectwise.conftest import script
 
 OK = httpx.Response(200, json={"id": 1})
@@ -191,9 +192,9 @@ def test_every_attempt_passes_the_rate_limiter(make_client, fake_time):
     )
     for i in range(12):
         client.get(f"/x/{i}")
-    # 1 discovery + 12 gets + 1 retry = 14 attempts at 10/minute: the 11th waits a minute
+    # 1 discovery + 12 gets + 1 retry = 14 attempts at 10/minute: the 11th waits a window
     assert client.request_count == 14
-    assert fake_time.now - 1000.0 == pytest.approx(60.0, abs=0.01)
+    assert fake_time.now - 1000.0 == pytest.approx(RateLimiter.WINDOW, abs=0.01)
     assert len(site.requests) == 13
 
 
