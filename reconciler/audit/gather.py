@@ -81,7 +81,8 @@ class GatewayReads:
                 raise ReconcilerError(f"ConnectWise gave no entry date for ticket #{ticket.id} "
                                       f"({ticket.key}); the audit cannot tell when it was sent")
             found.append(SentTicket(ticket.id, ticket.key, entered,
-                                    records.summary_digest(ticket.summary)))
+                                    records.summary_digest(ticket.summary),
+                                    duplicate_of=ticket.duplicate_of))
         return found
 
     def additions(self, companies: Sequence[str], catalog_items: Sequence[str]

@@ -36,10 +36,15 @@ def instant_of(value: str | None) -> datetime | None:
 
 @dataclass(frozen=True)
 class Ref:
-    """A named ConnectWise object tickets point to: a board, status, priority or type."""
+    """A named ConnectWise object tickets point to: a board, status, priority or type.
+
+    For a board's statuses, `closed` is ConnectWise's `closedStatus` (a ticket moved to it
+    is closed) and `inactive` its `inactive` flag; other kinds leave both False."""
 
     id: int
     name: str
+    closed: bool = False
+    inactive: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,11 @@ class Ticket:
     closed: bool = False
     status: str = ""
     entered: str | None = None  # when ConnectWise entered it, as ConnectWise wrote it
+    board_id: int | None = None
+    # Contract 4: the winner this ticket was settled as a duplicate of (the lowest ticket
+    # id of its key), however ConnectWise shows it (see gateway/duplicates.py); None for a
+    # ticket that is not a settled duplicate. Readers of keys ignore settled losers.
+    duplicate_of: int | None = None
 
     @property
     def entered_at(self) -> datetime | None:

@@ -152,6 +152,8 @@ class SandboxApp:
         if request.method in WRITE_METHODS and readonly and \
                 match.group(2).strip("/").lower() != "service/tickets/search":
             raise forbidden("You do not have security access to perform this action.")
+        if self.faults.forbids(request.method, match.group(2)):
+            raise forbidden("You do not have security access to perform this action.")
         return self._api(request, match.group(2))
 
     def _company_info(self, request: Request, company: str) -> Response:

@@ -1,13 +1,15 @@
 """Faults on demand, in front of the ConnectWise API paths like the CDN and load balancers
 of a cloud instance: latency, 429 with Retry-After, 5xx, dropped connections and a
 per-minute throttle. Random faults come from `random.Random(seed)` so runs repeat;
-`fail_next` queues exact faults for tests.
+`fail_next` queues exact faults for tests; `forbid` stands in for a security role that
+lacks one permission (403 to matching requests).
 """
 
 from __future__ import annotations
 
 import math
 import random
+import re
 import threading
 import time
 from collections import deque
@@ -37,6 +39,7 @@ class Faults:
     _queue: deque = field(init=False, repr=False, compare=False)
     _window: deque = field(init=False, repr=False, compare=False)
     _lock: threading.Lock = field(init=False, repr=False, compare=False)
+    _forbidden: list = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("rate_429", "rate_5xx", "rate_drop"):
@@ -52,6 +55,7 @@ class Faults:
         self._queue = deque()
         self._window = deque()
         self._lock = threading.Lock()
+        self._forbidden = []
 
     def fail_next(self, kind: str, n: int = 1) -> None:
         """Answer the next `n` API requests with this fault ("429", "500".."504", "drop")."""
@@ -60,6 +64,21 @@ class Faults:
             raise ValueError(f"fault kind must be one of {', '.join(FAIL_KINDS)}")
         with self._lock:
             self._queue.extend([kind] * n)
+
+    def forbid(self, method: str, path_pattern: str) -> None:
+        """Answer 403 to every `method` request whose API path (after `/apis/3.0/`)
+        matches the regex `path_pattern`, as for a role without that permission."""
+        with self._lock:
+            self._forbidden.append((method.upper(), re.compile(path_pattern, re.IGNORECASE)))
+
+    def allow_all(self) -> None:
+        """Undo every `forbid` (the role was fixed)."""
+        with self._lock:
+            self._forbidden.clear()
+
+    def forbids(self, method: str, path: str) -> bool:
+        with self._lock:
+            return any(m == method.upper() and p.search(path) for m, p in self._forbidden)
 
     def apply(self, now: float) -> None:
         """Run before an API request: sleep, then maybe raise a fault. `now` in seconds."""

@@ -8,10 +8,15 @@ from typing import Literal
 
 from reconciler.config.model import RejectedCustomer
 
-Outcome = Literal["sent", "already_sent", "held", "failed", "missed", "skipped"]
-OUTCOMES: tuple[Outcome, ...] = ("sent", "already_sent", "held", "failed", "missed", "skipped")
+Outcome = Literal["sent", "already_sent", "held", "failed", "missed", "skipped", "warning"]
+OUTCOMES: tuple[Outcome, ...] = ("sent", "already_sent", "held", "failed", "missed", "skipped",
+                                 "warning")
 # Outcomes that make run-due exit 1: someone has to look.
 FAILING: frozenset[str] = frozenset({"held", "failed", "missed"})
+# `warning` (a duplicate ticket that could not be settled, beside its key's own row) does
+# not: the send itself happened exactly once and every reader ignores the duplicate, so a
+# housekeeping refusal must not turn every hourly run red and hide real failures. The row
+# is printed on every run until the duplicate is settled.
 
 
 @dataclass(frozen=True)

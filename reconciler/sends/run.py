@@ -17,15 +17,16 @@ from reconciler.config.model import Customer, Fleet, RejectedCustomer
 from reconciler.connectwise.gateway import Gateway
 from reconciler.connectwise.records import NewTicket
 from reconciler.domain.fold import fold
-from reconciler.domain.keys import now_key
+from reconciler.domain.keys import now_key, parse_key
 from reconciler.errors import ReconcilerError
 from reconciler.schedule import Clock, Period
 from reconciler.sends import billing
 from reconciler.sends.content import billing_ticket, summary_ticket
-from reconciler.sends.delivery import deliver, read_key, remove_duplicates
+from reconciler.sends.delivery import Delivery, deliver, read_key
 from reconciler.sends.due import DuePlan, DueSend, find_due
 from reconciler.sends.model import RunReport, SendResult, rejected_results
 from reconciler.sends.routing import Routing, resolve_routing
+from reconciler.sends.settle import Settlement, losers, record_of, settle
 from reconciler.sources import DetectionSource, SourceError, UsageSource
 
 Progress = Callable[[str], None]
@@ -47,6 +48,15 @@ class SendContext:
     _routing: Routing | None = None
     _billing: billing.BillingData | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)  # customers run in parallel
+    # key -> duplicates a delivery could not settle (warning rows; the sends are done)
+    warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def delivered(self, key: str, delivery: Delivery) -> Delivery:
+        """Keep what a delivery could not settle, for the run's warning rows."""
+        if delivery.warnings:
+            with self._lock:
+                self.warnings[key] = self.warnings.get(key, ()) + delivery.warnings
+        return delivery
 
     @property
     def routing(self) -> Routing:
@@ -122,7 +132,7 @@ def send_billing(ctx: SendContext, customer: Customer, period: Period, key: str,
     agreements = {line.agreement_id for line in lines}
     if len(agreements) == 1:
         ticket = replace(ticket, agreement_id=agreements.pop())
-    delivery = deliver(ctx.gateway, ticket, just_checked=True)
+    delivery = ctx.delivered(key, deliver(ctx.gateway, ticket, just_checked=True))
     if delivery.outcome == "already_sent":
         return "already_sent", delivery.note or f"ticket #{delivery.ticket_id}"
     return "sent", f"{detail}; ticket #{delivery.ticket_id}"
@@ -149,10 +159,26 @@ def send_summary(ctx: SendContext, send: DueSend) -> tuple[str, str]:
     ticket = ctx.ticket(customer, send.key, summary, description)  # a dry run checks routing
     if ctx.dry_run:
         return "skipped", f"dry run: would send {detail}"
-    delivery = deliver(ctx.gateway, ticket)
+    delivery = ctx.delivered(send.key, deliver(ctx.gateway, ticket))
     if delivery.outcome == "already_sent":
         return "already_sent", delivery.note or f"ticket #{delivery.ticket_id}"
     return "sent", f"{detail}; ticket #{delivery.ticket_id}"
+
+
+def warning_results(warned: dict[str, tuple[str, ...]], customers: Iterable[Customer]
+                    ) -> list[SendResult]:
+    """One `warning` row per duplicate ticket that could not be settled, on the row's key."""
+    by_company = {fold(c.company): c for c in customers}
+    rows = []
+    for key, texts in sorted(warned.items()):
+        parsed = parse_key(key)
+        customer = by_company.get(fold(parsed.company)) if parsed else None
+        kind = (parsed.kind or "billing") if parsed else ""
+        rows += [SendResult(customer.slug if customer else "", customer.company if customer
+                            else (parsed.company if parsed else ""), kind,
+                            parsed.label if parsed else "", key, "warning", text)
+                 for text in texts]
+    return rows
 
 
 def check_approvals(fleet: Fleet, approve: Iterable[str]) -> None:
@@ -186,8 +212,12 @@ def run_due(fleet: Fleet, gateway: Gateway, at: datetime, *, usage: UsageSource 
                       frozenset(fold(a) for a in approve),
                       frozenset(s.customer.company for s in plan.sends
                                 if s.status == "send" and s.cadence.kind == "billing"))
-    duplicates = {k: v for k, v in plan.found.items() if len(v) > 1}
-    notes = {} if dry_run or not duplicates else remove_duplicates(gateway, duplicates)
+    # Duplicates left by earlier races (or earlier refusals to settle) are settled first;
+    # a dry run leaves them alone.
+    settlements: dict[str, Settlement] = {} if dry_run else {
+        key: settle(gateway, key, tickets) for key, tickets in sorted(plan.found.items())
+        if losers(tickets)}
+
     def perform(send: DueSend) -> SendResult:
         if send.status != "send":
             detail = ""
@@ -197,10 +227,11 @@ def run_due(fleet: Fleet, gateway: Gateway, at: datetime, *, usage: UsageSource 
             elif send.status == "failed":
                 detail = send.detail
             else:
-                tickets = plan.found.get(send.key, [])
-                detail = f"ticket #{tickets[0].id}" if tickets else ""
-                if send.key in notes:
-                    detail += "; " + notes[send.key]
+                record = record_of(plan.found.get(send.key, []))
+                detail = f"ticket #{record.id}" if record else ""
+                note = settlements.get(send.key, Settlement()).note
+                if note:
+                    detail += "; " + note
             return _result(send, send.status, detail)
         if progress:
             progress(f"{send.customer.slug} {send.cadence.kind} {send.period.label}")
@@ -229,6 +260,10 @@ def run_due(fleet: Fleet, gateway: Gateway, at: datetime, *, usage: UsageSource 
 
     done = gateway.parallel(run_group, list(by_customer.values()))
     results = [result for group in done for result in group]
+    warned = {key: s.warnings for key, s in settlements.items() if s.warnings}
+    for key, texts in ctx.warnings.items():
+        warned[key] = warned.get(key, ()) + texts
+    results += warning_results(warned, chosen)
     results += rejected_results(fleet.rejected if rejected is None else rejected)
     results.sort(key=lambda r: r.customer)  # stable: each customer's order is kept
     return RunReport(tuple(results), dry_run=dry_run,
@@ -254,12 +289,14 @@ def send_now(fleet: Fleet, gateway: Gateway, customer: Customer, at: datetime, *
     if customer.policy.billing is None or not customer.billed_products:
         return result("skipped", "billing is off for this customer")
     try:
-        existing = read_key(gateway, key)
-        if existing:
-            return result("already_sent", f"ticket #{existing[0].id}")
+        existing = record_of(read_key(gateway, key))
+        if existing is not None:
+            return result("already_sent", f"ticket #{existing.id}")
         billed_before = billing.has_billing_key(gateway, customer.company)
         outcome, detail = send_billing(ctx, customer, period, key, billed_before,
                                        title="Trend Micro billing (sent now)")
     except ReconcilerError as exc:
         outcome, detail = "failed", str(exc)
+    for warning in ctx.warnings.get(key, ()):  # one row only: the warning goes with it
+        detail += f"; warning: {warning}"
     return result(outcome, detail)

@@ -26,6 +26,7 @@ from reconciler.sandbox import create_app, transport
 from reconciler.schedule import Clock, cadences
 from reconciler.sends import records
 from reconciler.sources import open_sources
+from tests.fakes.gateway import FakeGateway
 from tests.review.conftest import PROJECT, GitRepo, copy_fleet, new_fleet_repo
 
 AT = "2026-12-05T12:00:00-05:00"
@@ -237,3 +238,14 @@ def test_key_prefixes_cover_every_label_form():
                 "tmrm:tmems:ACME:2026-11", "tmrm:hes:ACME:2027-W01"):
         assert any(key.startswith(p) for p in prefixes), key
     assert not any("tmrm:hes:ACME:2019-01".startswith(p) for p in prefixes)
+
+
+def test_the_gateway_reads_tell_the_audit_which_tickets_are_settled_duplicates():
+    fake = FakeGateway()
+    key = send_key("billing", "ACME", "2026-11")
+    entered = "2026-12-01T11:31:00Z"
+    fake.add_ticket(1, key, summary="Trend Micro billing", entered=entered)
+    fake.add_ticket(2, key, summary="[duplicate of #1] Trend Micro billing", entered=entered,
+                    duplicate_of=1, closed=True)
+    found = gather_module.GatewayReads(fake).tickets_by_key_prefix(["tmrm:billing:ACME:"])
+    assert [(t.id, t.duplicate_of) for t in found] == [(1, None), (2, 1)]

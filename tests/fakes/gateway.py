@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from reconciler.connectwise.errors import NotFound
 from reconciler.connectwise.gateway import UPDATABLE_ADDITION_FIELDS, Batch
+from reconciler.connectwise.gateway.duplicates import CannotSettle, marked_summary
 from reconciler.connectwise.records import (
     Addition,
     Agreement,
@@ -86,8 +87,10 @@ class FakeGateway:
 
     def add_ticket(self, id: int, key: str, company: str = "", summary: str = "", *,
                    closed: bool = False, status: str = "", text: str | None = None,
-                   entered: str | None = None) -> Ticket:
-        ticket = Ticket(id, key, summary, company, closed, status, entered)
+                   entered: str | None = None, board_id: int | None = None,
+                   duplicate_of: int | None = None) -> Ticket:
+        ticket = Ticket(id, key, summary, company, closed, status, entered, board_id,
+                        duplicate_of)
         self._tickets[id] = ticket
         if text is not None:
             self._texts[id] = text
@@ -251,7 +254,7 @@ class FakeGateway:
         status, closed = statuses.get(new.status_id, (Ref(new.status_id, ""), False))
         entered = self.now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         ticket = Ticket(self._new_id(), new.key, new.summary, new.company, closed, status.name,
-                        entered)
+                        entered, board_id=new.board_id)
         with self._lock:
             self._tickets[ticket.id] = ticket
             self.ticket_details[ticket.id] = new
@@ -264,11 +267,31 @@ class FakeGateway:
         self._call("ticket_text", ticket_id)
         return self._texts.get(ticket_id)
 
-    def settle_duplicate_ticket(self, ticket_id: int) -> None:
-        self._call("settle_duplicate_ticket", ticket_id)
+    def settle_duplicate_ticket(self, loser: Ticket, winner_id: int) -> Ticket:
+        """Mark, then close (each its own failure point: `fail("mark_duplicate", id)`,
+        `fail("close_duplicate", id)`), like HttpGateway's two PATCHes."""
         with self._lock:
-            self._tickets.pop(ticket_id, None)
-            self.writes.append(("settle_duplicate_ticket", ticket_id))
+            current = self._tickets[loser.id]
+        if current.duplicate_of != winner_id:
+            self._call("mark_duplicate", loser.id)
+            current = dataclasses.replace(
+                current, summary=marked_summary(current.summary, winner_id),
+                duplicate_of=winner_id)
+            with self._lock:
+                self._tickets[loser.id] = current
+                self.writes.append(("mark_duplicate", loser.id, winner_id))
+        if not current.closed:
+            self._call("close_duplicate", loser.id)
+            statuses = self._statuses.get(current.board_id or 0, [])
+            closed = [s for s, is_closed in statuses if is_closed]
+            if not closed:
+                raise CannotSettle(f"board {current.board_id} of ticket #{loser.id} has no "
+                                   "closed status")
+            current = dataclasses.replace(current, closed=True, status=closed[0].name)
+            with self._lock:
+                self._tickets[loser.id] = current
+                self.writes.append(("close_duplicate", loser.id, closed[0].id))
+        return current
 
     # -- where tickets go -----------------------------------------------------------------
     def boards(self) -> list[Ref]:
@@ -277,7 +300,8 @@ class FakeGateway:
 
     def board_statuses(self, board_id: int) -> list[Ref]:
         self._call("board_statuses")
-        return [s for s, _ in self._statuses.get(board_id, [])]
+        return [dataclasses.replace(s, closed=closed) for s, closed in
+                self._statuses.get(board_id, [])]
 
     def board_types(self, board_id: int) -> list[Ref]:
         self._call("board_types")

@@ -33,6 +33,7 @@ def fake_from_seed(seed: Mapping[str, Any] | None = None) -> FakeGateway:
                               effective_date=x.get("effectiveDate"),
                               cancelled_date=x.get("cancelledDate"))
     closed_names = {}
+    board_ids = {b["name"]: b["id"] for b in data.get("boards") or []}
     for b in data.get("boards") or []:
         statuses = [(s["id"], s["name"], bool(s.get("closedStatus"))) for s in b["statuses"]]
         fake.add_board(b["id"], b["name"], statuses,
@@ -46,5 +47,5 @@ def fake_from_seed(seed: Mapping[str, Any] | None = None) -> FakeGateway:
         fake.add_ticket(t["id"], t.get("externalXRef") or "", t["company"], t["summary"],
                         closed=t.get("status") in closed_names.get(t.get("board"), ()),
                         status=t.get("status") or "", text="\n".join(notes) or None,
-                        entered=seeded_at)
+                        entered=seeded_at, board_id=board_ids.get(t.get("board")))
     return fake

@@ -98,8 +98,32 @@ def test_a_run_that_loses_the_race_settles_its_own_ticket(app):
     gateway, _ = gateway_with(app, other_run_first)
     delivery = deliver(gateway, TICKET)
     assert delivery.outcome == "already_sent" and "another run sent it first" in delivery.note
-    found = world.gateway(app).tickets(keys=[KEY]).records
-    assert len(found) == 1 and found[0].id == delivery.ticket_id
+    assert delivery.warnings == ()
+    winner, mine = world.gateway(app).tickets(keys=[KEY]).records
+    assert winner.id == delivery.ticket_id and winner.duplicate_of is None
+    assert (mine.duplicate_of, mine.closed) == (winner.id, True)  # settled by PATCH
+    assert mine.summary == f"[duplicate of #{winner.id}] HES summary"
+    assert not any(method == "DELETE" for method, _ in app.request_log)
+
+
+def test_a_lost_race_whose_settling_is_refused_is_still_already_sent_with_a_warning(app):
+    app.faults.forbid("PATCH", r"^service/tickets/\d+$")  # a role without ticket edit
+    other = world.client(app)
+
+    def other_run_first(request, inner, n):
+        other.post("/service/tickets", {"summary": "HES summary",
+                                        "company": {"identifier": "STARK"},
+                                        "externalXRef": KEY})
+        return inner.handle_request(request)
+
+    gateway, _ = gateway_with(app, other_run_first)
+    delivery = deliver(gateway, TICKET)
+    assert delivery.outcome == "already_sent"
+    [warning] = delivery.warnings
+    assert "is not settled" in warning and "403" in warning
+    assert "Close Service Tickets" in warning  # says what to change
+    winner, mine = world.gateway(app).tickets(keys=[KEY]).records
+    assert winner.id == delivery.ticket_id and mine.duplicate_of is None
 
 
 def test_existing_key_is_not_posted_again(app):

@@ -141,16 +141,24 @@ def test_dry_run_reads_everything_and_writes_nothing(data, app, gateway):
     assert set(outcomes(real)) == set(outcomes(report))  # the same sends, really sent
 
 
-def test_duplicate_tickets_left_by_a_crashed_run_are_removed(data, app, client, gateway):
+def test_duplicate_tickets_left_by_a_crashed_run_are_settled(data, app, client, gateway):
     fleet = world.fleet(data)
     run(fleet, gateway, at(2026, 11, 25, 12))
     key = "tmrm:hes:STARK:2026-11-24"
-    client.post("/service/tickets", {"summary": "dup", "company": {"identifier": "STARK"},
-                                     "externalXRef": key})
+    dup = client.post("/service/tickets", {"summary": "dup", "company": {"identifier": "STARK"},
+                                           "externalXRef": key})
     report = run(fleet, gateway, at(2026, 11, 25, 13))
     result = next(r for r in report.results if r.key == key)
-    assert result.outcome == "already_sent" and "removed duplicate ticket" in result.detail
-    assert [t["externalXRef"] for t in world.tickets(app)].count(key) == 1
+    assert result.outcome == "already_sent"
+    assert f"settled duplicate ticket #{dup['id']}" in result.detail
+    assert report.ok and "warning" not in {r.outcome for r in report.results}
+    winner, loser = gateway.tickets(keys=[key]).records
+    assert (loser.id, loser.duplicate_of, loser.closed) == (dup["id"], winner.id, True)
+    assert result.detail.startswith(f"ticket #{winner.id};")
+    mark = len(app.request_log)
+    again = run(fleet, gateway, at(2026, 11, 25, 14))
+    assert next(r for r in again.results if r.key == key).detail == f"ticket #{winner.id}"
+    assert world.methods_since(app, mark) == {"GET"}  # settled once: nothing to redo
 
 
 def test_two_runs_at_once_send_each_period_once(data, app):
@@ -168,8 +176,10 @@ def test_two_runs_at_once_send_each_period_once(data, app):
         thread.start()
     for thread in threads:
         thread.join()
-    keys = [t["externalXRef"] for t in world.tickets(app) if t.get("externalXRef")]
-    assert sorted(keys) == sorted(FIRST)  # exactly one ticket per key
+    counted = world.gateway(app).tickets(keys=list(FIRST)).records
+    keys = [t.key for t in counted if t.duplicate_of is None]
+    assert sorted(keys) == sorted(FIRST)  # exactly one ticket per key counts
+    assert all(t.closed for t in counted if t.duplicate_of is not None)  # losers settled
     for key in FIRST:
         got = sorted(outcomes(r)[key] for r in reports)
         assert got == ["already_sent", "sent"], (key, got)  # one run sent it, once
@@ -233,3 +243,27 @@ def test_bad_routing_fails_before_any_quantity_is_patched(data, app, gateway):
     assert "status on board 'Trend Micro Billing': 'Nope' not found" in report.results[0].detail
     assert "PATCH" not in world.methods_since(app, mark)
     assert world.addition_quantity(app, 111, "TM-WFBSS") == 70  # the seed's, untouched
+
+
+def test_a_duplicate_that_cannot_be_settled_is_a_warning_row_and_the_run_goes_on(
+        data, app, client, gateway):
+    fleet = world.fleet(data)
+    run(fleet, gateway, at(2026, 11, 25, 12))
+    key = "tmrm:hes:STARK:2026-11-24"
+    dup = client.post("/service/tickets", {"summary": "dup", "company": {"identifier": "STARK"},
+                                           "externalXRef": key})
+    app.faults.forbid("PATCH", r"^service/tickets/\d+$")  # the role cannot edit tickets
+    report = run(fleet, gateway, at(2026, 11, 26, 12))  # a new day is due for every daily send
+    assert report.ok  # a warning is housekeeping, not a failed send
+    [warning] = [r for r in report.results if r.outcome == "warning"]
+    assert (warning.customer, warning.kind, warning.period, warning.key) == (
+        "stark", "hosted_email_security", "2026-11-24", key)
+    assert f"duplicate ticket #{dup['id']} of {key}" in warning.detail and "403" in warning.detail
+    sent = {r.key for r in report.results if r.outcome == "sent"}
+    assert "tmrm:hes:STARK:2026-11-25" in sent and "tmrm:tmems:INITECH:2026-11-25" in sent
+    assert report.counts()["warning"] == 1
+    app.faults.allow_all()  # the role was fixed: the next run settles it
+    later = run(fleet, gateway, at(2026, 11, 26, 13))
+    assert "warning" not in {r.outcome for r in later.results}
+    winner, loser = gateway.tickets(keys=[key]).records
+    assert (loser.id, loser.duplicate_of, loser.closed) == (dup["id"], winner.id, True)

@@ -152,8 +152,20 @@ def sources(the_fleet: Fleet):
 
 def tickets(sandbox_app) -> list[dict]:
     """Every ticket in the sandbox state (bypassing HTTP)."""
-    found = client(sandbox_app).list("/service/tickets", fields="id,externalXRef,summary")
+    found = client(sandbox_app).list("/service/tickets",
+                                     fields="id,externalXRef,summary,closedFlag")
     return [{**t, "externalXRef": t.get("externalXRef")} for t in found]
+
+
+def settled_loser(ticket: dict) -> bool:
+    """A race's losing ticket, settled: marked as a duplicate and closed (contract 4)."""
+    return ticket["summary"].startswith("[duplicate of #") and ticket.get("closedFlag") is True
+
+
+def counted_keys(sandbox_app) -> list[str]:
+    """The key of every ticket that records a send (settled losers of races do not)."""
+    return [t["externalXRef"] for t in tickets(sandbox_app)
+            if str(t["externalXRef"] or "").startswith("tmrm:") and not settled_loser(t)]
 
 
 def note_text(sandbox_app, ticket_id: int) -> str:

@@ -10,7 +10,6 @@ writes send exactly the fields named.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,8 +20,9 @@ import httpx
 
 from reconciler.connectwise import conditions as cond
 from reconciler.connectwise.client import ConnectWiseClient, replace_ops
-from reconciler.connectwise.errors import NotFound
+from reconciler.connectwise.errors import UnusableAnswer
 from reconciler.connectwise.gateway import parse
+from reconciler.connectwise.gateway.duplicates import CannotSettle, marked_summary
 from reconciler.connectwise.gateway.protocol import UPDATABLE_ADDITION_FIELDS, Batch
 from reconciler.connectwise.records import (
     Addition,
@@ -51,9 +51,10 @@ AGREEMENT_FIELDS = ("id,name,type/name,company/id,company/identifier,company/nam
 ADDITION_FIELDS = ("id,product/identifier,quantity,unitPrice,billCustomer,effectiveDate,"
                    "cancelledDate,agreementId,_info/lastUpdated")
 TICKET_FIELDS = ("id,externalXRef,summary,company/identifier,closedFlag,status/name,"
-                 "_info/dateEntered,_info/lastUpdated")
+                 "board/id,mergedParentTicket/id,_info/dateEntered,_info/lastUpdated")
 NOTE_FIELDS = "id,text"
 REF_FIELDS = "id,name"
+STATUS_FIELDS = "id,name,closedStatus,inactive"
 
 SUGGESTION_PAGE = 1000  # one page at most: suggestions, not an inventory
 # Encoded characters of a ticket read's `conditions`, leaving room in a ~2,000-character
@@ -328,11 +329,50 @@ class HttpGateway:
         texts = _every(_parsed(raws, parse.note_text, lambda raw: ticket_id, "GET", path))
         return "\n".join(texts) if texts else None
 
-    def settle_duplicate_ticket(self, ticket_id: int) -> None:
-        # The API member's role may not allow delete on every site; a later change closes
-        # the loser by PATCH instead. A ticket already gone was settled by another run.
-        with contextlib.suppress(NotFound):
-            self.client.delete(f"{TICKETS}/{int(ticket_id)}")
+    def settle_duplicate_ticket(self, loser: Ticket, winner_id: int) -> Ticket:
+        """Mark `loser` as a duplicate of ticket `winner_id`, then close it, by PATCH (the
+        two steps of gateway/duplicates.py, each skipped when already done); the ticket as
+        ConnectWise last answered it. ConnectWiseError when a step is refused or its answer
+        does not show it done: what was done stays done, and the next run finishes."""
+        path = f"{TICKETS}/{int(loser.id)}"
+        current = loser
+        if current.duplicate_of != winner_id:
+            ops = replace_ops(summary=marked_summary(current.summary, winner_id))
+            current = self._patched_ticket(path, ops)
+            if current.duplicate_of != winner_id:
+                raise UnusableAnswer(None, "", "the duplicate mark was accepted but the "
+                                     "ticket does not show it", (), "PATCH", path)
+        if not current.closed:
+            status = self._closed_status(current, path)
+            current = self._patched_ticket(path, replace_ops(status={"id": status.id}))
+            if not current.closed:
+                raise UnusableAnswer(None, "", f"the closed status '{status.name}' was "
+                                     "accepted but the ticket is still open", (), "PATCH",
+                                     path)
+        return current
+
+    def _patched_ticket(self, path: str, ops: list[dict[str, Any]]) -> Ticket:
+        answer = self.client.patch(path, ops)
+        if not isinstance(answer, dict):
+            raise MalformedRecord("patched ticket", f"the answer is {parse.kind_of(answer)}, "
+                                  "expected the ticket", method="PATCH", path=path)
+        try:
+            return parse.ticket(answer)
+        except parse.BadField as exc:
+            raise MalformedRecord(exc.what, exc.problem, method="PATCH", path=path) from None
+
+    def _closed_status(self, ticket: Ticket, path: str) -> Ref:
+        """The status a settled duplicate is closed with: the active closed status of the
+        ticket's own board with the lowest id (a status of another board is refused)."""
+        if ticket.board_id is None:
+            raise CannotSettle(f"ticket #{ticket.id} names no board, so no closed status "
+                               "can be chosen for it")
+        closed = [s for s in self.board_statuses(ticket.board_id) if s.closed and not s.inactive]
+        if not closed:
+            raise CannotSettle(f"board {ticket.board_id} of ticket #{ticket.id} has no active "
+                               "closed status to close it with (add one in ConnectWise: "
+                               "System > Setup Tables > Service Board > Statuses)")
+        return closed[0]
 
     # -- where tickets go -----------------------------------------------------------------
     def _refs(self, path: str, noun: str) -> list[Ref]:
@@ -344,7 +384,9 @@ class HttpGateway:
         return self._refs(BOARDS, "board")
 
     def board_statuses(self, board_id: int) -> list[Ref]:
-        return self._refs(f"{BOARDS}/{int(board_id)}/statuses", "status")
+        path = f"{BOARDS}/{int(board_id)}/statuses"
+        raws = self.client.list(path, fields=STATUS_FIELDS)
+        return _every(_parsed(raws, parse.board_status, lambda raw: None, "GET", path))
 
     def board_types(self, board_id: int) -> list[Ref]:
         return self._refs(f"{BOARDS}/{int(board_id)}/types", "type")

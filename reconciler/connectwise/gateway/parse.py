@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from reconciler.connectwise.gateway.duplicates import marked_winner
 from reconciler.connectwise.records import (
     Addition,
     Agreement,
@@ -186,9 +187,14 @@ def ticket(raw: Any) -> Ticket:
     # When a ticket was entered: `_info.dateEntered` as the sandbox writes it; that real
     # sites fill it on list reads is unverified, so the last update stands in when absent.
     entered = f.instant_text("_info/dateEntered") or f.instant_text("_info/lastUpdated")
-    return Ticket(f.id, f.text("externalXRef"), f.text("summary"),
-                  f.text("company/identifier"), f.flag("closedFlag"), f.text("status/name"),
-                  entered)
+    summary = f.text("summary")
+    # Contract 4: settled by this tool (the summary's mark) or merged by hand in
+    # ConnectWise (mergedParentTicket); a mark naming the ticket itself is no settlement.
+    winner = marked_winner(summary) or f.whole("mergedParentTicket/id")
+    return Ticket(f.id, f.text("externalXRef"), summary, f.text("company/identifier"),
+                  f.flag("closedFlag"), f.text("status/name"), entered,
+                  board_id=f.whole("board/id"),
+                  duplicate_of=winner if winner != f.id else None)
 
 
 def note_text(raw: Any) -> str:
@@ -198,3 +204,10 @@ def note_text(raw: Any) -> str:
 def ref(raw: Any, noun: str) -> Ref:
     f = _Fields(raw, noun)
     return Ref(f.id, f.text("name"))
+
+
+def board_status(raw: Any) -> Ref:
+    """A board's status with ConnectWise's `closedStatus` and `inactive` flags."""
+    f = _Fields(raw, "status")
+    return Ref(f.id, f.text("name"), closed=f.flag("closedStatus"),
+               inactive=f.flag("inactive"))

@@ -137,15 +137,20 @@ class Gateway(Protocol):
         first; None when it has none."""
         ...
 
-    def settle_duplicate_ticket(self, ticket_id: int) -> None:
-        """Take a losing duplicate of a key out of the way (today: delete it; one
-        already gone is fine)."""
+    def settle_duplicate_ticket(self, loser: Ticket, winner_id: int) -> Ticket:
+        """Settle a losing duplicate of a key by PATCH (never DELETE: the API member's
+        role has none): mark it as a duplicate of `winner_id` and close it, each step
+        skipped when done; returns the ticket as settled (`duplicate_of == winner_id`,
+        closed). Raises ReconcilerError (a refused PATCH, a board without a closed status)
+        leaving what was done in place; calling again finishes the job."""
         ...
 
     # -- where tickets go -----------------------------------------------------------------
     def boards(self) -> list[Ref]: ...
 
-    def board_statuses(self, board_id: int) -> list[Ref]: ...
+    def board_statuses(self, board_id: int) -> list[Ref]:
+        """The board's statuses, with their `closed` and `inactive` flags."""
+        ...
 
     def board_types(self, board_id: int) -> list[Ref]: ...
 

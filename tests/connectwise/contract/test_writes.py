@@ -3,6 +3,7 @@ unless pointed there on purpose)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -97,12 +98,32 @@ def test_many_keys_are_read_in_one_call(gateway, world):
     assert {t.key for t in found} == set(keys[::10])
 
 
-def test_duplicates_of_a_key_are_all_read_and_a_loser_is_settled_once(gateway, world):
+def test_a_losing_duplicate_is_settled_by_patch_marked_and_closed(gateway, world):
     key = f"tmrm:contract:{world.writable_company}:2026-W48"
     first = gateway.create_ticket(ticket(gateway, world, key))
     second = gateway.create_ticket(ticket(gateway, world, key))
     assert first.id < second.id
     assert [t.id for t in gateway.tickets(keys=[key]).records] == [first.id, second.id]
-    gateway.settle_duplicate_ticket(second.id)
-    gateway.settle_duplicate_ticket(second.id)  # settled by another run meanwhile: fine
-    assert [t.id for t in gateway.tickets(keys=[key]).records] == [first.id]
+    assert second.duplicate_of is None and not second.closed
+
+    settled = gateway.settle_duplicate_ticket(second, first.id)
+    assert (settled.id, settled.duplicate_of, settled.closed) == (second.id, first.id, True)
+    assert settled.summary.startswith(f"[duplicate of #{first.id}] contract ")
+    winner, loser = gateway.tickets(keys=[key]).records  # the loser keeps its key
+    assert (winner.id, winner.duplicate_of, winner.closed) == (first.id, None, False)
+    assert (loser.id, loser.duplicate_of, loser.closed, loser.key) == (
+        second.id, first.id, True, key)
+    assert loser.status in world.closed_statuses
+
+    before = gateway.request_count
+    assert gateway.settle_duplicate_ticket(loser, first.id) == loser  # done: nothing to redo
+    assert gateway.request_count == before
+
+
+def test_a_marked_but_open_duplicate_is_closed_by_the_next_settlement(gateway, world):
+    key = f"tmrm:contract:{world.writable_company}:2026-W49"
+    first = gateway.create_ticket(ticket(gateway, world, key))
+    second = gateway.create_ticket(ticket(gateway, world, key))
+    halfway = replace(second, duplicate_of=first.id)  # as read after a refused close
+    settled = gateway.settle_duplicate_ticket(halfway, first.id)
+    assert settled.closed

@@ -32,6 +32,7 @@ class World:
     cancelled_on: date
     board: str
     board_statuses: frozenset[str]
+    closed_statuses: frozenset[str]  # the board's statuses that close a ticket
     board_types: frozenset[str]
     priorities: frozenset[str]
     ticket_with_notes: int  # a ticket whose notes hold `note_text` ...
@@ -77,6 +78,8 @@ def seed_world() -> World:
         cancelled_on=date.fromisoformat(cancelled["cancelledDate"][:10]),
         board=billing["name"],
         board_statuses=frozenset(s["name"] for s in billing["statuses"]),
+        closed_statuses=frozenset(s["name"] for s in billing["statuses"]
+                                  if s.get("closedStatus")),
         board_types=frozenset(t["name"] for t in billing["types"]),
         priorities=frozenset(p["name"] for p in seed["priorities"]),
         ticket_with_notes=noted["id"],
