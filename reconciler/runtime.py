@@ -84,6 +84,7 @@ class Runtime:
             "page_size": settings.page_size,
             "deadline": settings.request_timeout_seconds,
             "max_response_bytes": settings.max_response_mb * 1024 * 1024,
+            "api_version": settings.api_version,
             **self._client_options,
         }
         if not is_sandbox(settings.url):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from served_fleet import make_fleet
 
-from reconciler.connectwise import SiteError, Unauthorized
+from reconciler.connectwise import BadRequest, SiteError, Unauthorized
 from reconciler.connectwise.records import NewTicket
 from reconciler.runtime import SANDBOX_STATE, open_runtime
 from reconciler.sources import LmpiUsageSource
@@ -61,6 +61,29 @@ def test_a_site_gets_the_configured_limits_and_the_environments_credentials(tmp_
         assert (client.concurrency, client.page_size) == (settings.concurrency,
                                                           settings.page_size)
         assert "s3cr3t" not in repr(rt.gateway)
+        assert client.api_version == "2025.1"  # the default, with no api_version set
+
+
+def test_the_configured_api_version_is_asked_for_in_every_request(tmp_path):
+    root = make_fleet(tmp_path / "fleet", "sandbox")
+    settings = root / "reconciler.yaml"
+    settings.write_text(settings.read_text().replace(
+        "  url: sandbox\n", '  url: sandbox\n  api_version: "2024.2"\n'))
+    with open_runtime(root, env={}) as rt:
+        assert rt.fleet.settings.connectwise.api_version == "2024.2"
+        assert rt.gateway.client.api_version == "2024.2"
+        assert rt.gateway.companies(["ACME"]).records  # the sandbox serves 2024.2
+
+
+def test_a_version_the_site_does_not_serve_is_an_error_naming_the_setting(tmp_path):
+    root = make_fleet(tmp_path / "fleet", "sandbox")
+    settings = root / "reconciler.yaml"
+    settings.write_text(settings.read_text().replace(
+        "  url: sandbox\n", '  url: sandbox\n  api_version: "2099.1"\n'))
+    with open_runtime(root, env={}) as rt, pytest.raises(BadRequest) as info:
+        rt.gateway.companies(["ACME"])
+    assert "does not support the API version '2099.1'" in str(info.value)
+    assert "set connectwise.api_version in reconciler.yaml" in str(info.value)
 
 
 def test_nothing_is_opened_until_used_and_everything_is_closed(tmp_path):

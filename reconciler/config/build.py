@@ -71,6 +71,7 @@ def settings(data: dict, path: str) -> Settings:
             request_timeout_seconds=cw.get("request_timeout_seconds",
                                            defaults.request_timeout_seconds),
             max_response_mb=cw.get("max_response_mb", defaults.max_response_mb),
+            api_version=cw.get("api_version", defaults.api_version),
         ),
         timezone=data["timezone"],
         send_at=data["send_at"],

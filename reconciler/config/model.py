@@ -18,6 +18,13 @@ Frequency = Literal["day", "week", "month"]
 Edition = Literal["standard", "advanced"]
 SummaryKind = Literal["hosted_email_security", "email_security"]
 
+# The ConnectWise API model version asked for when reconciler.yaml names none. ConnectWise
+# recommends pinning a version in production ("PSA Versioning", developer guide: without
+# one, requests get the latest models and old models are deprecated regularly); 2025.1 is
+# the version of the OpenAPI document the gateway's field types were checked against
+# (reference/connectwise-schemas.json), so its parser and the models agree.
+DEFAULT_API_VERSION = "2025.1"
+
 
 def frozen_map(items: Mapping | None = None) -> Mapping:
     """A read-only view of a dict copy, for mapping fields of frozen dataclasses."""
@@ -111,6 +118,7 @@ class ConnectWiseSettings:
     page_size: int = 1000
     request_timeout_seconds: float = DEADLINE_SECONDS  # one whole exchange, answer included
     max_response_mb: int = MAX_RESPONSE_MB  # one answer (decompressed), one paged list in all
+    api_version: str = DEFAULT_API_VERSION  # asked for in every request's Accept header
 
 
 @dataclass(frozen=True)

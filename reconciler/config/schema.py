@@ -38,6 +38,7 @@ _PATTERN_HELP = {
     "standard": "a detection name (lowercase letters, digits and '_')",
     "advanced": "a detection name (lowercase letters, digits and '_')",
     "quantity_exceptions": "a customer slug (a customer file name without .yaml)",
+    "api_version": 'a ConnectWise release such as "2025.1"',
 }
 _TYPE_WORDS = {
     "string": "a string",

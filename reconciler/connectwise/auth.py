@@ -10,10 +10,11 @@ import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from reconciler.config.model import DEFAULT_API_VERSION
 from reconciler.errors import ReconcilerError
 
 ENV_VARS = ("CW_COMPANY_ID", "CW_PUBLIC_KEY", "CW_PRIVATE_KEY", "CW_CLIENT_ID")
-DEFAULT_API_VERSION = "2025.1"
+__all__ = ["DEFAULT_API_VERSION", "ENV_VARS", "Credentials", "MissingCredentials", "api_headers"]
 
 
 class MissingCredentials(ReconcilerError):

@@ -103,6 +103,7 @@ class ConnectWiseClient:
         self.max_pages = max(1, int(max_pages))
         # httpx.Headers masks Authorization in its repr, so even a traceback printed with
         # local variables (pytest -l, rich tracebacks) does not show the token.
+        self.api_version = api_version  # None: no version asked for (the latest models)
         self._headers = httpx.Headers(api_headers(credentials, api_version))
         limits = httpx.Limits(max_connections=max(10, 2 * self.concurrency))
         self._http = httpx.Client(

@@ -136,6 +136,14 @@ def error_class(status: int) -> type[ConnectWiseError]:
     return _BY_STATUS.get(status, ConnectWiseError)
 
 
+# What ConnectWise answers for an API version it does not serve is unverified: a 400
+# naming "the API version" (the body quoted in covenanttechnologysolutions/connectwise-rest
+# issue #35) or a plain 406 Not Acceptable; either gets this hint.
+VERSION_HINT = (" (the site does not serve the API version asked for: set "
+                "connectwise.api_version in reconciler.yaml to one it does; `reconciler "
+                "doctor` checks it)")
+
+
 def _text(value: Any) -> str:
     return value.strip()[:500] if isinstance(value, str) else ""
 
@@ -175,5 +183,7 @@ def from_response(
                 )
     if not message:
         message = response.reason_phrase or ""
+    if response.status_code == 406 or "api version" in message.lower():
+        message += VERSION_HINT
     cls = error_class(response.status_code)
     return cls(response.status_code, code, message, errors, method, path, attempts=attempts)

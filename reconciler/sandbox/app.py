@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import lmpi, paging
+from . import lmpi, paging, versions
 from .auth import SandboxCredentials, authenticate
 from .faults import DropConnection, Faults
 from .index import select
@@ -48,7 +48,7 @@ from .wsgi import REASONS, Request, Response
 # The one codebase this sandbox serves, like an on-premise server. Any other codebase
 # answers 404, as ConnectWise cloud does for a wrong codebase.
 CODEBASE = "v4_6_release"
-API_VERSION = "2025.1"
+API_VERSION = "2025.1"  # the release this sandbox plays (versions.py: what that means)
 SERVER_NAME = "sandbox-api-01"
 WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
 
@@ -79,8 +79,9 @@ class SandboxApp:
     """The WSGI callable. `faults` may be replaced or changed while it runs."""
 
     def __init__(self, store: Store, credentials: SandboxCredentials, faults: Faults,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], api_version: str = API_VERSION) -> None:
         self.store = store
+        self.api_version = api_version  # the site's release; older sites refuse newer models
         self.credentials = credentials
         self.faults = faults
         self.clock = clock
@@ -119,7 +120,7 @@ class SandboxApp:
         else:
             payload = json.dumps(response.body).encode("utf-8")
         headers = [
-            ("api-current-version", API_VERSION),
+            ("api-current-version", self.api_version),
             ("x-cw-request-id", str(uuid.uuid4())),
             ("x-server-name", SERVER_NAME),
             *response.headers.items(),
@@ -149,6 +150,8 @@ class SandboxApp:
             raise not_found("The requested codebase was not found.")
         self.faults.apply(self.now().timestamp())
         readonly = authenticate(request.headers, self.credentials)
+        versions.check(request.headers.get("accept", ""), self.api_version,
+                       request.origin + request.uri)
         if request.method in WRITE_METHODS and readonly and \
                 match.group(2).strip("/").lower() != "service/tickets/search":
             raise forbidden("You do not have security access to perform this action.")
@@ -164,7 +167,7 @@ class SandboxApp:
         return Response(200, {
             "CompanyName": "Sandbox MSP",
             "Codebase": f"{CODEBASE}/",
-            "VersionCode": f"v{API_VERSION}",
+            "VersionCode": f"v{self.api_version}",
             "VersionNumber": "v4.6.12345",
             "CompanyID": self.credentials.company,
             "IsCloud": False,
@@ -184,7 +187,7 @@ class SandboxApp:
         if rest.rstrip("/").lower() == "system/info":
             if request.method != "GET":
                 raise _method_not_allowed()
-            return Response(200, {"version": f"v{API_VERSION}.12345", "isCloud": False,
+            return Response(200, {"version": f"v{self.api_version}.12345", "isCloud": False,
                                   "serverTimeZone": "Eastern Standard Time",
                                   "cloudRegion": "", "maxWorkFlowRecordsAllowed": 10000})
         for pattern, kind in _COMPILED:
@@ -351,12 +354,15 @@ def _method_not_allowed() -> ApiError:
 
 def create_app(*, seed: Path | str | dict | None = None, state_path: Path | str | None = None,
                credentials: SandboxCredentials | None = None, faults: Faults | None = None,
-               clock: Callable[[], datetime] | None = None) -> SandboxApp:
+               clock: Callable[[], datetime] | None = None,
+               api_version: str = API_VERSION) -> SandboxApp:
     """A sandbox app: seeded from `seed` (the packaged seed.yaml when None), persisted to
-    `state_path` when given (loaded if it exists, else seeded and saved)."""
+    `state_path` when given (loaded if it exists, else seeded and saved); `api_version`
+    is the ConnectWise release it plays (newer API versions are refused)."""
     clock = clock or (lambda: datetime.now(UTC))
     if state_path is not None and Path(state_path).exists():
         store = Store(State(), state_path)
     else:
         store = Store(build_state(seed), state_path)
-    return SandboxApp(store, credentials or SandboxCredentials(), faults or Faults(), clock)
+    return SandboxApp(store, credentials or SandboxCredentials(), faults or Faults(), clock,
+                      api_version)

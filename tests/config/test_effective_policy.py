@@ -83,6 +83,7 @@ def test_settings_fields_and_defaults() -> None:
     assert settings.path == "reconciler.yaml"
     assert (settings.connectwise.url, settings.connectwise.rate_limit_per_minute) == ("sandbox", 900)
     assert (settings.connectwise.concurrency, settings.connectwise.page_size) == (8, 1000)
+    assert settings.connectwise.api_version == "2025.1"
     assert (settings.timezone, settings.send_at) == ("Europe/London", "07:30")
     assert settings.products["apex-one"].catalog_item == "TM-APEXONE"
     assert settings.catalog_items() == {"TM-WFBSS", "TM-APEXONE", "TM-HES"}
@@ -98,11 +99,13 @@ def test_settings_fields_and_defaults() -> None:
 
 
 def test_explicit_settings_override_defaults(fleet_copy: Path) -> None:
-    replace_line(fleet_copy / "reconciler.yaml", "  url: sandbox", "  url: https://cw.example.com\n  page_size: 250")
+    replace_line(fleet_copy / "reconciler.yaml", "  url: sandbox",
+                 '  url: https://cw.example.com\n  page_size: 250\n  api_version: "2024.3"')
     with (fleet_copy / "reconciler.yaml").open("a") as f:
         f.write("  max_cancel_percent: 10\nlookback_days: 7\nsources:\n  usage: {kind: lmpi, url: sandbox}\n")
     settings = load_fleet(fleet_copy).settings
     assert (settings.connectwise.url, settings.connectwise.page_size) == ("https://cw.example.com", 250)
+    assert settings.connectwise.api_version == "2024.3"
     assert settings.safety.max_cancel_percent == 10.0 and settings.lookback_days == 7
     assert (settings.usage_source.kind, settings.usage_source.url) == ("lmpi", "sandbox")
     assert settings.detection_source.kind == "file"  # the other source keeps its default

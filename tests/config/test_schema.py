@@ -59,6 +59,20 @@ def test_unquoted_time_gets_a_quoting_hint(fleet_copy: Path) -> None:
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize(("line", "message"), [
+    # YAML reads an unquoted 2025.10 as the number 2025.1: only a quoted version is taken
+    ("  api_version: 2025.10",
+     'reconciler.yaml:4:16: error: connectwise.api_version must be a string, not the number '
+     '2025.1; put it in quotes: "2025.10"'),
+    ('  api_version: "v2025.1"',
+     "reconciler.yaml:4:16: error: connectwise.api_version is 'v2025.1', which is not a "
+     'ConnectWise release such as "2025.1"'),
+])
+def test_the_api_version_is_a_quoted_release(fleet_copy: Path, line: str, message: str) -> None:
+    replace_line(fleet_copy / "reconciler.yaml", "  url: sandbox", f"  url: sandbox\n{line}")
+    assert [str(d) for d in validate(fleet_copy)] == [message]
+
+
 def test_missing_source_url_for_lmpi(fleet_copy: Path) -> None:
     with (fleet_copy / "reconciler.yaml").open("a") as f:
         f.write("sources:\n  usage:\n    kind: lmpi\n")

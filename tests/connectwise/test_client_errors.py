@@ -74,6 +74,20 @@ def test_status_maps_to_error_class(make_client, status, cls):
     assert len(site.requests) == 1  # none of these is retried
 
 
+@pytest.mark.parametrize("response", [
+    httpx.Response(406),  # unverified: a plain Not Acceptable
+    # the body quoted in covenanttechnologysolutions/connectwise-rest issue #35
+    httpx.Response(400, json={"code": "ConnectWiseApi", "message": "The HTTP resource that "
+                              "matches the request URI 'x' does not support the API version "
+                              "'2099.1'."}),
+])
+def test_a_refused_api_version_says_which_setting_to_change(make_client, response):
+    client, _ = make_client(script(response))
+    with pytest.raises(ConnectWiseError) as info:
+        client.get("/company/companies")
+    assert "set connectwise.api_version in reconciler.yaml" in str(info.value)
+
+
 def test_query_strings_stay_out_of_messages(make_client):
     client, _ = make_client(
         lambda r: httpx.Response(404, json={"code": "NotFound", "message": "gone"})
