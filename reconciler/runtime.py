@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
 
 import httpx
@@ -67,6 +68,11 @@ class Runtime:
 
     def now(self) -> datetime:
         return self._clock()
+
+    @property
+    def env(self) -> Mapping[str, str]:
+        """The environment credentials come from (read-only)."""
+        return MappingProxyType(dict(self._env))
 
     # -- ConnectWise ----------------------------------------------------------------------
     @property

@@ -92,6 +92,7 @@ READS = Scenario("reads", git=True, steps=[
     (["schedule", "--from", "2026-12-01", "--format", "json"], OK),
     (["history"], OK),
     (["plan", "--changed-since", "HEAD~1", "--format", "markdown"], OK),
+    (["doctor", "--format", "json"], OK),
 ])
 WRITES = Scenario("writes", steps=[
     (["plan", "--format", "json", "--out", "{out}/plan.json"], OK),
@@ -102,15 +103,17 @@ WRITES = Scenario("writes", steps=[
     (["run-due", "--at", AT, "--format", "json"], OK),
     (["run-due", "--at", "2026-12-02T12:00"], OK),
     (["send-now", "billing", "--customer", "ACME", "--at", AT], OK),
+    (["doctor", "--write-probe", "--probe-company", "SANDBOXMSP"], OK),
 ])
 FAULTY_STEPS = [(["plan"], EITHER), (["apply", "--yes"], EITHER),
                 (["run-due", "--at", AT], EITHER)]
 WRONG_KEY = Scenario("wrong key (401)", env=ENV | {"CW_PRIVATE_KEY": WRONG_PRIVATE}, steps=[
     (["verify"], FAILS), (["plan"], FAILS), (["import", "--company", "DUNDER"], FAILS),
-    (["run-due", "--at", AT], FAILS),
+    (["run-due", "--at", AT], FAILS), (["doctor"], FAILS),
     (["send-now", "billing", "--customer", "ACME", "--at", AT], FAILS)])
 LMPI_REFUSES = Scenario("LMPI refuses (401)", env=ENV | {"LMPI_SECRET_KEY": WRONG_LMPI_SECRET},
-                        steps=[(["apply", "--yes"], OK), (["run-due", "--at", AT], FAILS)])
+                        steps=[(["apply", "--yes"], OK), (["run-due", "--at", AT], FAILS),
+                               (["doctor"], FAILS)])
 SCENARIOS = [
     READS,
     WRITES,
@@ -120,7 +123,8 @@ SCENARIOS = [
     WRONG_KEY,
     Scenario("read-only key (403)",
              env=ENV | {"CW_PUBLIC_KEY": RO_PUBLIC, "CW_PRIVATE_KEY": RO_PRIVATE}, steps=[
-                 (["plan"], OK), (["apply", "--yes"], FAILS), (["run-due", "--at", AT], FAILS)]),
+                 (["plan"], OK), (["apply", "--yes"], FAILS), (["run-due", "--at", AT], FAILS),
+                 (["doctor", "--write-probe", "--probe-company", "SANDBOXMSP"], FAILS)]),
     LMPI_REFUSES,
 ]
 

@@ -134,6 +134,7 @@ COMMANDS = [
     ["run-due", "--at", AT],
     ["send-now", "billing", "--customer", "ACME"],
     ["audit", "--at", AT],
+    ["doctor"],
 ]
 
 
@@ -187,7 +188,7 @@ def _customer_list(root: Path) -> None:
 
 BAD_CUSTOMER = {"folder": _customer_folder, "binary": _customer_binary, "a-list": _customer_list}
 READ_ONLY_COMMANDS = [["validate"], ["verify"], ["plan"], ["schedule"],
-                      ["run-due", "--at", AT, "--dry-run"]]
+                      ["run-due", "--at", AT, "--dry-run"], ["doctor"]]
 
 
 @pytest.mark.parametrize("args", READ_ONLY_COMMANDS, ids=" ".join)
@@ -238,6 +239,9 @@ BAD_OPTIONS = [
     (["validate", "n" * 5000 + ".yaml"], 1),  # a name too long to look up
     (["apply", "n" * 5000 + ".json"], 1),
     (["history"], 1),  # not a git repository
+    (["doctor", "--write-probe"], 2),
+    (["doctor", "--probe-company", "SANDBOXMSP"], 2),
+    (["doctor", "--format", "bogus"], 2),
     (["history", "--format", "bogus"], 2),
     (["no-such-command"], 2),
 ]
@@ -476,6 +480,7 @@ def test_history_over_broken_commits(tmp_path):
 # -- ConnectWise unreachable or failing every time: real subprocesses, run together -------
 
 NETWORK_COMMANDS = [
+    ["doctor"],
     ["verify"],
     ["plan"],
     ["apply", "--yes"],
@@ -533,7 +538,7 @@ def network_runs(failing_cw, tmp_path_factory):
 def test_connectwise_unreachable(args, network_runs):
     run = network_runs[("unreachable", *args)].result()
     assert_clean_failure(run)
-    assert "could not complete" in run.stderr.decode(), run.text()
+    assert "could not complete" in run.text(), run.text()
 
 
 @pytest.mark.parametrize("args", NETWORK_COMMANDS, ids=" ".join)
@@ -541,7 +546,7 @@ def test_connectwise_500_every_time(args, network_runs, failing_cw):
     app, _ = failing_cw
     run = network_runs[("500", *args)].result()
     assert_clean_failure(run)
-    assert "500" in run.stderr.decode(), run.text()
+    assert "500" in run.text(), run.text()
     assert writes(app) == []
 
 

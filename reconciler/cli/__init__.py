@@ -30,6 +30,7 @@ COMMANDS = {
     "send-now": "send_now_cmd",
     "history": "history_cmd",
     "audit": "audit_cmd",
+    "doctor": "doctor_cmd",
     "sandbox": "sandbox_cmd",
 }
 

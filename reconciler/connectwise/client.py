@@ -280,6 +280,13 @@ class ConnectWiseClient:
         response = self._send("GET", self.url(path), path=path, params=params)
         return self._json(response, "GET", path)
 
+    def get_with_headers(self, path: str, params: Mapping[str, Any] | None = None
+                         ) -> tuple[Any, httpx.Headers]:
+        """`get`, with the answer's headers (what a site says about itself: its API
+        version, its clock)."""
+        response = self._send("GET", self.url(path), path=path, params=params)
+        return self._json(response, "GET", path), response.headers
+
     def post(self, path: str, body: Any, *, idempotent: bool = False) -> Any:
         """Create; never repeated once the request may have reached the server, unless
         the caller marks it `idempotent` (a POST that only reads, like

@@ -126,6 +126,35 @@ class Ticket:
 
 
 @dataclass(frozen=True)
+class CatalogItem:
+    """A procurement catalog item (what an addition's `product` names)."""
+
+    id: int
+    identifier: str
+    inactive: bool = False
+
+
+@dataclass(frozen=True)
+class SiteFacts:
+    """What a ConnectWise site said about itself on an authenticated read."""
+
+    codebase: str  # e.g. `v2025_1/`, from /login/companyinfo
+    api_version: str | None  # the model version asked for (None: the latest)
+    current_version: str | None  # the `api-current-version` header, when sent
+    server_time: datetime | None  # the `Date` header, when sent
+
+
+@dataclass(frozen=True)
+class Access:
+    """Whether the API member may read one kind of record the tool reads."""
+
+    resource: str  # e.g. "companies", "agreement additions"
+    path: str  # the read tried, e.g. /finance/agreements/{id}/additions
+    error: ConnectWiseError | None = None  # None: readable (unless skipped)
+    skipped: str = ""  # why it was not tried (e.g. no agreement to read additions of)
+
+
+@dataclass(frozen=True)
 class NewAddition:
     """An addition to create on an agreement (quantity None: not sent)."""
 

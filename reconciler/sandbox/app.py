@@ -16,6 +16,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,9 @@ class SandboxApp:
         else:
             payload = json.dumps(response.body).encode("utf-8")
         headers = [
+            # Origin servers with a clock send Date (RFC 9110 6.6.1); doctor compares it
+            # with the local clock (LMPI refuses signatures off by more than its skew).
+            ("Date", format_datetime(self.now().astimezone(UTC), usegmt=True)),
             ("api-current-version", self.api_version),
             ("x-cw-request-id", str(uuid.uuid4())),
             ("x-server-name", SERVER_NAME),

@@ -28,7 +28,9 @@ class Routing:
     type: Ref | None
 
 
-def _pick(refs: list[Ref], name: str, what: str) -> Ref:
+def pick(refs: list[Ref], name: str, what: str) -> Ref:
+    """The ref named `name` (compared as ConnectWise compares names); RoutingError listing
+    the names there are."""
     matches = [r for r in refs if fold(r.name) == fold(name)]
     if not matches:
         known = ", ".join(sorted(r.name for r in refs)) or "none"
@@ -39,12 +41,12 @@ def _pick(refs: list[Ref], name: str, what: str) -> Ref:
 def resolve_routing(gateway: Gateway, tickets: TicketSettings) -> Routing:
     """The ids of the configured board, status, priority and type."""
     # all boards (a site has a handful): a typo then lists the real names
-    board = _pick(gateway.boards(), tickets.board, "board")
-    status = _pick(gateway.board_statuses(board.id), tickets.status,
+    board = pick(gateway.boards(), tickets.board, "board")
+    status = pick(gateway.board_statuses(board.id), tickets.status,
                    f"status on board {tickets.board!r}:")
-    priority = _pick(gateway.priorities(), tickets.priority, "priority")
+    priority = pick(gateway.priorities(), tickets.priority, "priority")
     ticket_type = None
     if tickets.type:
-        ticket_type = _pick(gateway.board_types(board.id), tickets.type,
+        ticket_type = pick(gateway.board_types(board.id), tickets.type,
                             f"type on board {tickets.board!r}:")
     return Routing(board, status, priority, ticket_type)

@@ -14,22 +14,34 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from reconciler.connectwise.errors import NotFound
+from reconciler.connectwise.errors import ConnectWiseError, NotFound
 from reconciler.connectwise.gateway import UPDATABLE_ADDITION_FIELDS, Batch
 from reconciler.connectwise.gateway.duplicates import CannotSettle, marked_summary
 from reconciler.connectwise.records import (
+    Access,
     Addition,
     Agreement,
+    CatalogItem,
     Company,
     MalformedRecord,
     NewAddition,
     NewTicket,
     Ref,
+    SiteFacts,
     Ticket,
 )
 
 T = TypeVar("T")
 U = TypeVar("U")
+# The kinds of records HttpGateway.read_access tries, as it names them.
+READS = (("companies", "/company/companies"), ("agreements", "/finance/agreements"),
+         ("agreement types", "/finance/agreements/types"),
+         ("catalog items", "/procurement/catalog"), ("tickets", "/service/tickets"),
+         ("boards", "/service/boards"), ("priorities", "/service/priorities"),
+         ("agreement additions", "/finance/agreements/{id}/additions"),
+         ("ticket notes", "/service/tickets/{id}/notes"),
+         ("board statuses", "/service/boards/{id}/statuses"),
+         ("board types", "/service/boards/{id}/types"))
 ATTRIBUTES = {"billCustomer": "bill_customer", "cancelledDate": "cancelled_date",
               "quantity": "quantity"}
 
@@ -57,6 +69,10 @@ class FakeGateway:
         self._statuses: dict[int, list[tuple[Ref, bool]]] = {}  # board -> (status, closed)
         self._types: dict[int, list[Ref]] = {}
         self._priorities: list[Ref] = []
+        self._agreement_types: list[Ref] = []
+        self._catalog: list[CatalogItem] = []
+        self.site_facts = SiteFacts("v2025_1/", "2025.1", "2025.1", self.now)
+        self.refused_reads: dict[str, ConnectWiseError] = {}  # resource -> its refusal
         self.writes: list[tuple[Any, ...]] = []
         self.failures: dict[tuple[str, int], Exception] = {}
         self.malformed: dict[str, list[MalformedRecord]] = {}  # read -> what it also answers
@@ -96,11 +112,13 @@ class FakeGateway:
             self._texts[id] = text
         return ticket
 
-    def add_board(self, id: int, name: str, statuses: Iterable[tuple[int, str, bool]] = (),
+    def add_board(self, id: int, name: str, statuses: Iterable[tuple] = (),
                   types: Iterable[tuple[int, str]] = ()) -> Ref:
+        """`statuses`: (id, name, closed) or (id, name, closed, inactive)."""
         board = Ref(id, name)
         self._boards[id] = board
-        self._statuses[id] = [(Ref(i, n), closed) for i, n, closed in statuses]
+        self._statuses[id] = [(Ref(i, n, inactive=bool(rest and rest[0])), closed)
+                              for i, n, closed, *rest in statuses]
         self._types[id] = [Ref(i, n) for i, n in types]
         return board
 
@@ -283,7 +301,7 @@ class FakeGateway:
         if not current.closed:
             self._call("close_duplicate", loser.id)
             statuses = self._statuses.get(current.board_id or 0, [])
-            closed = [s for s, is_closed in statuses if is_closed]
+            closed = [s for s, is_closed in statuses if is_closed and not s.inactive]
             if not closed:
                 raise CannotSettle(f"board {current.board_id} of ticket #{loser.id} has no "
                                    "closed status")
@@ -292,6 +310,36 @@ class FakeGateway:
                 self._tickets[loser.id] = current
                 self.writes.append(("close_duplicate", loser.id, closed[0].id))
         return current
+
+    # -- the site itself (doctor) -----------------------------------------------------------
+    def site(self) -> SiteFacts:
+        self._call("site")
+        return self.site_facts
+
+    def read_access(self) -> list[Access]:
+        self._call("read_access")
+        return [Access(name, path, self.refused_reads.get(name)) for name, path in READS]
+
+    def agreement_types(self, names: Iterable[str]) -> list[Ref]:
+        wanted = {n.casefold() for n in names}
+        self._call("agreement_types")
+        return [t for t in self._agreement_types if t.name.casefold() in wanted]
+
+    def catalog_items(self, identifiers: Iterable[str]) -> list[CatalogItem]:
+        wanted = {i.casefold() for i in identifiers}
+        self._call("catalog_items")
+        return [c for c in self._catalog if c.identifier.casefold() in wanted]
+
+    def add_agreement_type(self, id: int, name: str, *, inactive: bool = False) -> Ref:
+        kind = Ref(id, name, inactive=inactive)
+        self._agreement_types.append(kind)
+        return kind
+
+    def add_catalog_item(self, id: int, identifier: str, *, inactive: bool = False
+                         ) -> CatalogItem:
+        item = CatalogItem(id, identifier, inactive)
+        self._catalog.append(item)
+        return item
 
     # -- where tickets go -----------------------------------------------------------------
     def boards(self) -> list[Ref]:

@@ -18,6 +18,12 @@ def fake_from_seed(seed: Mapping[str, Any] | None = None) -> FakeGateway:
     data = load_seed(seed)
     fake = FakeGateway()
     prices = {item["identifier"]: item.get("price") for item in data.get("catalog") or []}
+    for item in data.get("catalog") or []:
+        fake.add_catalog_item(item["id"], item["identifier"],
+                              inactive=bool(item.get("inactiveFlag")))
+    for kind in data.get("agreement_types") or []:
+        fake.add_agreement_type(kind["id"], kind["name"],
+                                inactive=bool(kind.get("inactiveFlag")))
     by_identifier = {}
     for c in data.get("companies") or []:
         by_identifier[c["identifier"]] = fake.add_company(

@@ -13,27 +13,32 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import httpx
 
 from reconciler.connectwise import conditions as cond
 from reconciler.connectwise.client import ConnectWiseClient, replace_ops
-from reconciler.connectwise.errors import UnusableAnswer
+from reconciler.connectwise.errors import ConnectWiseError, UnusableAnswer
 from reconciler.connectwise.gateway import parse
 from reconciler.connectwise.gateway.duplicates import CannotSettle, marked_summary
 from reconciler.connectwise.gateway.protocol import UPDATABLE_ADDITION_FIELDS, Batch
 from reconciler.connectwise.records import (
+    Access,
     Addition,
     Agreement,
+    CatalogItem,
     Company,
     MalformedRecord,
     NewAddition,
     NewTicket,
     Ref,
+    SiteFacts,
     Ticket,
 )
+from reconciler.connectwise.site import SiteError
 
 R = TypeVar("R")
 T = TypeVar("T")
@@ -44,6 +49,8 @@ AGREEMENTS = "/finance/agreements"
 TICKETS = "/service/tickets"
 BOARDS = "/service/boards"
 PRIORITIES = "/service/priorities"
+AGREEMENT_TYPES = "/finance/agreements/types"
+CATALOG = "/procurement/catalog"
 
 COMPANY_FIELDS = "id,identifier,name,deletedFlag,_info/lastUpdated"
 AGREEMENT_FIELDS = ("id,name,type/name,company/id,company/identifier,company/name,"
@@ -55,6 +62,10 @@ TICKET_FIELDS = ("id,externalXRef,summary,company/identifier,closedFlag,status/n
 NOTE_FIELDS = "id,text"
 REF_FIELDS = "id,name"
 STATUS_FIELDS = "id,name,closedStatus,inactive"
+AGREEMENT_TYPE_FIELDS = "id,name,inactiveFlag"
+CATALOG_FIELDS = "id,identifier,inactiveFlag"
+# One small page: enough to tell whether the API member may read a kind of record.
+PEEK = {"fields": "id", "pageSize": 1, "page": 1}
 
 SUGGESTION_PAGE = 1000  # one page at most: suggestions, not an inventory
 # Encoded characters of a ticket read's `conditions`, leaving room in a ~2,000-character
@@ -64,6 +75,14 @@ CONDITIONS_BUDGET = 1500
 
 def additions_path(agreement_id: int) -> str:
     return f"{AGREEMENTS}/{int(agreement_id)}/additions"
+
+
+def _http_date(value: str | None) -> datetime | None:
+    """An HTTP `Date` header as an aware datetime (None when absent or unreadable)."""
+    try:
+        return parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 def cw_date(day: date) -> str:
@@ -373,6 +392,61 @@ class HttpGateway:
                                "closed status to close it with (add one in ConnectWise: "
                                "System > Setup Tables > Service Board > Statuses)")
         return closed[0]
+
+    # -- the site itself (doctor) -----------------------------------------------------------
+    def site(self) -> SiteFacts:
+        try:
+            codebase = self.client.codebase  # discovery first: its failure says the most
+        except ConnectWiseError as exc:  # unreachable, 5xx: discovery itself failed
+            raise SiteError(f"codebase discovery failed: {exc}") from exc
+        answer, headers = self.client.get_with_headers(COMPANIES, PEEK)
+        if not isinstance(answer, list):
+            raise MalformedRecord("list of companies", f"the answer is {parse.kind_of(answer)}",
+                                  method="GET", path=COMPANIES)
+        return SiteFacts(codebase, self.client.api_version,
+                         headers.get("api-current-version") or None,
+                         _http_date(headers.get("date")))
+
+    def read_access(self) -> list[Access]:
+        found: dict[str, list[Any]] = {}
+
+        def peek(resource: str, path: str, shown: str | None = None) -> Access:
+            try:
+                answer = self.client.get(path, PEEK)
+            except ConnectWiseError as exc:
+                return Access(resource, shown or path, exc)
+            if not isinstance(answer, list):
+                return Access(resource, shown or path, MalformedRecord(
+                    f"list of {resource}", f"the answer is {parse.kind_of(answer)}",
+                    method="GET", path=path))
+            found[resource] = answer
+            return Access(resource, shown or path)
+
+        def child(resource: str, parent: str, template: str) -> Access:
+            first = next((r.get("id") for r in found.get(parent, []) if isinstance(r, dict)),
+                         None)
+            if not isinstance(first, int) or isinstance(first, bool):
+                return Access(resource, template, skipped=f"no {parent[:-1]} to read them of")
+            return peek(resource, template.replace("{id}", str(first)), template)
+
+        out = [peek(resource, path) for resource, path in (
+            ("companies", COMPANIES), ("agreements", AGREEMENTS),
+            ("agreement types", AGREEMENT_TYPES), ("catalog items", CATALOG),
+            ("tickets", TICKETS), ("boards", BOARDS), ("priorities", PRIORITIES))]
+        out += [child("agreement additions", "agreements", f"{AGREEMENTS}/{{id}}/additions"),
+                child("ticket notes", "tickets", f"{TICKETS}/{{id}}/notes"),
+                child("board statuses", "boards", f"{BOARDS}/{{id}}/statuses"),
+                child("board types", "boards", f"{BOARDS}/{{id}}/types")]
+        return out
+
+    def agreement_types(self, names: Iterable[str]) -> list[Ref]:
+        raws = self._list_in(AGREEMENT_TYPES, "name", names, AGREEMENT_TYPE_FIELDS)
+        return _every(_parsed(raws, parse.agreement_type, lambda raw: None, "GET",
+                              AGREEMENT_TYPES))
+
+    def catalog_items(self, identifiers: Iterable[str]) -> list[CatalogItem]:
+        raws = self._list_in(CATALOG, "identifier", identifiers, CATALOG_FIELDS)
+        return _every(_parsed(raws, parse.catalog_item, lambda raw: None, "GET", CATALOG))
 
     # -- where tickets go -----------------------------------------------------------------
     def _refs(self, path: str, noun: str) -> list[Ref]:

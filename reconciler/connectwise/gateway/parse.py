@@ -16,6 +16,7 @@ from reconciler.connectwise.gateway.duplicates import marked_winner
 from reconciler.connectwise.records import (
     Addition,
     Agreement,
+    CatalogItem,
     Company,
     Ref,
     Ticket,
@@ -204,6 +205,16 @@ def note_text(raw: Any) -> str:
 def ref(raw: Any, noun: str) -> Ref:
     f = _Fields(raw, noun)
     return Ref(f.id, f.text("name"))
+
+
+def agreement_type(raw: Any) -> Ref:
+    f = _Fields(raw, "agreement type")
+    return Ref(f.id, f.text("name"), inactive=f.flag("inactiveFlag"))
+
+
+def catalog_item(raw: Any) -> CatalogItem:
+    f = _Fields(raw, "catalog item")
+    return CatalogItem(f.id, f.text("identifier"), inactive=f.flag("inactiveFlag"))
 
 
 def board_status(raw: Any) -> Ref:

@@ -19,13 +19,16 @@ from datetime import date
 from typing import Any, Generic, Protocol, TypeVar
 
 from reconciler.connectwise.records import (
+    Access,
     Addition,
     Agreement,
+    CatalogItem,
     Company,
     MalformedRecord,
     NewAddition,
     NewTicket,
     Ref,
+    SiteFacts,
     Ticket,
 )
 
@@ -143,6 +146,29 @@ class Gateway(Protocol):
         skipped when done; returns the ticket as settled (`duplicate_of == winner_id`,
         closed). Raises ReconcilerError (a refused PATCH, a board without a closed status)
         leaving what was done in place; calling again finishes the job."""
+        ...
+
+    # -- the site itself (doctor) -----------------------------------------------------------
+    def site(self) -> SiteFacts:
+        """Discover the codebase and make one small authenticated read: what the site says
+        about itself. Raises SiteError when discovery fails (however it fails), else what
+        the read raises (Unauthorized, BadRequest for an API version it does not serve,
+        ...)."""
+        ...
+
+    def read_access(self) -> list[Access]:
+        """One small read of each kind of record the tool reads (companies, agreements,
+        agreement types, catalog items, tickets, boards, priorities, and the additions,
+        notes, statuses and types under the first parent found): whether the API member
+        may read it. Never raises ConnectWiseError: each refusal is in its Access."""
+        ...
+
+    def agreement_types(self, names: Iterable[str]) -> list[Ref]:
+        """The agreement types with these names (with their `inactive` flag)."""
+        ...
+
+    def catalog_items(self, identifiers: Iterable[str]) -> list[CatalogItem]:
+        """The catalog items with these identifiers."""
         ...
 
     # -- where tickets go -----------------------------------------------------------------

@@ -109,3 +109,26 @@ def test_parallel_keeps_order_and_requests_are_counted(gateway, world):
     assert gateway.parallel(lambda n: n * n, range(20)) == [n * n for n in range(20)]
     gateway.companies([world.company])
     assert gateway.request_count > before
+
+
+def test_the_site_answers_an_authenticated_read_and_says_what_it_is(gateway, world):
+    facts = gateway.site()
+    assert facts.codebase.endswith("/") and facts.api_version == world.api_version
+    assert facts.current_version is None or facts.current_version.count(".") == 1
+
+
+def test_every_kind_of_record_the_tool_reads_is_readable(gateway):
+    access = gateway.read_access()
+    assert {a.resource for a in access} >= {
+        "companies", "agreements", "agreement types", "catalog items", "tickets", "boards",
+        "priorities", "agreement additions", "ticket notes", "board statuses", "board types"}
+    assert [a for a in access if a.error is not None or a.skipped] == []
+
+
+def test_agreement_types_and_catalog_items_by_name(gateway, world):
+    types = {t.name: t for t in gateway.agreement_types([world.agreement_type.lower(),
+                                                          "No Such Type"])}
+    assert list(types) == [world.agreement_type] and not types[world.agreement_type].inactive
+    items = gateway.catalog_items([world.catalog_item, world.inactive_catalog_item, "NOPE"])
+    assert {(i.identifier, i.inactive) for i in items} == {
+        (world.catalog_item, False), (world.inactive_catalog_item, True)}

@@ -41,6 +41,8 @@ class World:
     writable_agreement: int  # write tests: an active agreement ...
     writable_company: str  # ... of this company
     catalog_item: str  # a catalog item that may be added to it
+    inactive_catalog_item: str  # read-only: a catalog item marked inactive
+    api_version: str | None  # the API version the gateway asks for
 
 
 def seed_world() -> World:
@@ -88,4 +90,7 @@ def seed_world() -> World:
         writable_agreement=next(a["id"] for a in agreements if a["company"] == "ACME"),
         writable_company="ACME",
         catalog_item="TM-APEXONE",
+        inactive_catalog_item=next(c["identifier"] for c in seed["catalog"]
+                                   if c.get("inactiveFlag")),
+        api_version="2025.1",
     )
