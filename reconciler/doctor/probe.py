@@ -5,9 +5,9 @@ It writes, on purpose and only when asked: TWO tickets under the company given w
 `.type`), both carrying the probe key `tmrm:probe:<COMPANY>:<UTC minute>` (a key no send
 ever reads), as two racing runs would. It reads them back by that key, then settles the
 second exactly as run-due settles a race's loser (summary marked
-`[duplicate of #<first>]`, moved to a closed status of the board) and closes the first the
-same way (marked as a duplicate of the second). Nothing is deleted, since the API member
-has no delete: both tickets stay on the board, closed; delete them by hand if you like.
+`[duplicate of #<first>]`, moved to a closed status of the board) and closes the first
+(moved to that closed status). Nothing is deleted, since the API member has no delete:
+both tickets stay on the board, closed; delete them by hand if you like.
 Additions are never probed: a probe would touch a customer's billing.
 """
 
@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from reconciler.config.model import Fleet
 from reconciler.connectwise.gateway import Gateway
 from reconciler.connectwise.permissions import WRITER, grant
-from reconciler.connectwise.records import NewTicket, Ticket
+from reconciler.connectwise.records import NewTicket
 from reconciler.doctor.model import Check
 from reconciler.domain.fold import fold
 from reconciler.errors import ReconcilerError
@@ -69,15 +69,17 @@ def write_probe(gateway: Gateway, fleet: Fleet, company: str, at: datetime) -> l
     except ReconcilerError as exc:
         return fail("read_back", exc, grant(TICKETS_ROW))
     done.append(Check("connectwise.probe.read_back", "ok", f"key {key} reads back both"))
-    settled: list[Ticket] = []
-    for loser, winner in ((second, first.id), (first, second.id)):
-        try:
-            settled.append(gateway.settle_duplicate_ticket(loser, winner))
-        except ReconcilerError as exc:
-            return fail("settle", exc, f"{grant(TICKETS_ROW, 'edit')}; "
-                        f"{grant(CLOSE_ROW, 'edit')}")
+    try:
+        settled = gateway.settle_duplicate_ticket(second, first.id)
+    except ReconcilerError as exc:
+        return fail("settle", exc, f"{grant(TICKETS_ROW, 'edit')}; {grant(CLOSE_ROW, 'edit')}")
     done.append(Check("connectwise.probe.settle", "ok",
-                      f"#{second.id} marked as a duplicate of #{first.id} and closed, as "
-                      f"run-due settles a race; #{first.id} closed the same way "
-                      f"({settled[-1].status}); nothing deleted"))
+                      f"#{second.id} marked as a duplicate of #{first.id} and closed "
+                      f"({settled.status}), as run-due settles a race's loser"))
+    try:
+        closed = gateway.close_ticket(first)
+    except ReconcilerError as exc:
+        return fail("close", exc, grant(CLOSE_ROW, "edit"))
+    done.append(Check("connectwise.probe.close", "ok",
+                      f"#{first.id} closed ({closed.status}); nothing was deleted"))
     return done

@@ -298,17 +298,26 @@ class FakeGateway:
             with self._lock:
                 self._tickets[loser.id] = current
                 self.writes.append(("mark_duplicate", loser.id, winner_id))
-        if not current.closed:
-            self._call("close_duplicate", loser.id)
-            statuses = self._statuses.get(current.board_id or 0, [])
-            closed = [s for s, is_closed in statuses if is_closed and not s.inactive]
-            if not closed:
-                raise CannotSettle(f"board {current.board_id} of ticket #{loser.id} has no "
-                                   "closed status")
-            current = dataclasses.replace(current, closed=True, status=closed[0].name)
-            with self._lock:
-                self._tickets[loser.id] = current
-                self.writes.append(("close_duplicate", loser.id, closed[0].id))
+        return self._close(current, "close_duplicate")
+
+    def close_ticket(self, ticket: Ticket) -> Ticket:
+        with self._lock:
+            current = self._tickets[ticket.id]
+        return self._close(current, "close_ticket")
+
+    def _close(self, current: Ticket, operation: str) -> Ticket:
+        if current.closed:
+            return current
+        self._call(operation, current.id)
+        statuses = self._statuses.get(current.board_id or 0, [])
+        closed = [s for s, is_closed in statuses if is_closed and not s.inactive]
+        if not closed:
+            raise CannotSettle(f"board {current.board_id} of ticket #{current.id} has no "
+                               "closed status")
+        current = dataclasses.replace(current, closed=True, status=closed[0].name)
+        with self._lock:
+            self._tickets[current.id] = current
+            self.writes.append((operation, current.id, closed[0].id))
         return current
 
     # -- the site itself (doctor) -----------------------------------------------------------

@@ -361,13 +361,18 @@ class HttpGateway:
             if current.duplicate_of != winner_id:
                 raise UnusableAnswer(None, "", "the duplicate mark was accepted but the "
                                      "ticket does not show it", (), "PATCH", path)
+        return self.close_ticket(current)
+
+    def close_ticket(self, ticket: Ticket) -> Ticket:
+        """Move `ticket` to a closed status of its board (nothing to do when closed)."""
+        if ticket.closed:
+            return ticket
+        path = f"{TICKETS}/{int(ticket.id)}"
+        status = self._closed_status(ticket)
+        current = self._patched_ticket(path, replace_ops(status={"id": status.id}))
         if not current.closed:
-            status = self._closed_status(current, path)
-            current = self._patched_ticket(path, replace_ops(status={"id": status.id}))
-            if not current.closed:
-                raise UnusableAnswer(None, "", f"the closed status '{status.name}' was "
-                                     "accepted but the ticket is still open", (), "PATCH",
-                                     path)
+            raise UnusableAnswer(None, "", f"the closed status '{status.name}' was accepted "
+                                 "but the ticket is still open", (), "PATCH", path)
         return current
 
     def _patched_ticket(self, path: str, ops: list[dict[str, Any]]) -> Ticket:
@@ -380,7 +385,7 @@ class HttpGateway:
         except parse.BadField as exc:
             raise MalformedRecord(exc.what, exc.problem, method="PATCH", path=path) from None
 
-    def _closed_status(self, ticket: Ticket, path: str) -> Ref:
+    def _closed_status(self, ticket: Ticket) -> Ref:
         """The status a settled duplicate is closed with: the active closed status of the
         ticket's own board with the lowest id (a status of another board is refused)."""
         if ticket.board_id is None:

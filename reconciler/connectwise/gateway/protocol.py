@@ -148,6 +148,11 @@ class Gateway(Protocol):
         leaving what was done in place; calling again finishes the job."""
         ...
 
+    def close_ticket(self, ticket: Ticket) -> Ticket:
+        """Move a ticket to a closed status of its board (the active one with the lowest
+        id) by PATCH; nothing to do for a closed one. Raises like settling does."""
+        ...
+
     # -- the site itself (doctor) -----------------------------------------------------------
     def site(self) -> SiteFacts:
         """Discover the codebase and make one small authenticated read: what the site says
