@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from reconciler.connectwise.records import Addition, Agreement, Company
+from tests.connectwise.contract.world import need
 
 
 def test_companies_by_identifier_in_any_case(gateway, world):
@@ -17,8 +18,8 @@ def test_companies_by_identifier_in_any_case(gateway, world):
 
 
 def test_deleted_companies_are_read_as_deleted(gateway, world):
-    [company] = gateway.companies([world.deleted_company]).records
-    assert company.deleted
+    deleted = need(world.deleted_company, "deleted company")
+    assert [c.deleted for c in gateway.companies([deleted]).records] == [True]
 
 
 def test_no_identifiers_no_companies(gateway):
@@ -29,10 +30,14 @@ def test_no_identifiers_no_companies(gateway):
 
 def test_close_identifiers_are_live_companies_sharing_the_prefix(gateway, world):
     found = gateway.company_identifiers_like(world.company[:2])
-    assert {world.company, world.near_identifier} <= set(found)
+    near = need(world.near_identifier, "second company sharing the first two characters")
+    assert {world.company, near} <= set(found)
     assert all(i.casefold().startswith(world.company[:2].casefold()) for i in found)
-    assert world.deleted_company not in gateway.company_identifiers_like(
-        world.deleted_company[:2])
+
+
+def test_close_identifiers_leave_deleted_companies_out(gateway, world):
+    deleted = need(world.deleted_company, "deleted company")
+    assert deleted not in gateway.company_identifiers_like(deleted[:2])
 
 
 def test_agreements_of_companies_by_id_and_by_identifier(gateway, world):
@@ -49,10 +54,10 @@ def test_agreements_of_companies_by_id_and_by_identifier(gateway, world):
 
 
 def test_cancelled_or_expired_agreements_are_not_active(gateway, world):
+    inactive = need(world.inactive_agreement, "cancelled or expired agreement")
     found = {a.id: a for a in gateway.agreements_of_identifiers([world.inactive_company])
              .records}
-    assert not found[world.inactive_agreement].active
-    assert any(a.active for a in found.values())
+    assert not found[inactive].active
 
 
 def test_active_agreements_of_a_type_across_companies(gateway, world):
@@ -63,7 +68,8 @@ def test_active_agreements_of_a_type_across_companies(gateway, world):
 
 
 def test_additions_of_agreements(gateway, world):
-    found = gateway.additions([world.agreement_with_additions])
+    agreement = need(world.agreement_with_additions, "agreement with additions")
+    found = gateway.additions([agreement])
     assert not found.malformed
     by_id = {x.id: x for x in found.records}
     assert set(by_id) == set(world.additions)
@@ -71,16 +77,22 @@ def test_additions_of_agreements(gateway, world):
         x = by_id[addition_id]
         assert isinstance(x, Addition)
         assert (x.agreement_id, x.product, x.quantity, x.bill_customer) == (
-            world.agreement_with_additions, product, quantity, bill)
+            agreement, product, quantity, bill)
         assert x.effective_date
-    cancelled = by_id[world.cancelled_addition]
+
+
+def test_a_cancelled_addition_bills_until_its_cancelled_date(gateway, world):
+    addition_id = need(world.cancelled_addition, "cancelled addition")
+    by_id = {x.id: x for x in gateway.additions([world.agreement_with_additions]).records}
+    cancelled = by_id[addition_id]
     assert cancelled.cancelled_on == world.cancelled_on
     assert cancelled.live_on(world.cancelled_on - timedelta(days=1))
     assert not cancelled.live_on(world.cancelled_on)
 
 
 def test_additions_of_several_agreements_at_once(gateway, world):
-    ids = sorted(world.agreement_ids | {world.agreement_with_additions})
+    ids = sorted(world.agreement_ids | {need(world.agreement_with_additions,
+                                             "agreement with additions")})
     together = gateway.additions(ids).records
     apart = [x for i in ids for x in gateway.additions([i]).records]
     assert sorted(together, key=lambda x: x.id) == sorted(apart, key=lambda x: x.id)
@@ -95,8 +107,12 @@ def test_routing_names(gateway, world):
 
 
 def test_the_text_of_a_tickets_notes(gateway, world):
-    assert world.note_text in gateway.ticket_text(world.ticket_with_notes)
-    assert gateway.ticket_text(world.ticket_without_notes) is None
+    noted = need(world.ticket_with_notes, "ticket with notes")
+    assert world.note_text in gateway.ticket_text(noted)
+
+
+def test_a_ticket_without_notes_has_no_text(gateway, world):
+    assert gateway.ticket_text(need(world.ticket_without_notes, "ticket without notes")) is None
 
 
 def test_a_key_nobody_sent_finds_no_ticket(gateway):
@@ -129,6 +145,7 @@ def test_agreement_types_and_catalog_items_by_name(gateway, world):
     types = {t.name: t for t in gateway.agreement_types([world.agreement_type.lower(),
                                                           "No Such Type"])}
     assert list(types) == [world.agreement_type] and not types[world.agreement_type].inactive
-    items = gateway.catalog_items([world.catalog_item, world.inactive_catalog_item, "NOPE"])
-    assert {(i.identifier, i.inactive) for i in items} == {
-        (world.catalog_item, False), (world.inactive_catalog_item, True)}
+    item = need(world.catalog_item, "catalog item in use")
+    inactive = need(world.inactive_catalog_item, "inactive catalog item")
+    items = gateway.catalog_items([item, inactive, "NOPE"])
+    assert {(i.identifier, i.inactive) for i in items} == {(item, False), (inactive, True)}

@@ -66,7 +66,7 @@ def test_set_quantity_whole_and_fractional(gateway, world):
 
 def ticket(gateway, world, key: str) -> NewTicket:
     board = next(b for b in gateway.boards() if b.name == world.board)
-    status = gateway.board_statuses(board.id)[0]
+    status = next(s for s in gateway.board_statuses(board.id) if not s.closed and not s.inactive)
     priority = gateway.priorities()[0]
     return NewTicket(key=key, summary=f"contract {key}", company=world.writable_company,
                      description="written by the gateway contract suite", board_id=board.id,
@@ -76,7 +76,7 @@ def ticket(gateway, world, key: str) -> NewTicket:
 
 
 def test_created_tickets_are_found_by_key_and_prefix(gateway, world):
-    key = f"tmrm:contract:{world.writable_company}:2026-11-25"
+    key = world.key("2026-11-25")
     created = gateway.create_ticket(ticket(gateway, world, key))
     assert (created.key, created.summary, created.company) == (
         key, f"contract {key}", world.writable_company)
@@ -84,14 +84,14 @@ def test_created_tickets_are_found_by_key_and_prefix(gateway, world):
     [read] = gateway.tickets(keys=[key]).records
     assert read.id == created.id and read.entered_at.tzinfo is not None
     assert "written by the gateway contract suite" in gateway.ticket_text(created.id)
-    prefix = f"tmrm:contract:{world.writable_company}:2026-11-"
+    prefix = world.key("2026-11-")
     assert created.id in {t.id for t in gateway.tickets(key_prefixes=[prefix]).records}
     assert gateway.any_ticket_with_key_prefix(["tmrm:nothing:", prefix])
-    assert not gateway.any_ticket_with_key_prefix([f"tmrm:contract:{world.company}X:"])
+    assert not gateway.any_ticket_with_key_prefix([world.key("nothing-here:")])
 
 
 def test_many_keys_are_read_in_one_call(gateway, world):
-    keys = [f"tmrm:contract:{world.writable_company}:K{n:03d}" for n in range(120)]
+    keys = [world.key(f"K{n:03d}") for n in range(120)]
     made = {gateway.create_ticket(ticket(gateway, world, key)).id for key in keys[::10]}
     found = gateway.tickets(keys=keys).records
     assert {t.id for t in found} == made
@@ -99,7 +99,7 @@ def test_many_keys_are_read_in_one_call(gateway, world):
 
 
 def test_a_losing_duplicate_is_settled_by_patch_marked_and_closed(gateway, world):
-    key = f"tmrm:contract:{world.writable_company}:2026-W48"
+    key = world.key("2026-W48")
     first = gateway.create_ticket(ticket(gateway, world, key))
     second = gateway.create_ticket(ticket(gateway, world, key))
     assert first.id < second.id
@@ -121,9 +121,18 @@ def test_a_losing_duplicate_is_settled_by_patch_marked_and_closed(gateway, world
 
 
 def test_a_marked_but_open_duplicate_is_closed_by_the_next_settlement(gateway, world):
-    key = f"tmrm:contract:{world.writable_company}:2026-W49"
+    key = world.key("2026-W49")
     first = gateway.create_ticket(ticket(gateway, world, key))
     second = gateway.create_ticket(ticket(gateway, world, key))
     halfway = replace(second, duplicate_of=first.id)  # as read after a refused close
     settled = gateway.settle_duplicate_ticket(halfway, first.id)
     assert settled.closed
+
+
+def test_closing_a_ticket_moves_it_to_a_closed_status(gateway, world):
+    created = gateway.create_ticket(ticket(gateway, world, world.key("2026-W50")))
+    closed = gateway.close_ticket(created)
+    assert closed.closed and closed.status in world.closed_statuses
+    assert gateway.close_ticket(closed) == closed  # closed already: nothing to do
+    [read] = gateway.tickets(keys=[created.key]).records
+    assert read.closed and read.duplicate_of is None

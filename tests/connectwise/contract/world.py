@@ -1,16 +1,31 @@
 """What the contract tests may expect of the ConnectWise they run against.
 
 For the sandbox and the fake it is read from the packaged seed, with its own simple
-reading of the seed (independent of both implementations). A real site would provide
-its own World (identifiers and agreements known to exist there).
+reading of the seed (independent of both implementations). For a real site it is read
+from the site with the plain REST client, never the gateway (site_world.py). A site may
+lack some things (a deleted company, a cancelled addition): those fields are None there,
+and the tests that need them say so with `need` (never for the seeded worlds).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
+
+import pytest
 
 from reconciler.sandbox.seed import load_seed
+
+T = TypeVar("T")
+
+
+def need(value: T | None, what: str) -> T:
+    """`value`, or skip the test: the site it runs against has no `what` (only ever on a
+    real site; the seeded worlds have everything)."""
+    if value is None:
+        pytest.skip(f"the site has no {what}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -19,30 +34,35 @@ class World:
     company_name: str
     company_id: int
     agreement_ids: frozenset[int]  # every agreement of that company
-    near_identifier: str  # another live identifier sharing the first two characters
-    deleted_company: str  # an identifier of a deleted company
+    near_identifier: str | None  # another live identifier sharing the first two characters
+    deleted_company: str | None  # an identifier of a deleted company
     missing_company: str  # an identifier no company has
-    inactive_agreement: int  # an agreement of some company that is cancelled or expired
-    inactive_company: str  # ... that company
+    inactive_agreement: int | None  # an agreement of some company that is cancelled or expired
+    inactive_company: str | None  # ... that company
     agreement_type: str
     active_of_type: frozenset[int]  # active, not cancelled agreements of that type
-    agreement_with_additions: int
+    agreement_with_additions: int | None
     additions: dict[int, tuple[str, float | None, str | None]]  # id -> product, qty, bill
-    cancelled_addition: int  # on agreement_with_additions, cancelled on `cancelled_on`
-    cancelled_on: date
+    cancelled_addition: int | None  # on agreement_with_additions, cancelled on `cancelled_on`
+    cancelled_on: date | None
     board: str
     board_statuses: frozenset[str]
     closed_statuses: frozenset[str]  # the board's statuses that close a ticket
     board_types: frozenset[str]
     priorities: frozenset[str]
-    ticket_with_notes: int  # a ticket whose notes hold `note_text` ...
-    note_text: str
-    ticket_without_notes: int  # ... and one without notes
-    writable_agreement: int  # write tests: an active agreement ...
-    writable_company: str  # ... of this company
-    catalog_item: str  # a catalog item that may be added to it
-    inactive_catalog_item: str  # read-only: a catalog item marked inactive
+    ticket_with_notes: int | None  # a ticket whose notes hold `note_text` ...
+    note_text: str | None
+    ticket_without_notes: int | None  # ... and one without notes
+    writable_agreement: int | None  # write tests: an active agreement ...
+    writable_company: str | None  # ... of this company
+    catalog_item: str | None  # a catalog item that may be added to it
+    inactive_catalog_item: str | None  # read-only: a catalog item marked inactive
     api_version: str | None  # the API version the gateway asks for
+    run: str = ""  # in keys the write tests make: unique per run on a real site
+
+    def key(self, label: str) -> str:
+        """A key for the write tests (labels are chosen by each test)."""
+        return f"tmrm:contract:{self.writable_company}:{self.run}{label}"
 
 
 def seed_world() -> World:
