@@ -46,11 +46,13 @@ from .seed import build_state
 from .store import State, Store
 from .wsgi import REASONS, Request, Response
 
-# The one codebase this sandbox serves, like an on-premise server. Any other codebase
-# answers 404, as ConnectWise cloud does for a wrong codebase.
+# The one codebase this sandbox serves, like an on-premise server ([guide]: on-premise
+# servers answer `v4_6_release/`; cloud ones e.g. `v2025_1/`). Any other codebase answers
+# 404; that cloud answers a wrong codebase so is unverified (the client discovers the
+# codebase and never guesses it, so any answer to a wrong one is an error either way).
 CODEBASE = "v4_6_release"
 API_VERSION = "2025.1"  # the release this sandbox plays (versions.py: what that means)
-SERVER_NAME = "sandbox-api-01"
+SERVER_NAME = "sandbox-api-01"  # [lazyadmin]: answers carry x-server-name, x-cw-request-id
 WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
 
 # (path template, kind); parent ids as {pid}. Literal paths come before {id} ones:
@@ -69,7 +71,8 @@ ROUTES: tuple[tuple[str, Kind], ...] = (
     ("service/priorities", PRIORITY),
 )
 _COMPILED = [
-    # ConnectWise's routes (ASP.NET) ignore case: /Company/Companies works too.
+    # Routes ignore case (/Company/Companies works too): unverified, ASP.NET's default;
+    # the client only ever sends the documented lower-case paths ([openapi]).
     (re.compile("^" + t.replace("{pid}", r"(?P<pid>\d+)") + r"(?:/(?P<item>count|search|\d+))?/?$",
                 re.IGNORECASE), kind)
     for t, kind in ROUTES
@@ -109,6 +112,8 @@ class SandboxApp:
         except Exception:  # a bug in the sandbox still answers like a server would
             if os.environ.get("RECONCILER_DEBUG"):
                 traceback.print_exc()  # source lines only: no request headers or bodies
+            # code ConnectWiseApi: [cw-rest] #35; the message is unverified (the client
+            # shows whatever message a 500 carries, or the reason phrase)
             response = Response(500, error_body("ConnectWiseApi",
                                                 "An unexpected error has occurred."))
         return self._send(response, start_response)
@@ -156,6 +161,9 @@ class SandboxApp:
         readonly = authenticate(request.headers, self.credentials)
         versions.check(request.headers.get("accept", ""), self.api_version,
                        request.origin + request.uri)
+        # A role without a permission answers 403 ([guide]: "403 security role"); the
+        # read-only key pair has no Add/Edit/Delete anywhere, and /service/tickets/search
+        # is a read sent as POST ([openapi]).
         if request.method in WRITE_METHODS and readonly and \
                 match.group(2).strip("/").lower() != "service/tickets/search":
             raise forbidden("You do not have security access to perform this action.")
@@ -164,10 +172,14 @@ class SandboxApp:
         return self._api(request, match.group(2))
 
     def _company_info(self, request: Request, company: str) -> Response:
-        if request.method != "GET":
+        if request.method != "GET":  # unverified; the client only GETs it
             raise ApiError(405, error_body("MethodNotAllowed", "Only GET is allowed here."))
         if company.strip("/").lower() != self.credentials.company.lower():
-            return Response(200, None)  # ConnectWise answers JSON null for an unknown company
+            # JSON null for an unknown company: unverified; the client takes any answer
+            # without a Codebase string as a failed discovery (test_client_basics.py)
+            return Response(200, None)
+        # The fields of the answer: [pyconnectwise] reads `Codebase`; the others as sites
+        # are reported to answer them, unverified one by one (the client reads none)
         return Response(200, {
             "CompanyName": "Sandbox MSP",
             "Codebase": f"{CODEBASE}/",
@@ -191,6 +203,7 @@ class SandboxApp:
         if rest.rstrip("/").lower() == "system/info":
             if request.method != "GET":
                 raise _method_not_allowed()
+            # fields per [openapi] (SystemInfo: version, isCloud, serverTimeZone, ...)
             return Response(200, {"version": f"v{self.api_version}.12345", "isCloud": False,
                                   "serverTimeZone": "Eastern Standard Time",
                                   "cloudRegion": "", "maxWorkFlowRecordsAllowed": 10000})
@@ -216,7 +229,7 @@ class SandboxApp:
                     return self._create(request, state, kind, pid, base)
                 raise _method_not_allowed()
             item = item.lower()
-            if item == "count":
+            if item == "count":  # {"count": N} with the list's filters: [openapi], [guide]
                 if method != "GET":
                     raise _method_not_allowed()
                 return self._list(request, state, kind, pid, base, None, count=True)
@@ -290,6 +303,9 @@ class SandboxApp:
         rec = prepare(kind, request.json(), state, now=now, parent_id=pid)
         extras = {name: rec.pop(name) for name in kind.write_only if name in rec}
         stored = state.insert(kind.collection, rec, now)
+        # initialDescription becomes the ticket's first note ([openapi]: write-only on
+        # Ticket); that the note carries detailDescriptionFlag is unverified, so the
+        # gateway reads the text of every note (Gateway.ticket_text).
         if kind is TICKET:
             flags = {"initialDescription": "detailDescriptionFlag",
                      "initialInternalAnalysis": "internalAnalysisFlag",
@@ -311,6 +327,8 @@ class SandboxApp:
         return Response(200, render(kind, stored, base, now))
 
     def _delete(self, state: State, kind: Kind, record_id: int) -> Response:
+        # 409 for a record in use ([guide]: "409 conflict/in use"; the code ObjectInUse is
+        # unverified). The product never deletes (the API member's role has no delete).
         for collection, field in kind.in_use:
             for other in state.records(collection):
                 ref = other.get(field)

@@ -36,7 +36,12 @@ class SandboxCredentials:
 
 
 def authenticate(headers: Mapping[str, str], creds: SandboxCredentials) -> bool:
-    """401 unless Basic auth and clientId are right; True for the read-only key pair."""
+    """401 unless Basic auth and clientId are right; True for the read-only key pair.
+
+    Basic `companyId+publicKey:privateKey` and a clientId header on every call: [guide],
+    [pyconnectwise]. Unverified: that the user part compares without regard to case, and
+    that a clientId that is not a GUID is refused with 401 (the guide issues GUIDs;
+    `doctor` warns about one that is not, and reports the site's own answer)."""
     header = headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "basic" or not token:

@@ -15,7 +15,13 @@ Grammar (keywords in any case; `and` binds tighter than `or`)::
     op         := "=" | "!=" | "<" | "<=" | ">" | ">="
     value      := STRING | NUMBER | "true" | "false" | "null" | "[" DATETIME "]"
 
-Strings compare case-insensitively, like the SQL Server collation ConnectWise runs on.
+Operators, `and`/`or`, parentheses, quoted strings, bare numbers, true/false/null,
+`[datetime]` and `a/b` reference paths: [guide] ("conditions" in the developer guide's
+query parameters; the christaylorcodes/ConnectWiseManageAPI and [pyconnectwise] clients
+send the same grammar). `in (...)`, `not in`, `not like`, `not contains`: [guide].
+Strings compare case-insensitively: unverified (SQL Server's default collation, on which
+ConnectWise runs); the tool compares text folded on its side too (domain/fold.py) and
+writes keys in one canonical form, so either answer is read the same.
 """
 
 from __future__ import annotations
@@ -114,7 +120,7 @@ def parse_datetime(raw: str, pos: int = 0) -> datetime:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise ConditionError(f"invalid datetime {raw!r} at position {pos}") from None
-    if value.tzinfo is None:  # ConnectWise datetimes without an offset are UTC
+    if value.tzinfo is None:  # unverified: a datetime without an offset read as UTC
         value = value.replace(tzinfo=UTC)
     return value
 

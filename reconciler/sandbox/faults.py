@@ -108,13 +108,17 @@ def _raise(kind: str, retry_after: int) -> None:
     if kind == "drop":
         raise DropConnection()
     if kind == "429":
-        # The throttle sits in front of the API, so this body is not ConnectWise's shape.
+        # 429 with Retry-After, body {"error", "message"}: [guide] ("Too many requests.
+        # Please try again in 30 seconds."). The throttle sits in front of the API, so a
+        # body may also be no JSON at all (unverified); the client honours Retry-After and
+        # shows either (tests/connectwise/test_client_errors.py, test_client_retries.py).
         raise ApiError(429, {"error": "ConnectWiseAPI", "message":
                              f"Too many requests. Please try again in {retry_after} seconds."},
                        headers={"Retry-After": str(retry_after)})
     if kind == "500":
         raise ApiError(500, error_body("ConnectWiseApi", "An unexpected error has occurred."))
     reason = {"502": "Bad Gateway", "503": "Service Unavailable", "504": "Gateway Timeout"}[kind]
-    # 502/503/504 come from the load balancer as HTML, not JSON.
+    # 502/503/504 come from the load balancer as HTML, not JSON: unverified (cloud sites
+    # do answer 5xx, [guide]); the client retries and reports any body the same way.
     raise ApiError(int(kind), f"<html><body><h1>{kind} {reason}</h1></body></html>",
                    content_type="text/html; charset=utf-8")

@@ -9,9 +9,9 @@ from urllib.parse import quote, urlencode
 from . import conditions as cond
 from .responses import bad_request, field_error
 
-DEFAULT_PAGE_SIZE = 25
-# ConnectWise documents 1000 as the maximum pageSize; whether a larger value is clamped or
-# refused is unconfirmed. The sandbox clamps, which is what clients observe in practice.
+DEFAULT_PAGE_SIZE = 25  # [guide]: pageSize defaults to 25
+# [guide]: "a hard limit of 1,000 records" a page; whether a larger pageSize is clamped or
+# refused is unverified. The sandbox clamps; the client never asks for more than 1000.
 MAX_PAGE_SIZE = 1000
 
 
@@ -69,7 +69,8 @@ def filter_records(records: list[dict], text: str | None, known: Callable[[str],
 
 
 def order(records: list[dict], text: str | None, known: Callable[[str], bool]) -> list[dict]:
-    """Sort by `orderBy` ("name asc, id desc"); by id when absent."""
+    """Sort by `orderBy` ("name asc, id desc", [guide]); by id when absent (unverified:
+    the gateway never relies on an order it did not ask for)."""
     result = sorted(records, key=lambda r: r.get("id") or 0)
     if not text:
         return result
@@ -100,7 +101,9 @@ def _sort_key(value: Any) -> tuple:
 
 
 def project(record: Mapping, fields_text: str | None) -> dict:
-    """`fields=id,name,company/id`: only those paths (unknown ones are left out)."""
+    """`fields=id,name,company/id`: only those paths ([guide]); unknown ones are left out
+    and a null field is left out too (both unverified: the gateway's parser reads a field
+    left out or null as empty, gateway/parse.py)."""
     if not fields_text:
         return dict(record)
     out: dict[str, Any] = {}
@@ -123,8 +126,9 @@ def project(record: Mapping, fields_text: str | None) -> dict:
 
 
 def link(base_url: str, query: Query, drop: tuple[str, ...], last_name: str, value: int) -> str:
-    """A URL with the other query parameters kept and `last_name=value` LAST (clients
-    parse the page number with a regex anchored at the end)."""
+    """A URL with the other query parameters kept and `last_name=value` LAST
+    ([pyconnectwise] reads the page number with `page=(\\d+)>; rel=`; [lazyadmin] shows
+    `...?pageSize=1000&page=2>; rel="next"`)."""
     return _linker(base_url, query, drop, last_name)(value)
 
 
@@ -139,9 +143,11 @@ def _linker(base_url: str, query: Query, drop: tuple[str, ...],
 
 
 def navigable(records: list, query: Query, base_url: str) -> tuple[list, str | None]:
-    """One page and its Link header (first/prev/next/last; prev/next only where they exist).
+    """One page and its Link header (first/prev/next/last; prev/next only where they
+    exist: [guide], [lazyadmin]).
 
-    A page past the end is an empty list, not an error.
+    A page past the end is an empty list, not an error (unverified; the client stops at
+    an empty page and at a page without a next link either way).
     """
     size = page_size(query)
     page = max(1, query.integer("page", 1))
@@ -161,7 +167,9 @@ def navigable(records: list, query: Query, base_url: str) -> tuple[list, str | N
 
 def forward_only(records: list, query: Query, base_url: str) -> tuple[list, str | None]:
     """`pagination-type: forward-only`: records with id > pageId by id; Link to the next
-    pageId, none on the last page. orderBy is refused."""
+    pageId, none on the last page; orderBy is refused ([guide], [lazyadmin]: "treated
+    like an additional condition of Id > pageId"). Unverified: whether the last page
+    carries no Link or an empty one; the client stops on either."""
     if query.get("orderBy"):
         raise bad_request("orderBy is not allowed with forward-only pagination")
     size = page_size(query)

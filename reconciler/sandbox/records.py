@@ -75,7 +75,9 @@ def prepare(kind: Kind, body: Any, state, *, now: datetime, parent_id: int | Non
     rec: dict[str, Any] = {}
     for name, value in body.items():
         if name not in fields or name in ALWAYS_READ_ONLY or name in kind.read_only:
-            continue  # unknown and read-only fields are ignored, as ConnectWise does
+            # unknown and read-only fields are ignored (unverified: .NET's JSON reader drops
+            # unknown members by default); the gateway sends only fields of [openapi]
+            continue
         if name in kind.refs:
             rec[name] = value
             continue
@@ -190,7 +192,11 @@ PATCH_OPS = ("add", "replace", "remove")
 
 
 def apply_patch(kind: Kind, current: dict, ops: Any) -> dict:
-    """Apply a ConnectWise PATCH array to a write body; 400 on a bad operation."""
+    """Apply a ConnectWise PATCH array to a write body; 400 on a bad operation.
+
+    `[{"op": "replace", "path": "quantity", "value": 5}]` with op add, replace or remove,
+    case-sensitive paths, a nested reference replaced whole: [guide] ("Patch" in the
+    developer guide), [pyconnectwise] (its PatchRequestData)."""
     if not isinstance(ops, list) or not ops:
         raise bad_request("The PATCH body must be a non-empty array of operations.")
     body = dict(current)

@@ -3,9 +3,10 @@ references (and how they resolve and link), parent, uniqueness, defaults and ext
 records.py applies these rules to write bodies and renders records.
 
 Field names, types, required lists and enums come from a copy of the project's
-`connectwise-schemas.json` (derived from ConnectWise's OpenAPI document), so the sandbox
-cannot answer with a field ConnectWise does not have: writes silently drop unknown fields,
-as ConnectWise's JSON deserializer does.
+`connectwise-schemas.json` ([openapi]; enums from [pyconnectwise]'s models), so the
+sandbox cannot answer with a field ConnectWise does not have. Writes silently drop
+unknown fields (unverified; records.py). Defaults filled on create, derived flags and
+uniqueness rules below are each marked with their source or "unverified".
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ def _today(now: datetime) -> str:
 
 
 def _company_defaults(rec: dict, state, now: datetime) -> None:
+    # unverified defaults; the tool never creates companies
     rec.setdefault("deletedFlag", False)
     if rec.get("status") is None:
         rec["status"] = state.reference(COMPANY.refs["status"], {"name": "Active"})
@@ -115,6 +117,9 @@ def _company_defaults(rec: dict, state, now: datetime) -> None:
 
 
 def _agreement_defaults(rec: dict, state, now: datetime) -> None:
+    # Unverified: that a cancelled agreement's agreementStatus reads Cancelled. The client
+    # takes an agreement as active only when it is not cancelled AND its status is Active
+    # (or absent), so either flag alone is enough (records.Agreement.active).
     rec.setdefault("startDate", _today(now))
     rec.setdefault("cancelledFlag", False)
     rec["noEndingDateFlag"] = rec.get("endDate") is None
@@ -127,18 +132,22 @@ def _agreement_defaults(rec: dict, state, now: datetime) -> None:
 
 def _addition_defaults(rec: dict, state, now: datetime) -> None:
     item = state.get("catalog", rec["product"]["id"])
-    # Prices, cost and description default from the catalog item, as in ConnectWise.
+    # Prices, cost and description default from the catalog item: unverified (what the
+    # ConnectWise screen does); the tool never relies on an addition's price.
     rec.setdefault("unitPrice", item.get("price", 0.0))
     rec.setdefault("unitCost", item.get("cost", 0.0))
     rec.setdefault("description", item.get("description", ""))
-    # ConnectWise's default quantity on create is unconfirmed; 0 never bills by accident.
+    # ConnectWise's default quantity on create is unverified; 0 never bills by accident.
+    # The product must not depend on it: additions are created with an explicit quantity.
     rec.setdefault("quantity", 0)
-    rec.setdefault("lessIncluded", 0)
+    rec.setdefault("lessIncluded", 0)  # unverified, as are the two defaults below
     rec.setdefault("effectiveDate", _today(now))
     rec.setdefault("taxableFlag", False)
 
 
 def _addition_compute(rec: dict, now: datetime) -> None:
+    # extPrice, extCost, margin and agreementStatus are read-only on Addition ([openapi]);
+    # how ConnectWise computes them is unverified and the tool reads none of them.
     qty = (rec.get("quantity") or 0) - (rec.get("lessIncluded") or 0)
     rec["extPrice"] = round(qty * (rec.get("unitPrice") or 0), 2)
     rec["extCost"] = round(qty * (rec.get("unitCost") or 0), 2)
@@ -161,12 +170,16 @@ def _catalog_defaults(rec: dict, state, now: datetime) -> None:
 
 
 def _ticket_defaults(rec: dict, state, now: datetime) -> None:
+    # closedFlag follows the status's closedStatus: unverified. A duplicate is closed by
+    # moving it to a closed status, and the gateway also takes that status in the answer
+    # as closed when closedFlag lags (tests/connectwise/test_gateway_http.py).
     rec.setdefault("recordType", "ServiceTicket")
     status = state.get("statuses", rec["status"]["id"]) if rec.get("status") else None
     rec["closedFlag"] = bool(status and status.get("closedStatus"))
 
 
 def _ticket_check(rec: dict, state) -> list[dict]:
+    # summary: at most 100 characters ([openapi] maxLength; the guide's ticket docs)
     summary = rec.get("summary")
     if isinstance(summary, str) and len(summary) > 100:
         return [field_error("InvalidField", "summary must be 100 characters or less",
@@ -175,7 +188,8 @@ def _ticket_check(rec: dict, state) -> list[dict]:
 
 
 def _ticket_fill(name: str, rec: dict, state) -> None:
-    """ConnectWise's defaults for a ticket's board, priority and status when left out."""
+    """Defaults for a ticket's board, priority and status when left out: unverified (the
+    product always names all three, from the `tickets` settings)."""
     if name == "board":
         boards = state.records("boards")
         if boards:
@@ -192,6 +206,7 @@ def _ticket_fill(name: str, rec: dict, state) -> None:
 
 
 def _note_check(rec: dict, state) -> list[dict]:
+    # unverified: a note without text is refused (the product writes no notes itself)
     if not rec.get("text"):
         return [field_error("NullValue", "text is required", "serviceNote", "text")]
     return []
@@ -214,6 +229,11 @@ def _note_defaults(rec: dict, state, now: datetime) -> None:
 
 
 # ---------------------------------------------------------------- the kinds
+#
+# Per kind: `unique` (a company's identifier: [guide]'s ObjectExists error; the other names
+# unverified), `in_use` (409 on delete: [guide]), `read_only` (the fields [openapi] marks
+# read-only, plus a ticket's closedFlag: unverified, the product never writes it) and
+# `cascade` (unverified; the product deletes nothing).
 
 
 COMPANY_REF = Ref("companies", ("identifier", "name"), ("identifier",),

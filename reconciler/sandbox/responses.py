@@ -23,7 +23,11 @@ class ApiError(Exception):
 
 
 def error_body(code: str, message: str, errors: list[dict] | None = None) -> dict:
-    """ConnectWise's error shape: code, message and (when any) field errors."""
+    """ConnectWise's error shape: code, message and (when any) field errors ([guide]:
+    `{"code": "InvalidObject", "message": "company object is invalid", "errors": [{"code",
+    "message", "resource", "field"}]}`). Codes other than those the guide shows
+    (InvalidObject, NotFound, Unauthorized, ObjectExists, ConnectWiseApi) are unverified;
+    the client keys nothing on them: it shows the message and types errors by status."""
     body: dict[str, Any] = {"code": code, "message": message}
     if errors is not None:
         body["errors"] = errors
@@ -52,4 +56,5 @@ def unauthorized(message: str) -> ApiError:
 
 
 def forbidden(message: str) -> ApiError:
+    # 403 for a security role's refusal ([guide]); its code and message are unverified
     return ApiError(403, error_body("Unauthorized", message))

@@ -13,7 +13,8 @@ from datetime import date
 import httpx
 import pytest
 
-from reconciler.connectwise.gateway import HttpGateway
+from reconciler.connectwise.errors import UnusableAnswer
+from reconciler.connectwise.gateway import HttpGateway, parse
 from reconciler.connectwise.gateway.http import CONDITIONS_BUDGET, batches
 from reconciler.connectwise.records import MalformedRecord, NewAddition, NewTicket
 
@@ -278,3 +279,56 @@ def test_a_tickets_text_is_every_note_oldest_first(gateway_for):
     assert gateway.ticket_text(9) == "Billing for Acme\nreconciler-record: {}"
     assert site.requests[0].url.params["orderBy"] == "id asc"
     assert gateway.ticket_text(10) is None  # no notes
+
+
+def ticket_json(**fields) -> dict:
+    return {"id": 9, "summary": "HES summary", "externalXRef": "tmrm:hes:ACME:2026-11-24",
+            "board": {"id": 2}, "status": {"name": "New"}, "closedFlag": False, **fields}
+
+
+STATUSES = [{"id": 5, "name": "New"}, {"id": 6, "name": "Old", "closedStatus": True,
+                                       "inactive": True},
+            {"id": 7, "name": "Closed", "closedStatus": True}]
+
+
+@pytest.mark.parametrize("closed_flag", [True, False])  # unverified: does the answer show it?
+def test_a_duplicate_is_marked_then_moved_to_the_boards_active_closed_status(
+        make_client, closed_flag):
+    marked = ticket_json(summary="[duplicate of #4] HES summary")
+
+    def handler(request):  # answers the mark, then the close, as ConnectWise would
+        if request.method == "PATCH":
+            if json.loads(request.content)[0]["path"] == "status":
+                return httpx.Response(200, json={**marked, "status": {"name": "Closed"},
+                                                 "closedFlag": closed_flag})
+            return httpx.Response(200, json=marked)
+        return answering({("GET", "/service/boards/2/statuses"): STATUSES})(request)
+
+    client, site = make_client(handler, rate_limit_per_minute=None)
+    settled = HttpGateway(client).settle_duplicate_ticket(parse.ticket(ticket_json()), 4)
+    assert (settled.duplicate_of, settled.closed, settled.status) == (4, True, "Closed")
+    assert sent(site) == [
+        ("PATCH", "/service/tickets/9",
+         [{"op": "replace", "path": "summary", "value": "[duplicate of #4] HES summary"}]),
+        ("GET", "/service/boards/2/statuses", None),
+        ("PATCH", "/service/tickets/9", [{"op": "replace", "path": "status",
+                                          "value": {"id": 7}}])]
+
+
+def test_a_close_the_answer_does_not_show_is_an_error_not_a_settlement(make_client):
+    def handler(request):
+        if request.method == "PATCH":
+            return httpx.Response(200, json=ticket_json(summary="[duplicate of #4] x"))
+        return answering({("GET", "/service/boards/2/statuses"): STATUSES})(request)
+
+    client, _ = make_client(handler, rate_limit_per_minute=None)
+    with pytest.raises(UnusableAnswer, match="the closed status 'Closed' was accepted but "
+                                             "the ticket is still open"):
+        HttpGateway(client).settle_duplicate_ticket(parse.ticket(ticket_json()), 4)
+
+
+def test_a_mark_the_answer_does_not_show_is_an_error(make_client):
+    client, _ = make_client(lambda r: httpx.Response(200, json=ticket_json()),
+                            rate_limit_per_minute=None)
+    with pytest.raises(UnusableAnswer, match="the duplicate mark was accepted but"):
+        HttpGateway(client).settle_duplicate_ticket(parse.ticket(ticket_json()), 4)
