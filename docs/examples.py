@@ -39,6 +39,15 @@ class Example:
     serve: bool = False  # run `sandbox serve` on a free port; {port} in setup/commands
 
 
+# The credentials of `sandbox serve`, as a real site's would be exported.
+SERVED_SITE = {
+    "CW_COMPANY_ID": "sandbox",
+    "CW_PUBLIC_KEY": "sandbox-public",
+    "CW_PRIVATE_KEY": "sandbox-private",
+    "CW_CLIENT_ID": "6a1b4d2e-4c3f-4b8a-9d7e-1f2a3b4c5d6e",
+}
+
+
 def _steps() -> list[Example]:
     bad_acme = (
         "sed -i 's/day: 31/day: 32/; s/products: \\[wfbss, apex-one\\]/products: "
@@ -133,6 +142,32 @@ def _steps() -> list[Example]:
                 "CW_CLIENT_ID": "6a1b4d2e-4c3f-4b8a-9d7e-1f2a3b4c5d6e",
             },
             serve=True,
+        ),
+        Example(
+            "doctor",
+            ["doctor"],
+            setup=["git checkout -q reconciler.yaml",
+                   "sed -i 's#url: sandbox #url: http://127.0.0.1:{port} #' reconciler.yaml"],
+            env=SERVED_SITE,
+            serve=True,
+        ),
+        Example(
+            "doctor-401",
+            ["doctor"],
+            setup=["git checkout -q reconciler.yaml",
+                   "sed -i 's#url: sandbox #url: http://127.0.0.1:{port} #' reconciler.yaml"],
+            env={**SERVED_SITE, "CW_PRIVATE_KEY": "not-the-key"},
+            serve=True,
+        ),
+        Example(
+            "doctor-probe-403",
+            ["doctor --write-probe --probe-company SANDBOXMSP"],
+            setup=["git checkout -q reconciler.yaml",
+                   "sed -i 's#url: sandbox #url: http://127.0.0.1:{port} #' reconciler.yaml"],
+            env={**SERVED_SITE, "CW_PUBLIC_KEY": "sandbox-readonly",
+                 "CW_PRIVATE_KEY": "sandbox-readonly-private"},
+            serve=True,
+            max_lines=60,
         ),
         Example(
             "error-yaml",

@@ -26,9 +26,11 @@ def text(report: Report) -> str:
     else:
         failed = report.count("fail")
         lines.append(f"Not ready: {failed} check{'s' if failed != 1 else ''} failed{tail}.")
-    lines.append(f"{report.requests} requests to ConnectWise"
-                 + ("; the write probe wrote tickets (see above)." if report.write_probe
-                    else "; nothing was written."))
+    created = any(c.name == "connectwise.probe.create" and c.status == "ok"
+                  for c in report.checks)
+    lines.append(f"{report.requests} requests to ConnectWise; " + (
+        "the write probe created two tickets (connectwise.probe.create)." if created
+        else "nothing was written."))
     return "\n".join(lines) + "\n"
 
 
