@@ -55,7 +55,9 @@ def credentials(open_gateway: Callable[[], Gateway], env: Mapping[str, str], san
     except MissingCredentials as exc:
         return [Check("connectwise.credentials", "fail", str(exc), CREDENTIALS_FIX)], None
     except SiteError as exc:
-        return [Check("connectwise.site", "fail", str(exc), SITE_FIX)], None
+        fix = ("the fleet root must hold a writable .reconciler folder for the sandbox's "
+               "state" if sandbox else SITE_FIX)
+        return [Check("connectwise.site", "fail", str(exc), fix)], None
     client_id = (env.get("CW_CLIENT_ID") or "").strip()
     if client_id and not _GUID.match(client_id):
         checks.append(Check("connectwise.client_id", "warn", "CW_CLIENT_ID is not a GUID; "

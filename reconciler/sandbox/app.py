@@ -86,6 +86,12 @@ class SandboxApp:
                  clock: Callable[[], datetime], api_version: str = API_VERSION) -> None:
         self.store = store
         self.api_version = api_version  # the site's release; older sites refuse newer models
+        # The origin `Link` headers name: None for the host the client called; a site's
+        # other host form (e.g. https://na.myconnectwise.net for api-na) as [guide]'s
+        # pagination example (`<https://SERVERNAME/v4_6_release/...>`) and [lazyadmin]'s
+        # real answer name the server. Which form a cloud site writes is unverified: the
+        # client follows either form of the site's host, and no other (connectwise/hosts.py).
+        self.link_origin: str | None = None
         self.credentials = credentials
         self.faults = faults
         self.clock = clock
@@ -285,7 +291,8 @@ class SandboxApp:
             records = paging.filter_records(records, None, known, tree=tree, fast=fast)
         if count:
             return Response(200, {"count": len(records)})
-        url = base + request.path.split("/apis/3.0/", 1)[1]
+        origin = self.link_origin or request.origin
+        url = f"{origin}/{CODEBASE}/apis/3.0/" + request.path.split("/apis/3.0/", 1)[1]
         if request.headers.get("pagination-type", "").lower() == "forward-only":
             chunk, link = paging.forward_only(records, query, url)
         else:
