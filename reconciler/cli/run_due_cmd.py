@@ -33,7 +33,9 @@ def command(ctx: click.Context, at_text, dry_run, patterns, approve, fmt) -> Non
     naming file:line:col (empty period and key) and nothing is sent for it; the other
     customers are sent as usual.
 
-    Exit 1 if a send failed or was held, a period was missed, or a file had errors."""
+    Exit 1 if a send failed or was held, a period was missed, or a file had errors. A
+    `warning` row (a race's duplicate ticket that could not be settled; the send itself
+    is done) does not change the exit code."""
     progress = None
     if sys.stderr.isatty():
         def progress(text: str) -> None:
