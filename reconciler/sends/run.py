@@ -17,7 +17,7 @@ from reconciler.config.model import Customer, Fleet, RejectedCustomer
 from reconciler.connectwise.gateway import Gateway
 from reconciler.connectwise.records import NewTicket
 from reconciler.domain.fold import fold
-from reconciler.domain.keys import now_key, parse_key
+from reconciler.domain.keys import ParsedKey, now_key, parse_key
 from reconciler.errors import ReconcilerError
 from reconciler.schedule import Clock, Period
 from reconciler.sends import billing
@@ -167,17 +167,16 @@ def send_summary(ctx: SendContext, send: DueSend) -> tuple[str, str]:
 
 def warning_results(warned: dict[str, tuple[str, ...]], customers: Iterable[Customer]
                     ) -> list[SendResult]:
-    """One `warning` row per duplicate ticket that could not be settled, on the row's key."""
+    """One `warning` row per duplicate ticket that could not be settled, on its key's
+    customer, kind and period."""
     by_company = {fold(c.company): c for c in customers}
     rows = []
     for key, texts in sorted(warned.items()):
-        parsed = parse_key(key)
-        customer = by_company.get(fold(parsed.company)) if parsed else None
-        kind = (parsed.kind or "billing") if parsed else ""
-        rows += [SendResult(customer.slug if customer else "", customer.company if customer
-                            else (parsed.company if parsed else ""), kind,
-                            parsed.label if parsed else "", key, "warning", text)
-                 for text in texts]
+        parsed = parse_key(key) or ParsedKey("", "", "")
+        customer = by_company.get(fold(parsed.company))
+        slug, company = (customer.slug, customer.company) if customer else ("", parsed.company)
+        rows += [SendResult(slug, company, parsed.kind or "billing", parsed.label, key,
+                            "warning", text) for text in texts]
     return rows
 
 
