@@ -8,6 +8,8 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
+import httpx
+
 from reconciler.config.model import Fleet
 from reconciler.connectwise import (
     ConnectWiseError,
@@ -44,6 +46,21 @@ CLOSE_ENOUGH = 60
 def _release(version: str | None) -> tuple[int, int] | None:
     match = re.match(r"^(\d{4})\.(\d{1,2})$", version or "")
     return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def site(url: str, sandbox: bool) -> Check:
+    """The configured site; a cloud site named by its web host instead of its API host."""
+    if sandbox:
+        return Check("connectwise.site", "ok", "the embedded sandbox (connectwise.url: "
+                     "sandbox), not a real site")
+    host = httpx.URL(url).host.lower()
+    # [guide]: cloud sites serve the API at api-na / api-eu / api-au .myconnectwise.net; the
+    # web client's host (na.myconnectwise.net) is where people sign in
+    if host.endswith(".myconnectwise.net") and not host.startswith("api-"):
+        return Check("connectwise.site", "warn", f"{url} is ConnectWise's web host; its API "
+                     f"is served at https://api-{host}",
+                     f"connectwise.url in reconciler.yaml: https://api-{host}")
+    return Check("connectwise.site", "ok", url)
 
 
 def credentials(open_gateway: Callable[[], Gateway], env: Mapping[str, str], sandbox: bool

@@ -28,9 +28,7 @@ def diagnose(rt: Runtime, *, probe_company: str | None = None) -> Report:
     fleet = rt.fleet
     url = fleet.settings.connectwise.url
     sandbox = is_sandbox(url)
-    checks = [configuration(rt), Check("connectwise.site", "ok", (
-        "the embedded sandbox (connectwise.url: sandbox), not a real site" if sandbox
-        else url))]
+    checks = [configuration(rt), cw.site(url, sandbox)]
     creds, gateway = cw.credentials(lambda: rt.gateway, rt.env, sandbox)
     checks += creds
     facts = None

@@ -82,3 +82,14 @@ def test_unbilled_products_with_a_missing_catalog_item_only_warn():
     checks = {c.name: c for c in cw.catalog_items(gateway, fleet)}
     assert checks["connectwise.catalog.cas"].status == ("fail" if "cas" in billed else "warn")
     assert checks["connectwise.catalog.wfbss"].status == "ok"
+
+
+@pytest.mark.parametrize(("url", "status"), [
+    ("https://api-na.myconnectwise.net", "ok"), ("https://cw.example.com", "ok"),
+    ("https://na.myconnectwise.net", "warn"), ("https://eu.myconnectwise.net", "warn")])
+def test_a_cloud_site_named_by_its_web_host_is_pointed_at_its_api_host(url, status):
+    check = cw.site(url, sandbox=False)
+    assert check.status == status
+    if status == "warn":
+        assert check.fix == ("connectwise.url in reconciler.yaml: https://api-"
+                             + url.removeprefix("https://"))
