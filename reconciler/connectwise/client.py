@@ -27,6 +27,7 @@ from reconciler.connectwise.errors import (
     UnusableAnswer,
     from_response,
 )
+from reconciler.connectwise.hosts import on_site, same_site
 from reconciler.connectwise.paging import PageGuard, next_url
 from reconciler.connectwise.ratelimit import RateLimiter
 from reconciler.connectwise.site import (
@@ -372,11 +373,13 @@ class ConnectWiseClient:
             page += 1
             nxt = next_url(response)
             if nxt is not None:
-                if (nxt.scheme, nxt.host, nxt.port) != (origin.scheme, origin.host, origin.port):
+                # either form of the site's host (api-na. / na.), never another site; the
+                # request goes to the configured origin itself (connectwise/hosts.py)
+                if not same_site(origin, nxt):
                     raise UnusableAnswer(response.status_code, "",
                                          "the next-page link points to another host", (),
                                          "GET", path)
-                url, query = nxt, None
+                url, query = on_site(origin, nxt), None
             elif "Link" not in response.headers and len(items) >= size:
                 url = self.url(path)
                 if forward_only:
