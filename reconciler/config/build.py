@@ -8,8 +8,10 @@ from reconciler.config.model import (
     DEFAULT_AGREEMENT,
     AgreementRef,
     BillingPolicy,
+    CollectionSettings,
     ConnectWiseSettings,
     Customer,
+    EventMatch,
     Policy,
     Product,
     SafetySettings,
@@ -25,6 +27,7 @@ DEFAULT_SOURCES = {
     "usage": {"kind": "file", "path": "data/usage"},
     "detections": {"kind": "file", "path": "data/detections"},
 }
+DEFAULT_COLLECTED_PATH = "data/collected/email_security"
 
 
 def policy(data: dict | None) -> Policy:
@@ -49,7 +52,28 @@ def policy(data: dict | None) -> Policy:
 
 
 def _source(data: dict) -> SourceSettings:
-    return SourceSettings(kind=data["kind"], path=data.get("path"), url=data.get("url"))
+    return SourceSettings(kind=data["kind"], path=data.get("path"), url=data.get("url"),
+                          api_version=data.get("api_version", "v3"))
+
+
+def _collection(data: dict | None) -> CollectionSettings | None:
+    if not data:
+        return None
+    events = {
+        name: EventMatch(event=match["event"], types=tuple(match.get("types", ())),
+                         subtypes=tuple(match.get("subtypes", ())))
+        for name, match in (data.get("events") or {}).items()
+    }
+    return CollectionSettings(url=data["url"], path=data.get("path", DEFAULT_COLLECTED_PATH),
+                              events=frozen_map(events))
+
+
+def _product(key: str, data: dict) -> Product:
+    lmpi = data.get("lmpi") or {}
+    plans = lmpi.get("service_plans")
+    return Product(key=key, name=data["name"], catalog_item=data["catalog_item"],
+                   lmpi_name=lmpi.get("product_name"),
+                   service_plans=tuple(plans) if plans is not None else None)
 
 
 def settings(data: dict, path: str) -> Settings:
@@ -75,12 +99,7 @@ def settings(data: dict, path: str) -> Settings:
         ),
         timezone=data["timezone"],
         send_at=data["send_at"],
-        products=frozen_map(
-            {
-                k: Product(key=k, name=v["name"], catalog_item=v["catalog_item"])
-                for k, v in data["products"].items()
-            }
-        ),
+        products=frozen_map({k: _product(k, v) for k, v in data["products"].items()}),
         default_agreement_types=tuple(data.get("default_agreement_types", DEFAULT_AGREEMENT_TYPES)),
         hes_detections=tuple(detections["hosted_email_security"]),
         ems_detections=frozen_map({k: tuple(v) for k, v in detections["email_security"].items()}),
@@ -93,6 +112,7 @@ def settings(data: dict, path: str) -> Settings:
         ),
         usage_source=_source(sources["usage"]),
         detection_source=_source(sources["detections"]),
+        collection=_collection(sources["detections"].get("email_security")),
         safety=SafetySettings(
             max_cancel_percent=float(
                 safety.get("max_cancel_percent", safe_defaults.max_cancel_percent)
@@ -124,6 +144,7 @@ def customer(data: dict, slug: str, path: str, global_policy: Policy) -> Custome
         name=data["name"],
         company=data["connectwise"]["company"],
         trend_micro_id=data["trend_micro"]["customer_id"],
+        email_domains=tuple(data["trend_micro"].get("email_domains", ())),
         enabled=data["integration"] == "enabled",
         settings=mode,
         agreements=frozen_map({k: _agreement(v) for k, v in data.get("agreements", {}).items()}),

@@ -36,8 +36,16 @@ class Product:
     """A Trend Micro product billed through a ConnectWise catalog item."""
 
     key: str  # e.g. "wfbss", as used in customer files
-    name: str  # Trend Micro's product name (also how LMPI names it)
+    name: str  # Trend Micro's product name
     catalog_item: str  # ConnectWise catalog item identifier, e.g. "TM-WFBSS"
+    lmpi_name: str | None = None  # products.<key>.lmpi.product_name; None: `name`
+    # products.<key>.lmpi.service_plans; None: every plan of that name no sibling lists
+    service_plans: tuple[str, ...] | None = None
+
+    @property
+    def lmpi_product_name(self) -> str:
+        """How usage rows (LMPI's `product_name`) name this product."""
+        return self.lmpi_name or self.name
 
 
 @dataclass(frozen=True)
@@ -94,11 +102,13 @@ class Customer:
     path: str  # path of the file as given (relative to the fleet root when loaded from it)
     name: str
     company: str  # ConnectWise company identifier
-    trend_micro_id: str  # trend_micro.customer_id, joins usage and detection data
+    trend_micro_id: str  # trend_micro.customer_id: the LMPI customer id
     enabled: bool
     settings: Literal["global", "custom"]
     agreements: Mapping[str, AgreementRef]  # explicit mappings from the file
     policy: Policy  # effective: global notifications or the custom block
+    # trend_micro.email_domains: the domains whose Email Security logs are this customer's
+    email_domains: tuple[str, ...] = ()
 
     @property
     def billed_products(self) -> tuple[str, ...]:
@@ -138,6 +148,26 @@ class SourceSettings:
     kind: Literal["file", "lmpi"]
     path: str | None = None  # for file: a folder, relative to the fleet root
     url: str | None = None  # for lmpi: base URL ("sandbox" for the embedded simulator)
+    api_version: Literal["v3", "v2"] = "v3"  # for lmpi: /LMPI/v3/... or /LMPI/v2/...
+
+
+@dataclass(frozen=True)
+class EventMatch:
+    """Which Email Security policy event logs count as one detection: those returned for
+    the requested `event` type, narrowed to returned `types` / `subtypes` when given."""
+
+    event: str  # requested event type: spam, phishing, threat, ...
+    types: tuple[str, ...] = ()  # returned eventType values; () = any
+    subtypes: tuple[str, ...] = ()  # returned eventSubtype values; () = any
+
+
+@dataclass(frozen=True)
+class CollectionSettings:
+    """`sources.detections.email_security`: collect counts from Trend Micro Email Security."""
+
+    url: str  # https://<service root> or "sandbox"
+    path: str  # the collected store, relative to the fleet root
+    events: Mapping[str, EventMatch]  # detection name -> which logs count
 
 
 @dataclass(frozen=True)
@@ -164,6 +194,8 @@ class Settings:
     tickets: TicketSettings
     usage_source: SourceSettings
     detection_source: SourceSettings
+    # sources.detections.email_security; None: Email Security counts come from files
+    collection: CollectionSettings | None = None
     safety: SafetySettings = field(default_factory=SafetySettings)
     lookback_days: int = 62  # how far back run-due fills gaps
 

@@ -26,6 +26,8 @@ class Catalog:
     hes: tuple[str, ...] = ()
     ems: dict[str, tuple[str, ...]] = field(default_factory=dict)
     known: bool = False  # False when reconciler.yaml could not be read: skip name checks
+    collects_ems: bool = False  # sources.detections.email_security is set
+    global_ems: bool = False  # the global policy sends Email Security summaries
 
     @classmethod
     def from_settings(cls, data: Any) -> Catalog:
@@ -46,6 +48,9 @@ class Catalog:
             hes=_strings(detections.get("hosted_email_security")),
             ems=ems,
             known=True,
+            collects_ems=isinstance(_get(data, "sources", "detections", "email_security"),
+                                    dict),
+            global_ems=isinstance(_get(data, "notifications", "email_security"), dict),
         )
 
 
@@ -98,12 +103,22 @@ def check_settings(doc: Document, customer_slugs: set[str] | None) -> Iterator[D
         problem = url_problem(url, "connectwise.url", allow_sandbox=True)
         if problem:
             yield _at(doc, ["connectwise", "url"], problem)
-    for source in ("usage", "detections"):
-        src_url = _get(data, "sources", source, "url")
+    for path in (["sources", "usage", "url"], ["sources", "detections", "url"],
+                 ["sources", "detections", "email_security", "url"]):
+        src_url = _get(data, *path)
         if isinstance(src_url, str):
-            problem = url_problem(src_url, f"sources.{source}.url", allow_sandbox=True)
+            problem = url_problem(src_url, ".".join(path), allow_sandbox=True)
             if problem:
-                yield _at(doc, ["sources", source, "url"], problem)
+                yield _at(doc, path, problem)
+    events = _get(data, "sources", "detections", "email_security", "events")
+    if isinstance(events, dict) and catalog.known:
+        every_ems = sorted({n for names in catalog.ems.values() for n in names})
+        for name in events:
+            if isinstance(name, str) and name not in every_ems:
+                yield _at_key(doc, ["sources", "detections", "email_security", "events"], name,
+                              f"unknown Email Security detection {name!r}"
+                              + _suggest(name, every_ems))
+    yield from _check_lmpi_products(doc, data.get("products"))
     tz = data.get("timezone")
     if isinstance(tz, str) and tz:
         problem = timezone_problem(tz)
@@ -145,6 +160,42 @@ def check_settings(doc: Document, customer_slugs: set[str] | None) -> Iterator[D
                     + _suggest(slug, sorted(customer_slugs)),
                     "warning",
                 )
+
+
+def _check_lmpi_products(doc: Document, products: Any) -> Iterator[Diagnostic]:
+    """Every usage row must belong to one product at most: no two products claim the same
+    LMPI product name and service plan, and at most one leaves `service_plans` out."""
+    if not isinstance(products, dict):
+        return
+    plans_seen: dict[tuple[str, str], str] = {}
+    open_seen: dict[str, str] = {}
+    for key, product in products.items():
+        if not isinstance(product, dict):
+            continue
+        name = _get(product, "lmpi", "product_name")
+        if not isinstance(name, str):
+            name = product.get("name")
+        if not isinstance(name, str):
+            continue
+        folded = " ".join(name.split()).casefold()
+        plans = _get(product, "lmpi", "service_plans")
+        if not isinstance(plans, list):
+            if folded in open_seen:
+                yield _at_key(doc, ["products"], key, (
+                    f"products {open_seen[folded]!r} and {key!r} both take every service plan "
+                    f"of LMPI product {name!r}; give one of them lmpi.service_plans"))
+            else:
+                open_seen[folded] = key
+            continue
+        for index, plan in enumerate(plans):
+            if not isinstance(plan, str):
+                continue
+            seen_key = (folded, " ".join(plan.split()).casefold())
+            if seen_key in plans_seen and plans_seen[seen_key] != key:
+                yield _at(doc, ["products", key, "lmpi", "service_plans", index], (
+                    f"service plan {plan!r} of LMPI product {name!r} is also listed by product "
+                    f"{plans_seen[seen_key]!r}; a usage row must belong to one product"))
+            plans_seen.setdefault(seen_key, key)
 
 
 def url_problem(url: str, name: str, *, allow_sandbox: bool) -> str | None:
@@ -249,6 +300,14 @@ def check_customer(doc: Document, catalog: Catalog) -> Iterator[Diagnostic]:
         yield _at(doc, ["settings"], "`settings: custom` needs a `custom` block")
     if "custom" in data:
         yield from check_policy(doc, ["custom"], data.get("custom"), catalog)
+    sends_ems = (settings == "custom" and isinstance(_get(data, "custom", "email_security"), dict)
+                 ) or (settings == "global" and catalog.global_ems)
+    if (catalog.collects_ems and sends_ems and data.get("integration") == "enabled"
+            and isinstance(data.get("trend_micro"), dict)
+            and "email_domains" not in data["trend_micro"]):
+        yield _at(doc, ["trend_micro"], (
+            "this customer gets Email Security summaries, which are collected from Trend Micro "
+            "Email Security by mail domain: list its domains in trend_micro.email_domains"))
 
 
 @dataclass(frozen=True)
@@ -258,6 +317,7 @@ class Identity:
     slug: str
     path: str
     keys: tuple[tuple[str, tuple[int, int]] | None, ...]  # (value, line:col) per rule
+    domains: tuple[tuple[str, tuple[int, int]], ...] = ()  # trend_micro.email_domains
 
 
 _IDENTITY_RULES = (
@@ -271,7 +331,12 @@ def identity(slug: str, doc: Document) -> Identity:
     for path, _label in _IDENTITY_RULES:
         value = _get(doc.data, *path)
         keys.append((value, doc.locate(list(path))) if isinstance(value, str) else None)
-    return Identity(slug, doc.path, tuple(keys))
+    domains = _get(doc.data, "trend_micro", "email_domains")
+    found = tuple(
+        (value, doc.locate(["trend_micro", "email_domains", index]))
+        for index, value in enumerate(domains if isinstance(domains, list) else [])
+        if isinstance(value, str))
+    return Identity(slug, doc.path, tuple(keys), found)
 
 
 def check_across(
@@ -314,6 +379,7 @@ def check_across(
                     f"{label} {value!r} is also used by {', '.join(others)}; "
                     "one file per customer",
                 )
+    yield from _domain_clashes(identities, every_file)
     slugs: dict[str, str] = {}
     clashing_slugs: dict[str, list[str]] = {}
     for ident in identities:
@@ -337,3 +403,26 @@ def check_across(
                 f"customer slug {slug!r} is also the name of {', '.join(others)}; "
                 "file names must be unique",
             )
+
+
+def _domain_clashes(identities: Sequence[Identity], every_file: bool) -> Iterator[Diagnostic]:
+    """A mail domain belongs to one customer: its logs would otherwise count twice."""
+    first: dict[str, tuple[Identity, int, int]] = {}
+    clashed: dict[str, list[str]] = {}
+    for ident in identities:
+        for value, (line, col) in ident.domains:
+            norm = value.casefold()
+            if norm in first and first[norm][0].path != ident.path:
+                other, other_line, _ = first[norm]
+                clashed.setdefault(norm, []).append(f"{ident.path}:{line}")
+                yield Diagnostic(ident.path, line, col,
+                                 f"mail domain {value!r} is also listed by {other.path}:"
+                                 f"{other_line}; a domain's detections belong to one customer")
+            else:
+                first.setdefault(norm, (ident, line, col))
+    if every_file:
+        for norm, others in clashed.items():
+            ident, line, col = first[norm]
+            yield Diagnostic(ident.path, line, col,
+                             f"mail domain {norm!r} is also listed by {', '.join(others)}; a "
+                             "domain's detections belong to one customer")

@@ -105,7 +105,12 @@ def prepare(customer: Customer, settings: Settings, usage_source: UsageSource,
         if product is None:
             problems.append(f"product {product_key!r} is not defined in reconciler.yaml")
             continue
-        units = usage.chargeable(customer.trend_micro_id, product_key)
+        try:  # the source may refuse to guess (an unresolved name, an unmapped plan...)
+            units = usage.chargeable(customer.trend_micro_id, product_key)
+            basis = _basis(usage, customer.trend_micro_id, product_key)
+        except SourceError as exc:
+            problems.append(f"{product_key}: {exc}")
+            continue
         if units is None:
             problems.append(f"no usage reported for {product_key} in {label} "
                             f"(source: {usage.source})")
@@ -134,7 +139,7 @@ def prepare(customer: Customer, settings: Settings, usage_source: UsageSource,
             addition_id=addition.id,
             units=float(units),
             previous=None if previous is None else float(previous),
-            basis=_basis(usage, customer.trend_micro_id, product_key),
+            basis=basis,
         ))
     if problems:
         raise BillingFailed("; ".join(problems))

@@ -4,11 +4,15 @@ Layout (paths relative to the fleet root, from `sources.usage.path` /
 `sources.detections.path`):
 - usage: `<usage>/YYYY-MM.csv` with columns
   `customer_id,product,service_plan,unit,provisioned,used` (`used` empty = not reported;
-  `product` is a product key of reconciler.yaml or Trend Micro's product name), or
-  `<usage>/YYYY-MM.json` holding a list of objects with the same fields (`used` null).
+  `product` is a product key of reconciler.yaml, or Trend Micro's product name mapped to
+  a product as LMPI rows are: see products.py), or `<usage>/YYYY-MM.json` holding a list
+  of objects with the same fields (`used` null).
 - detections: `<detections>/<kind>/YYYY-MM.csv` with columns
   `customer_id,date,detection,count`, one row per customer, day and detection (weekly and
-  monthly summaries add the days up), or the same as a JSON list.
+  monthly summaries add the days up), or the same as a JSON list. A customer's day is
+  exported when the file has at least one row for it: a day with no detections at all is
+  one row with a count of 0 (any detection name). A day without rows is missing: the
+  summaries that cover it fail naming it, never count it as zero.
 A month with no file is unavailable (an error for whoever needs it, never zeros). Bad
 rows are errors naming file:line (JSON: file and item number).
 """
@@ -18,24 +22,23 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from reconciler.config.model import Product
-from reconciler.sources.model import MonthUsage, SourceError, UsageLine, as_number
+from reconciler.sources.model import (
+    MissingDays,
+    MonthUsage,
+    RejectedLine,
+    SourceError,
+    UsageLine,
+    as_number,
+)
+from reconciler.sources.products import ProductMap, unmapped_plan
 
 USAGE_COLUMNS = ("customer_id", "product", "service_plan", "unit", "provisioned", "used")
 DETECTION_COLUMNS = ("customer_id", "date", "detection", "count")
-
-
-def product_keys(products: Mapping[str, Product]) -> dict[str, str]:
-    """Lookup from product key or Trend Micro product name (any case) to the key."""
-    lookup: dict[str, str] = {}
-    for key, product in products.items():
-        lookup[key.lower()] = key
-        lookup[product.name.lower()] = key
-    return lookup
 
 
 def _display(path: Path, root: Path | None) -> str:
@@ -132,7 +135,7 @@ class FileUsageSource:
                  root: Path | None = None) -> None:
         self.folder = folder
         self.root = root
-        self._products = product_keys(products)
+        self._products = ProductMap(products)
         self.description = f"file {_display(folder, root)}"
         self._cache: dict[tuple[int, int], MonthUsage | SourceError] = {}
 
@@ -146,22 +149,30 @@ class FileUsageSource:
             raise SourceError(f"no usage file for {stem} "
                               f"({_display(self.folder / stem, self.root)}.csv or .json)")
         shown = _display(path, self.root)
-        lines = []
+        lines, rejected, unmapped = [], [], set()
         for where, row in _read_rows(path, USAGE_COLUMNS, shown):
             product_text = _text(row, "product", where)
-            product = self._products.get(product_text.lower())
-            if product is None:
-                continue  # a Trend Micro product this fleet does not bill: not ours to judge
+            plan = str(row.get("service_plan") or "").strip()
+            match = self._products.match(product_text, plan, keys=True)
+            if match.rejected:
+                rejected.append(RejectedLine(
+                    _text(row, "customer_id", where), match.candidates,
+                    unmapped_plan(product_text, plan, match.candidates), where))
+                continue
+            if match.key is None:
+                unmapped.add((product_text, plan))  # a product this fleet does not bill
+                continue
             lines.append(UsageLine(
                 customer_id=_text(row, "customer_id", where),
-                product=product,
-                service_plan=str(row.get("service_plan") or "").strip(),
+                product=match.key,
+                service_plan=plan,
                 unit=str(row.get("unit") or "").strip(),
                 provisioned=as_number(row.get("provisioned"), "provisioned", where),
                 used=as_number(row.get("used"), "used", where, optional=True),
                 origin=where,
             ))
-        return MonthUsage(year, month, tuple(lines), source=self.description)
+        return MonthUsage(year, month, tuple(lines), source=self.description,
+                          rejected=tuple(rejected), unmapped=tuple(sorted(unmapped)))
 
 
 class FileDetectionSource:
@@ -175,15 +186,23 @@ class FileDetectionSource:
         self._cache: dict[tuple[str, int, int], dict | SourceError] = {}
 
     def counts(self, kind: str, customer_id: str, start: date, end: date) -> dict[str, int]:
+        """Counts per detection over start..end; MissingDays naming every day of the period
+        the files do not have for this customer (a day without rows is not a zero)."""
         totals: dict[str, int] = {}
-        year, month = start.year, start.month
-        while (year, month) <= (end.year, end.month):
-            days = self._month(kind, year, month).get(customer_id, {})
-            for day, counts in days.items():
-                if start <= day <= end:
-                    for detection, count in counts.items():
-                        totals[detection] = totals.get(detection, 0) + count
-            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        missing: list[date] = []
+        day = start
+        while day <= end:
+            counts = self._month(kind, day.year, day.month).get(customer_id, {}).get(day)
+            if counts is None:
+                missing.append(day)
+            else:
+                for detection, count in counts.items():
+                    totals[detection] = totals.get(detection, 0) + count
+            day += timedelta(days=1)
+        if missing:
+            raise MissingDays(
+                f"no {kind} detection rows for customer {customer_id} on", missing,
+                hint="export each day, a day with no detections as one row with count 0")
         return totals
 
     def _month(self, kind: str, year: int, month: int) -> dict:

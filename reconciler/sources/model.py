@@ -4,13 +4,15 @@ Usage: per customer, product and month, provisioned and used units of each servi
 the chargeable amount is `used` where reported, otherwise `provisioned`. A product with
 no line at all for a customer is *missing* (an error for that customer's billing), never
 a zero.
-Detections: per customer, summary kind, detection name and period, a count; a detection
-with no rows in a period that has data counted zero times.
+Detections: per customer, summary kind, detection name and period, a count. Every day of
+the period must be known to be complete (a day exported, or every one of its hours
+collected); otherwise the counts are unavailable and the days are named (`MissingDays`),
+never counted as zero. Within a complete day, a detection without rows counted zero.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
@@ -22,11 +24,47 @@ class SourceError(ReconcilerError):
     """Usage or detection data that is missing, unreadable or invalid (names file:line)."""
 
 
+def day_list(days: Sequence[date]) -> str:
+    """2026-11-03, 2026-11-04 and 2026-11-09 as `2026-11-03..04, 2026-11-09`."""
+    runs: list[list[date]] = []
+    for day in sorted(set(days)):
+        if runs and (day - runs[-1][-1]).days == 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    parts = []
+    for run in runs:
+        first, last = run[0], run[-1]
+        if first == last:
+            parts.append(first.isoformat())
+        elif (first.year, first.month) == (last.year, last.month):
+            parts.append(f"{first.isoformat()}..{last.day:02d}")
+        else:
+            parts.append(f"{first.isoformat()}..{last.isoformat()}")
+    return ", ".join(parts)
+
+
+class MissingDays(SourceError):
+    """Detection counts of a period that is not completely known: never sent short."""
+
+    def __init__(self, what: str, missing: Sequence[date], lost: Sequence[date] = (),
+                 hint: str = "") -> None:
+        self.missing = tuple(sorted(set(missing)))
+        self.lost = tuple(sorted(set(lost)))
+        text = f"{what} {day_list(self.missing)}"
+        if self.lost:
+            text += (f" (lost for good: {day_list(self.lost)} fell out of Trend Micro Email "
+                     "Security's 72-hour log window before they were collected)")
+        if hint:
+            text += f"; {hint}"
+        super().__init__(text)
+
+
 @dataclass(frozen=True)
 class UsageLine:
     """One service plan of one product for one customer in one month."""
 
-    customer_id: str
+    customer_id: str  # how the source names the customer: an id (files), a name (LMPI)
     product: str  # product key from reconciler.yaml
     service_plan: str
     unit: str
@@ -40,14 +78,40 @@ class UsageLine:
 
 
 @dataclass(frozen=True)
+class RejectedLine:
+    """A row of a product we bill that cannot be billed (its service plan is not mapped,
+    its numbers are nonsense): billing those products for that customer fails with it."""
+
+    customer_id: str
+    products: tuple[str, ...]  # the product keys it may belong to
+    reason: str
+    origin: str = ""
+
+
+def _identity(customer_id: str) -> str:
+    return customer_id
+
+
+@dataclass(frozen=True)
 class MonthUsage:
-    """Every usage line a source reports for one month."""
+    """Every usage line a source reports for one month.
+
+    `resolve` turns a customer file's `trend_micro.customer_id` into the key the lines
+    use (LMPI names customers; the file source uses the id itself) and raises SourceError
+    for that customer when it cannot be done without guessing. `unmapped` lists the
+    (product name, service plan) pairs of rows no product claims (ignored).
+    """
 
     year: int
     month: int
     lines: tuple[UsageLine, ...]
     source: str  # a description of the source, for messages
+    rejected: tuple[RejectedLine, ...] = ()
+    unmapped: tuple[tuple[str, str], ...] = ()
+    resolve: Callable[[str], str] = field(default=_identity, repr=False, compare=False)
     _index: Mapping[tuple[str, str], tuple[UsageLine, ...]] = field(
+        init=False, repr=False, compare=False)
+    _rejected: Mapping[tuple[str, str], tuple[RejectedLine, ...]] = field(
         init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -55,16 +119,47 @@ class MonthUsage:
         for line in self.lines:
             index.setdefault((line.customer_id, line.product), []).append(line)
         object.__setattr__(self, "_index", {k: tuple(v) for k, v in index.items()})
+        rejected: dict[tuple[str, str], list[RejectedLine]] = {}
+        for row in self.rejected:
+            for product in row.products:
+                rejected.setdefault((row.customer_id, product), []).append(row)
+        object.__setattr__(self, "_rejected", {k: tuple(v) for k, v in rejected.items()})
 
     @property
     def label(self) -> str:
         return f"{self.year}-{self.month:02d}"
 
     def lines_for(self, customer_id: str, product: str) -> tuple[UsageLine, ...]:
-        return self._index.get((customer_id, product), ())
+        """The lines to bill; SourceError when they cannot be billed without guessing: the
+        customer cannot be resolved, a row's service plan is unmapped, one service plan is
+        listed twice (two customers with one name?), or the plans count different units."""
+        key = self.resolve(customer_id)
+        for row in self._rejected.get((key, product), ()):
+            raise SourceError(f"{row.origin}: {row.reason}")
+        lines = self._index.get((key, product), ())
+        plans: dict[str, UsageLine] = {}
+        for line in lines:
+            plan = " ".join(line.service_plan.split()).casefold()
+            if plan in plans:
+                raise SourceError(
+                    f"{product}: service plan {line.service_plan!r} is reported twice for "
+                    f"{key!r} ({plans[plan].origin} and {line.origin}); two customers with "
+                    "one name, or a duplicated row: not billed until it is resolved")
+            plans[plan] = line
+        units = sorted({line.unit.strip().casefold() for line in lines if line.unit.strip()})
+        if len(units) > 1:
+            raise SourceError(f"{product}: its service plans count different units "
+                              f"({', '.join(units)}) for {key!r}; they cannot be added up")
+        return lines
 
     def chargeable(self, customer_id: str, product: str) -> float | None:
-        """Chargeable units summed over service plans, or None when nothing is reported."""
+        """Chargeable units summed over service plans, or None when nothing is reported.
+
+        Summing is right: LMPI reports each plan's highest provisioned and used units of
+        the billing period ("the numbers of provisioned and used units displayed reflect
+        the highest respective values during the selected billing period",
+        docs.trendmicro.com/en-us/documentation/article/trend-vision-one-for-msp-lmp-billing-tab).
+        """
         lines = self.lines_for(customer_id, product)
         if not lines:
             return None

@@ -13,6 +13,7 @@ from reconciler.config.model import (
     DEFAULT_AGREEMENT,
     AgreementRef,
     BillingPolicy,
+    EventMatch,
     Policy,
     SummaryPolicy,
 )
@@ -75,6 +76,7 @@ def test_every_customer_field_is_filled() -> None:
             "hosted_email_security": {"every": "week", "detections": ("spam", "phishing"), "edition": None},
             "email_security": None,
         },
+        "email_domains": ("globex.example", "mail.globex.example"),
     }  # fmt: skip
 
 
@@ -109,6 +111,34 @@ def test_explicit_settings_override_defaults(fleet_copy: Path) -> None:
     assert settings.safety.max_cancel_percent == 10.0 and settings.lookback_days == 7
     assert (settings.usage_source.kind, settings.usage_source.url) == ("lmpi", "sandbox")
     assert settings.detection_source.kind == "file"  # the other source keeps its default
+
+
+def test_lmpi_product_mapping_api_version_and_collection(fleet_copy: Path) -> None:
+    text = (fleet_copy / "reconciler.yaml").read_text()
+    old = "catalog_item: TM-APEXONE}"
+    assert old in text
+    text = text.replace(old, "catalog_item: TM-APEXONE,\n"
+                        "             lmpi: {product_name: TM-ApexOne-SaaS, service_plans: [Full, Trial]}}")
+    text += ("sources:\n  usage: {kind: lmpi, url: sandbox, api_version: v2}\n"
+             "  detections:\n    kind: file\n    path: data/detections\n"
+             "    email_security:\n      url: https://api.tmes.trendmicro.eu\n"
+             "      events:\n        spam: {event: spam, types: [Spam]}\n")
+    (fleet_copy / "reconciler.yaml").write_text(text)
+    with pytest.raises(ConfigError, match=r"acme.yaml:5:3: error: .* trend_micro.email_domains"):
+        load_fleet(fleet_copy)  # acme gets Email Security summaries: collected by domain
+    acme = fleet_copy / "customers" / "acme.yaml"
+    acme.write_text(acme.read_text().replace("trend_micro:\n", "trend_micro:\n"
+                                             "  email_domains: [acme.example]\n"))
+    settings = load_fleet(fleet_copy).settings
+    apex, hes = settings.products["apex-one"], settings.products["hes"]
+    assert (apex.lmpi_product_name, apex.service_plans) == ("TM-ApexOne-SaaS", ("Full", "Trial"))
+    assert (hes.lmpi_product_name, hes.service_plans) == (hes.name, None)  # defaults
+    assert settings.usage_source.api_version == "v2"
+    collection = settings.collection
+    assert collection is not None and collection.url == "https://api.tmes.trendmicro.eu"
+    assert collection.path == "data/collected/email_security"  # the default
+    assert dict(collection.events) == {"spam": EventMatch("spam", ("Spam",), ())}
+    assert load_fleet(FLEET).settings.collection is None  # off unless configured
 
 
 def test_fleet_is_immutable() -> None:

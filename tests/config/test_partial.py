@@ -88,7 +88,8 @@ def test_two_files_with_one_slug_are_both_rejected(fleet_copy: Path) -> None:
     (fleet_copy / "customers/eu").mkdir()
     text = (fleet_copy / "customers/globex.yaml").read_text(encoding="utf-8")
     (fleet_copy / "customers/eu/acme.yaml").write_text(
-        text.replace("GLOBEX", "GLOBEXEU").replace("0b7d5e3c", "1b7d5e3c"), encoding="utf-8"
+        text.replace("GLOBEX", "GLOBEXEU").replace("0b7d5e3c", "1b7d5e3c")
+        .replace("globex.example", "globex-eu.example"), encoding="utf-8"
     )
 
     fleet = load_fleet(fleet_copy, partial=True)

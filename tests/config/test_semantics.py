@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -62,9 +63,55 @@ def test_two_files_for_one_trend_micro_customer(tmp_path: Path) -> None:
 
 def test_same_slug_in_two_folders(tmp_path: Path) -> None:
     other = tmp_path / "acme.yaml"
-    other.write_text((FLEET / "customers" / "globex.yaml").read_text().replace("GLOBEX", "GLOBEX2").replace("0b7d5e3c", "0b7d5e3d"))
+    other.write_text((FLEET / "customers" / "globex.yaml").read_text().replace("GLOBEX", "GLOBEX2").replace("0b7d5e3c", "0b7d5e3d").replace("globex.example", "globex2.example"))
     assert [d.message for d in validate(FLEET, ["customers", str(other)])] == [
         "customer slug 'acme' is also the name of customers/acme.yaml; file names must be unique"
+    ]
+
+
+def test_one_mail_domain_in_two_files(tmp_path: Path) -> None:
+    # a domain's logs would count for both customers: refused, any case
+    twin = tmp_path / "globex-twin.yaml"
+    text = (FLEET / "customers" / "globex.yaml").read_text()
+    twin.write_text(text.replace("GLOBEX", "GLOBEX2").replace("0b7d5e3c", "0b7d5e3d")
+                    .replace("[globex.example, mail.globex.example]", "[other.example, mail.globex.example]"))
+    assert [str(d) for d in validate(FLEET, ["customers", str(twin)])] == [
+        f"{twin}:6:34: error: mail domain 'mail.globex.example' is also listed by customers/globex.yaml:6; a domain's detections belong to one customer"
+    ]
+
+
+def test_lmpi_rows_belong_to_one_product(tmp_path: Path) -> None:
+    root = tmp_path / "fleet"
+    shutil.copytree(FLEET, root)
+    settings = root / "reconciler.yaml"
+    text = settings.read_text()
+    text = text.replace("  hes: {name: Hosted Email Security, catalog_item: TM-HES}\n",
+                        "  hes: {name: Hosted Email Security, catalog_item: TM-HES}\n"
+                        "  hes-trial: {name: Hosted Email Security, catalog_item: TM-HES-T}\n"
+                        "  apex-two: {name: Apex Two, catalog_item: TM-APEX2,\n"
+                        "             lmpi: {product_name: apex one as a service, service_plans: [Full]}}\n"
+                        "  apex-three: {name: Apex Three, catalog_item: TM-APEX3,\n"
+                        "               lmpi: {product_name: Apex One as a Service, service_plans: [Trial, FULL]}}\n")
+    settings.write_text(text)
+    assert [str(d) for d in validate(root, ["reconciler.yaml"])] == [
+        "reconciler.yaml:10:3: error: products 'hes' and 'hes-trial' both take every service plan of LMPI product 'Hosted Email Security'; give one of them lmpi.service_plans",
+        "reconciler.yaml:14:83: error: service plan 'FULL' of LMPI product 'Apex One as a Service' is also listed by product 'apex-two'; a usage row must belong to one product",
+    ]
+
+
+def test_collection_event_names_are_email_security_detections(tmp_path: Path) -> None:
+    root = tmp_path / "fleet"
+    shutil.copytree(FLEET, root)
+    with (root / "reconciler.yaml").open("a") as handle:
+        handle.write("sources:\n  detections:\n    kind: file\n    path: data/detections\n"
+                     "    email_security:\n      url: http://tmems.example.com\n"
+                     "      events:\n        malwre: {event: threat}\n")
+    (root / "customers" / "acme.yaml").write_text(
+        (root / "customers" / "acme.yaml").read_text().replace(
+            "trend_micro:\n", "trend_micro:\n  email_domains: [acme.example]\n"))
+    assert [str(d) for d in validate(root)] == [
+        "reconciler.yaml:33:12: error: sources.detections.email_security.url uses plain http:// to 'tmems.example.com'; use https:// (http:// only to loopback: 127.0.0.0/8, ::1 or localhost)",
+        "reconciler.yaml:35:9: error: unknown Email Security detection 'malwre' (did you mean 'malware'?)",
     ]
 
 
