@@ -8,7 +8,8 @@ Reads reconciler.yaml and customers/*.yaml and writes
   report holds (`lmpi_usage` in reconciler/sandbox/seed.yaml) are copied from it, so the
   file and LMPI sources bill the same units; other months are generated;
 - data/detections/<kind>/YYYY-MM.csv: daily counts per customer and detection name for
-  the customers whose policy sends that summary.
+  the customers whose policy sends that summary; every day has a row (a day without
+  detections one row with count 0: a day without rows would be a missing day).
 Numbers come from a seeded generator keyed by customer and month, so a rerun writes the
 same bytes, and month-to-month changes stay well inside the billing guardrail.
 """
@@ -60,11 +61,14 @@ def seed_usage(root: Path) -> dict[str, list[list]]:
     path = root / "reconciler" / "sandbox" / "seed.yaml"
     if not path.is_file():
         return {}
+    seed = yaml.safe_load(path.read_text())
+    # the report names customers; the usage files use the customer id LMPI gives that name
+    ids = {c["name"]: c["customer_id"] for c in seed.get("lmpi_customers") or []}
     rows: dict[str, list[list]] = {}
-    for item in yaml.safe_load(path.read_text()).get("lmpi_usage") or []:
+    for item in seed.get("lmpi_usage") or []:
         used = item.get("used")
         rows.setdefault(str(item["month"]), []).append([
-            item["customer_id"], item["product_name"], item.get("service_plan", ""),
+            ids[item["customer"]], item["product_name"], item.get("service_plan", ""),
             item.get("unit", ""), item["provisioned"], "" if used is None else used])
     return rows
 
@@ -102,10 +106,13 @@ def detection_rows(settings: dict, customer: dict, kind: str, year: int, month: 
     day = date(year, month, 1)
     while day.month == month:
         rng = random.Random(f"{cid}:{kind}:{day.isoformat()}")
+        before = len(rows)
         for name in names:
             count = rng.randint(0, SCALE.get(name, 10))
             if count:
                 rows.append([cid, day.isoformat(), name, count])
+        if len(rows) == before:  # exported, nothing detected: say so, it is not missing
+            rows.append([cid, day.isoformat(), names[0], 0])
         day += timedelta(days=1)
     return rows
 

@@ -156,7 +156,7 @@ class SandboxApp:
         path = request.path
         if path.lower().startswith("/login/companyinfo/"):
             return self._company_info(request, path.split("/", 3)[3])
-        if path.rstrip("/").lower() == lmpi.PATH.lower():
+        if lmpi.is_lmpi(path.rstrip("/")):
             return self._lmpi(request)
         match = re.match(r"^/([^/]+)/apis/3\.0/(.*)$", path)
         if not match:
@@ -197,13 +197,14 @@ class SandboxApp:
         })
 
     def _lmpi(self, request: Request) -> Response:
-        if request.method != "POST":
-            raise ApiError(405, {"error_code": 405001, "message": "Only POST is allowed."})
         creds = self.credentials
         lmpi.check_auth(request.headers, request.method, request.uri, request.body,
                         creds.lmpi_token, creds.lmpi_secret, self.now().timestamp())
         with self.store.session() as state:
-            return Response(200, lmpi.summary(request.body, state.lmpi_usage))
+            return Response(200, lmpi.handle(request.method, request.path.rstrip("/"),
+                                             request.query_string, request.body,
+                                             state.lmpi_customers, state.lmpi_usage,
+                                             self.now()))
 
     def _api(self, request: Request, rest: str) -> Response:
         if rest.rstrip("/").lower() == "system/info":

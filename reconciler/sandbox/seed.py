@@ -118,12 +118,13 @@ def _build(seed: Path | str | Mapping | None, now: dt.datetime | None) -> State:
         for rec in data.get(key) or []:
             _add(state, collection, rec, children, now, None)
     state.lmpi_usage = _usage(data.get("lmpi_usage") or [])
+    state.lmpi_customers = _customers(data.get("lmpi_customers") or [])
     state.dirty = False
     return state
 
 
 def _usage(rows: Any) -> list[dict]:
-    """LMPI rows: month "YYYY-MM", ids and names as text, whole non-negative units."""
+    """LMPI report rows: month "YYYY-MM", names as text, whole non-negative units."""
     if not isinstance(rows, list):
         raise SeedError("lmpi_usage must be a list")
     for i, row in enumerate(rows):
@@ -132,7 +133,7 @@ def _usage(rows: Any) -> list[dict]:
             raise SeedError(f"{where} must be a mapping")
         if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(row.get("month", ""))):
             raise SeedError(f"{where}: month must look like 2026-11")
-        for key in ("customer_id", "customer_name", "product_name", "service_plan", "unit"):
+        for key in ("customer", "product_name", "service_plan", "unit"):
             if not isinstance(row.get(key), str):
                 raise SeedError(f"{where}: {key} must be text")
         for key in ("provisioned", "used"):
@@ -141,6 +142,22 @@ def _usage(rows: Any) -> list[dict]:
                 continue  # not reported
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise SeedError(f"{where}: {key} must be a whole number of units")
+    return rows
+
+
+def _customers(rows: Any) -> list[dict]:
+    """LMPI customers: id, name and creation time as text (Customers :: Query)."""
+    if not isinstance(rows, list):
+        raise SeedError("lmpi_customers must be a list")
+    for i, row in enumerate(rows):
+        where = f"lmpi_customers[{i}]"
+        if not isinstance(row, dict):
+            raise SeedError(f"{where} must be a mapping")
+        for key in ("customer_id", "name"):
+            if not isinstance(row.get(key), str) or not row[key].strip():
+                raise SeedError(f"{where}: {key} must be text")
+        if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", str(row.get("created", ""))):
+            raise SeedError(f"{where}: created must look like 2024-03-01T09:00:00Z")
     return rows
 
 

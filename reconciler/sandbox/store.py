@@ -40,12 +40,13 @@ class StateFileError(ReconcilerError, ValueError):
 
 
 class State:
-    """All records, by collection and id, plus the LMPI usage rows."""
+    """All records, by collection and id, plus LMPI's customers and usage rows."""
 
     def __init__(self) -> None:
         self.collections: dict[str, dict[int, dict]] = {}
         self.next_id: dict[str, int] = {}
         self.lmpi_usage: list[dict] = []
+        self.lmpi_customers: list[dict] = []
         self.dirty = False
         self.changes: list[tuple[str, int]] = []  # (collection, id) written since saved
         # Caches that keep big seeds and lists linear; kept in step with every write.
@@ -208,6 +209,7 @@ class State:
             "collections": {name: self.records(name) for name in sorted(self.collections)},
             "next_id": dict(sorted(self.next_id.items())),
             "lmpi_usage": self.lmpi_usage,
+            "lmpi_customers": self.lmpi_customers,
         }
 
     @classmethod
@@ -220,9 +222,25 @@ class State:
                 state.collections[name] = {int(r["id"]): r for r in records}
             state.next_id = {k: int(v) for k, v in data.get("next_id", {}).items()}
             state.lmpi_usage = list(data.get("lmpi_usage", []))
+            state.lmpi_customers = list(data.get("lmpi_customers", []))
+            _upgrade_lmpi(state)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise StateFileError(f"damaged sandbox state file ({exc})") from None
         return state
+
+
+def _upgrade_lmpi(state: State) -> None:
+    """State files written before LMPI rows named their customer (rows carried
+    customer_id and customer_name): the same data in today's shape."""
+    for row in state.lmpi_usage:
+        if "customer" not in row and "customer_name" in row:
+            if not any(c.get("customer_id") == row.get("customer_id")
+                       for c in state.lmpi_customers):
+                state.lmpi_customers.append({"customer_id": row.get("customer_id"),
+                                             "name": row["customer_name"],
+                                             "created": "2024-01-01T00:00:00Z"})
+            row["customer"] = row.pop("customer_name")
+            row.pop("customer_id", None)
 
 
 def _parent_of(rec: Mapping, kind: Kind) -> Any:

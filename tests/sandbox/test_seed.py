@@ -98,12 +98,15 @@ def test_lmpi_usage_covers_every_billed_product_of_every_customer():
     settings, customers = fleet()
     state = build_state(None)
     names = {key: p["name"] for key, p in settings["products"].items()}
-    rows = {(r["month"], r["customer_id"], r["product_name"]) for r in state.lmpi_usage}
+    # the report names customers; Customers :: Query gives each id its one name
+    lmpi_names = {c["customer_id"]: c["name"] for c in state.lmpi_customers}
+    assert len(set(lmpi_names.values())) == len(lmpi_names)
+    rows = {(r["month"], r["customer"], r["product_name"]) for r in state.lmpi_usage}
     for customer in customers.values():
         if customer["integration"] != "enabled":
             continue  # a disabled customer is never billed
         for product in billed(settings, customer):
             for month in ("2026-09", "2026-10", "2026-11", "2026-12"):
-                key = (month, customer["trend_micro"]["customer_id"], names[product])
+                key = (month, lmpi_names[customer["trend_micro"]["customer_id"]], names[product])
                 assert key in rows, key
     assert any(r["used"] is None for r in state.lmpi_usage)

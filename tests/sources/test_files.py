@@ -8,6 +8,7 @@ import pytest
 
 from reconciler.config.model import Product
 from reconciler.sources import FileDetectionSource, FileUsageSource, SourceError
+from reconciler.sources.model import MissingDays
 
 PRODUCTS = {"wfbss": Product("wfbss", "Worry-Free Business Security Services", "TM-WFBSS"),
             "cas": Product("cas", "Cloud App Security", "TM-CAS")}
@@ -43,6 +44,20 @@ def test_json_usage_with_null_used(tmp_path):
     source = usage(tmp_path, json.dumps(items), "2026-11.json")
     month = source.usage(2026, 11)
     assert (month.chargeable("c1", "cas"), month.chargeable("c1", "wfbss")) == (12, 7)
+
+
+def test_rows_of_a_billed_product_are_mapped_like_lmpi_rows(tmp_path):
+    products = {"wfbss": Product("wfbss", "Worry-Free Business Security Services", "TM-WFBSS",
+                                 lmpi_name="TM-WFBS-Svc", service_plans=("Full",))}
+    (tmp_path / "usage").mkdir()
+    (tmp_path / "usage" / "2026-11.csv").write_text(
+        HEADER + "c1,TM-WFBS-Svc,Full,seats,10,9\nc2,tm-wfbs-svc,Trial,seats,3,3\n"
+        + "c3,wfbss,Anything,seats,4,4\n")  # a product key takes any plan
+    month = FileUsageSource(tmp_path / "usage", products, root=tmp_path).usage(2026, 11)
+    assert month.chargeable("c1", "wfbss") == 9 and month.chargeable("c3", "wfbss") == 4
+    with pytest.raises(SourceError, match=r"usage/2026-11.csv:3: service plan 'Trial' of "
+                       r"'tm-wfbs-svc' is not mapped"):
+        month.chargeable("c2", "wfbss")
 
 
 def test_missing_month_is_an_error_not_zero(tmp_path):
@@ -86,13 +101,26 @@ def detections(tmp_path: Path, kind: str, stem: str, body: str) -> FileDetection
 def test_detections_sum_days_across_a_month_boundary(tmp_path):
     detections(tmp_path, "hosted_email_security", "2026-11",
                "c1,2026-11-30,spam,5\nc1,2026-11-29,spam,1\nc2,2026-11-30,spam,100\n")
+    quiet_days = "".join(f"c1,2026-12-0{day},spam,0\n" for day in range(2, 7))
     source = detections(tmp_path, "hosted_email_security", "2026-12",
-                        "c1,2026-12-01,spam,2\nc1,2026-12-01,virus,3\nc1,2026-12-07,spam,50\n")
-    # ISO week 2026-W49 is Nov 30 .. Dec 6
+                        "c1,2026-12-01,spam,2\nc1,2026-12-01,virus,3\nc1,2026-12-07,spam,50\n"
+                        + quiet_days)
+    # ISO week 2026-W49 is Nov 30 .. Dec 6; Dec 2..6 were exported with no detections
     counts = source.counts("hosted_email_security", "c1", date(2026, 11, 30), date(2026, 12, 6))
     assert counts == {"spam": 7, "virus": 3}
-    assert source.counts("hosted_email_security", "c3", date(2026, 12, 1),
-                         date(2026, 12, 1)) == {}
+
+
+def test_a_day_without_rows_is_missing_never_zero(tmp_path):
+    source = detections(tmp_path, "hosted_email_security", "2026-12",
+                        "c1,2026-12-01,spam,2\nc1,2026-12-04,spam,0\nc1,2026-12-07,spam,1\n")
+    with pytest.raises(MissingDays, match=r"no hosted_email_security detection rows for "
+                       r"customer c1 on 2026-12-02\.\.03, 2026-12-05\.\.06; export each day, a "
+                       r"day with no detections as one row with count 0") as info:
+        source.counts("hosted_email_security", "c1", date(2026, 12, 1), date(2026, 12, 7))
+    assert info.value.missing == (date(2026, 12, 2), date(2026, 12, 3), date(2026, 12, 5),
+                                  date(2026, 12, 6))
+    with pytest.raises(MissingDays, match="customer c3 on 2026-12-01; export"):  # no rows at all
+        source.counts("hosted_email_security", "c3", date(2026, 12, 1), date(2026, 12, 1))
 
 
 def test_detection_errors(tmp_path):
