@@ -32,6 +32,7 @@ COMMANDS = {
     "audit": "audit_cmd",
     "doctor": "doctor_cmd",
     "sandbox": "sandbox_cmd",
+    "collect": "collect_cmd",
 }
 
 

@@ -20,7 +20,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
-from . import lmpi, paging, versions
+from . import lmpi, paging, tmems, versions
 from .auth import SandboxCredentials, authenticate
 from .faults import DropConnection, Faults
 from .index import select
@@ -96,6 +96,12 @@ class SandboxApp:
         self.faults = faults
         self.clock = clock
         self.request_log: list[tuple[str, str]] = []
+        # Trend Micro Email Security: its logs and its own fault knobs (so ConnectWise
+        # faults in a test never hit the collector, and the other way round)
+        with store.session() as state:
+            self.tmems = tmems.TmemsLogs(domains=dict(state.tmems.get("domains", {})),
+                                         seed=int(state.tmems.get("seed", 0)))
+        self.tmems_faults = Faults()
         # Field indexes, compiled conditions and cached parses; off only to measure
         # against (bench/sandbox): the answers are the same either way.
         self.fast_paths = True
@@ -158,6 +164,8 @@ class SandboxApp:
             return self._company_info(request, path.split("/", 3)[3])
         if lmpi.is_lmpi(path.rstrip("/")):
             return self._lmpi(request)
+        if path.startswith("/api/v1/"):
+            return self._tmems(request)
         match = re.match(r"^/([^/]+)/apis/3\.0/(.*)$", path)
         if not match:
             raise not_found("The requested resource was not found.")
@@ -205,6 +213,15 @@ class SandboxApp:
                                              request.query_string, request.body,
                                              state.lmpi_customers, state.lmpi_usage,
                                              self.now()))
+
+    def _tmems(self, request: Request) -> Response:
+        self.tmems_faults.apply(self.now().timestamp())
+        creds = self.credentials
+        tmems.check_auth(request.headers.get("authorization", ""), creds.tmems_account,
+                         creds.tmems_api_key)
+        status, body = tmems.handle(request.method, request.path, request.query_string,
+                                    self.tmems, self.now(), creds.tmems_account)
+        return Response(status, body)
 
     def _api(self, request: Request, rest: str) -> Response:
         if rest.rstrip("/").lower() == "system/info":

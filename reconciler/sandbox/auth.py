@@ -30,6 +30,8 @@ class SandboxCredentials:
     readonly_private_key: str | None = "sandbox-readonly-private"
     lmpi_token: str = "sandbox-lmpi-token"
     lmpi_secret: str = "sandbox-lmpi-secret"
+    tmems_account: str = "sandbox-tmems"
+    tmems_api_key: str = "sandbox-tmems-key"
 
     def __repr__(self) -> str:  # never show keys
         return f"SandboxCredentials(company={self.company!r}, keys=<hidden>)"

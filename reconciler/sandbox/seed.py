@@ -119,6 +119,7 @@ def _build(seed: Path | str | Mapping | None, now: dt.datetime | None) -> State:
             _add(state, collection, rec, children, now, None)
     state.lmpi_usage = _usage(data.get("lmpi_usage") or [])
     state.lmpi_customers = _customers(data.get("lmpi_customers") or [])
+    state.tmems = _tmems(data.get("tmems") or {})
     state.dirty = False
     return state
 
@@ -159,6 +160,20 @@ def _customers(rows: Any) -> list[dict]:
         if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", str(row.get("created", ""))):
             raise SeedError(f"{where}: created must look like 2024-03-01T09:00:00Z")
     return rows
+
+
+def _tmems(data: Any) -> dict:
+    """The Email Security simulator: a generator seed and each mail domain's volume."""
+    if not isinstance(data, dict):
+        raise SeedError("tmems must be a mapping")
+    seed, domains = data.get("seed", 0), data.get("domains") or {}
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise SeedError("tmems.seed must be a whole number")
+    if not isinstance(domains, dict) or not all(
+            isinstance(d, str) and isinstance(v, int | float) and not isinstance(v, bool)
+            and 0 <= v <= 1000 for d, v in domains.items()):
+        raise SeedError("tmems.domains must map mail domains to a volume from 0 to 1000")
+    return {"seed": seed, "domains": {d.lower(): float(v) for d, v in domains.items()}}
 
 
 def _add(state: State, collection: str, rec: Any, children: Mapping, now: dt.datetime,

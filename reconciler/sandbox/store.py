@@ -47,6 +47,7 @@ class State:
         self.next_id: dict[str, int] = {}
         self.lmpi_usage: list[dict] = []
         self.lmpi_customers: list[dict] = []
+        self.tmems: dict = {}  # the Email Security simulator's seed: {seed, domains}
         self.dirty = False
         self.changes: list[tuple[str, int]] = []  # (collection, id) written since saved
         # Caches that keep big seeds and lists linear; kept in step with every write.
@@ -210,6 +211,7 @@ class State:
             "next_id": dict(sorted(self.next_id.items())),
             "lmpi_usage": self.lmpi_usage,
             "lmpi_customers": self.lmpi_customers,
+            "tmems": self.tmems,
         }
 
     @classmethod
@@ -223,6 +225,7 @@ class State:
             state.next_id = {k: int(v) for k, v in data.get("next_id", {}).items()}
             state.lmpi_usage = list(data.get("lmpi_usage", []))
             state.lmpi_customers = list(data.get("lmpi_customers", []))
+            state.tmems = dict(data.get("tmems", {}))
             _upgrade_lmpi(state)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise StateFileError(f"damaged sandbox state file ({exc})") from None

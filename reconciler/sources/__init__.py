@@ -1,13 +1,19 @@
-"""Trend Micro data: license usage and detection counts, from files or LMPI."""
+"""Trend Micro data: license usage (files or LMPI) and detection counts (files, or
+collected from Trend Micro Email Security)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import date
+from zoneinfo import ZoneInfo
 
 import httpx
 
 from reconciler.config.model import Fleet
+from reconciler.net.urls import url_problem
+from reconciler.sources.collected import CollectedStore
+from reconciler.sources.email_security import CollectedDetections
 from reconciler.sources.files import FileDetectionSource, FileUsageSource
 from reconciler.sources.lmpi import LmpiUsageSource, lmpi_from_settings
 from reconciler.sources.model import (
@@ -19,6 +25,8 @@ from reconciler.sources.model import (
     UsageSource,
     format_units,
 )
+from reconciler.sources.tmems import SANDBOX_ACCOUNT, SANDBOX_API_KEY, TmemsClient
+from reconciler.sources.tmems_events import effective_events
 
 __all__ = [
     "DetectionSource",
@@ -30,9 +38,12 @@ __all__ = [
     "Unavailable",
     "UsageLine",
     "UsageSource",
+    "collected_store",
     "detection_source",
+    "email_security_events",
     "format_units",
     "open_sources",
+    "tmems_client",
     "usage_source",
 ]
 
@@ -44,9 +55,39 @@ def usage_source(fleet: Fleet, env: Mapping[str, str] = os.environ, *,
     settings = fleet.settings.usage_source
     if settings.kind == "lmpi":
         return lmpi_from_settings(settings.url or "", fleet.settings.products, env,
-                                  transport=lmpi_transport)
+                                  transport=lmpi_transport, api_version=settings.api_version)
     return FileUsageSource(fleet.root / (settings.path or "data/usage"),
                            fleet.settings.products, root=fleet.root)
+
+
+class RoutedDetections:
+    """Email Security counts from the collected store when collection is configured;
+    everything else (Hosted Email Security always) from exported files."""
+
+    def __init__(self, files: DetectionSource, collected: DetectionSource | None) -> None:
+        self.files, self.collected = files, collected
+        self.description = files.description if collected is None else (
+            f"{files.description}; {collected.description}")
+
+    def counts(self, kind: str, customer_id: str, start: date, end: date) -> dict[str, int]:
+        if kind == "email_security" and self.collected is not None:
+            return self.collected.counts(kind, customer_id, start, end)
+        return self.files.counts(kind, customer_id, start, end)
+
+
+def email_security_events(fleet: Fleet) -> dict:
+    """Detection name -> which policy event logs count (built-in, then reconciler.yaml)."""
+    collection = fleet.settings.collection
+    return effective_events(collection.events if collection else {})
+
+
+def collected_store(fleet: Fleet) -> CollectedStore:
+    """The collected Email Security counts (SourceError when collection is off)."""
+    collection = fleet.settings.collection
+    if collection is None:
+        raise SourceError("Email Security counts are not collected: add "
+                          "sources.detections.email_security (url) to reconciler.yaml")
+    return CollectedStore(fleet.root / collection.path, shown=collection.path)
 
 
 def detection_source(fleet: Fleet) -> DetectionSource:
@@ -54,11 +95,46 @@ def detection_source(fleet: Fleet) -> DetectionSource:
     settings = fleet.settings.detection_source
     if settings.kind != "file":
         # LMPI reports licenses only; detection counts come from Email Security logs,
-        # which are exported to files.
+        # which are exported to files or collected.
         raise SourceError("sources.detections.kind lmpi is not supported: LMPI reports "
                           "license usage only; use kind: file")
-    return FileDetectionSource(fleet.root / (settings.path or "data/detections"),
-                               root=fleet.root)
+    files = FileDetectionSource(fleet.root / (settings.path or "data/detections"),
+                                root=fleet.root)
+    collected = None
+    if fleet.settings.collection is not None:
+        names = {n for group in fleet.settings.ems_detections.values() for n in group}
+        collected = CollectedDetections(
+            collected_store(fleet),
+            {c.trend_micro_id: c.email_domains for c in fleet.customers},
+            ZoneInfo(fleet.settings.timezone), email_security_events(fleet), names)
+    return RoutedDetections(files, collected)
+
+
+def tmems_client(fleet: Fleet, env: Mapping[str, str] = os.environ, *,
+                 transport: httpx.BaseTransport | None = None, **kwargs) -> TmemsClient:
+    """A client for `sources.detections.email_security.url`: `sandbox` is the embedded
+    simulator, reached through `transport` (the runtime's sandbox branch builds it);
+    otherwise credentials come from TMEMS_ACCOUNT and TMEMS_API_KEY."""
+    collection = fleet.settings.collection
+    if collection is None:
+        raise SourceError("Email Security counts are not collected: add "
+                          "sources.detections.email_security (url) to reconciler.yaml")
+    if collection.url == "sandbox":
+        if transport is None:
+            raise SourceError("sources.detections.email_security.url sandbox needs the "
+                              "embedded simulator, which only reconciler's runtime starts")
+        return TmemsClient("http://sandbox", account=SANDBOX_ACCOUNT, api_key=SANDBOX_API_KEY,
+                           transport=transport, **kwargs)
+    account, api_key = env.get("TMEMS_ACCOUNT"), env.get("TMEMS_API_KEY")
+    if not account or not api_key:
+        raise SourceError("collecting from Trend Micro Email Security needs TMEMS_ACCOUNT and "
+                          "TMEMS_API_KEY in the environment")
+    if not (account + api_key).isascii():  # they travel in an HTTP header; never shown
+        raise SourceError("TMEMS_ACCOUNT and TMEMS_API_KEY must contain only ASCII characters")
+    problem = url_problem(collection.url, "sources.detections.email_security.url")
+    if problem:
+        raise SourceError(problem)
+    return TmemsClient(collection.url, account=account, api_key=api_key, **kwargs)
 
 
 def open_sources(fleet: Fleet, env: Mapping[str, str] = os.environ, *,
