@@ -1,4 +1,5 @@
-"""`reconciler sandbox serve`: run the embedded ConnectWise (+ LMPI) simulator on loopback."""
+"""`reconciler sandbox serve`: run the embedded ConnectWise (+ Trend Micro LMPI and Email
+Security) simulator on loopback."""
 
 from __future__ import annotations
 
@@ -94,7 +95,9 @@ def _banner(url: str, company: str, public_key: str, custom_key: bool,
     if not custom_key:
         click.echo(f"  read-only:     public key {_DEFAULTS.readonly_public_key}, private key "
                    f"{_DEFAULTS.readonly_private_key} (writes answer 403)")
-    click.echo(f"  LMPI report:   POST {url}/LMPI/v3/reports/summary "
-               f"(token {_DEFAULTS.lmpi_token})")
+    click.echo(f"  LMPI report:   POST {url}/LMPI/v3/reports/summary, GET {url}/LMPI/v3/"
+               f"customers (token {_DEFAULTS.lmpi_token})")
+    click.echo(f"  Email Security: GET {url}/api/v1/log/policyeventlog (account "
+               f"{_DEFAULTS.tmems_account}, API key {_DEFAULTS.tmems_api_key})")
     click.echo(f"  state:         {state or 'in memory'}")
     click.echo("Press Ctrl-C to stop.", nl=True)

@@ -110,6 +110,12 @@ def check_settings(doc: Document, customer_slugs: set[str] | None) -> Iterator[D
             problem = url_problem(src_url, ".".join(path), allow_sandbox=True)
             if problem:
                 yield _at(doc, path, problem)
+    store = _get(data, "sources", "detections", "email_security", "path")
+    if isinstance(store, str) and (store.startswith(("/", "\\")) or ".." in store.replace(
+            "\\", "/").split("/")):
+        yield _at(doc, ["sources", "detections", "email_security", "path"],
+                  f"sources.detections.email_security.path {store!r} must be a folder inside "
+                  "the fleet root (relative, without '..')")
     events = _get(data, "sources", "detections", "email_security", "events")
     if isinstance(events, dict) and catalog.known:
         every_ems = sorted({n for names in catalog.ems.values() for n in names})

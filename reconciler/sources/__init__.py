@@ -34,6 +34,7 @@ __all__ = [
     "FileUsageSource",
     "LmpiUsageSource",
     "MonthUsage",
+    "RoutedDetections",
     "SourceError",
     "Unavailable",
     "UsageLine",

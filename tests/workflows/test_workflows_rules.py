@@ -27,7 +27,7 @@ def steps(workflow: dict):
         yield from job.get("steps", [])
 
 
-@pytest.mark.parametrize("name", ["pr.yml", "apply.yml", "drift.yml"])
+@pytest.mark.parametrize("name", ["pr.yml", "apply.yml", "drift.yml", "run-due.yml"])
 def test_actions_pinned_checkout_without_credentials_no_templates_in_scripts(name):
     workflow = load(name)
     text = (WORKFLOWS / name).read_text()
@@ -210,3 +210,94 @@ def test_drift_skips_the_ephemeral_sandbox(tmp_path, url, skips):
     assert done.returncode == 0, done.stderr
     assert output.read_text() == f"url={url}\n"
     assert ("::notice title=No drift check::" in done.stdout) is skips
+
+
+def test_run_due_collects_first_and_only_the_collector_may_write():
+    workflow = load("run-due.yml")
+    collect, send = workflow["jobs"]["collect"], workflow["jobs"]["run-due"]
+    assert collect["permissions"] == {"contents": "write"}
+    assert send["permissions"] == {"contents": "read"}
+    assert send["needs"] == "collect" and send["if"] == "${{ !cancelled() }}"
+    secrets = {job: {v for s in workflow["jobs"][job]["steps"] for v in s.get("env", {}).values()
+                     if "secrets." in str(v)} for job in ("collect", "run-due")}
+    assert secrets["collect"] == {"${{ secrets.TMEMS_ACCOUNT }}", "${{ secrets.TMEMS_API_KEY }}"}
+    assert not any("TMEMS" in v for v in secrets["run-due"])
+    assert workflow["concurrency"] == {"group": "run-due", "cancel-in-progress": False}
+
+
+def git(*args: str, cwd: Path) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
+                          check=True).stdout
+
+
+@pytest.fixture
+def data_remote(tmp_path):
+    """A bare repository standing for github.com/<owner>/<repo>.git."""
+    server = tmp_path / "server"
+    (server / "owner").mkdir(parents=True)
+    git("init", "--quiet", "--bare", str(server / "owner" / "fleet.git"), cwd=tmp_path)
+    env = {"GITHUB_SERVER_URL": f"file://{server}", "GITHUB_REPOSITORY": "owner/fleet",
+           "GITHUB_RUN_ID": "77", "GH_TOKEN": "ghs_not-a-real-token",
+           "STORE": "data/collected/email_security", "DATA_BRANCH": "reconciler-data",
+           "GIT_CONFIG_GLOBAL": "/dev/null"}
+    return server / "owner" / "fleet.git", env
+
+
+def collector(tmp_path: Path, day: str, exit_code: int) -> None:
+    """A fake `reconciler` that writes one day file into the store, then exits."""
+    (tmp_path / "bin").mkdir(exist_ok=True)
+    fake(tmp_path / "bin", "reconciler",
+         f'echo \'{{"day": "{day}"}}\' > "$STORE/{day}.json"\n'
+         f'touch "$STORE/.lock"\necho \'{{"ok": {str(exit_code == 0).lower()}}}\'\n'
+         f"exit {exit_code}\n")
+
+
+def test_collected_counts_are_committed_to_the_data_branch_run_after_run(tmp_path, data_remote):
+    remote, env = data_remote
+    step = step_named(load("run-due.yml"), "collect", "Collect and keep on the data branch")
+    assert step["if"] == "steps.store.outputs.path != ''"
+    work = tmp_path / "work"
+    work.mkdir()
+    collector(work, "2026-11-24", 0)
+    first = run_step(step["run"], work, env)
+    assert first.returncode == 0, first.stderr
+    assert git("ls-tree", "--name-only", "reconciler-data", cwd=remote) == "2026-11-24.json\n"
+    collector(work, "2026-11-25", 1)  # a run that failed part-way keeps what it read
+    second = run_step(step["run"], work, env)
+    assert second.returncode == 1
+    assert git("ls-tree", "--name-only", "reconciler-data", cwd=remote).split() == [
+        "2026-11-24.json", "2026-11-25.json"]  # never .lock
+    log = git("log", "--format=%s", "reconciler-data", cwd=remote).splitlines()
+    assert log == ["collect detections, run 77", "collect detections, run 77"]
+    collector(work, "2026-11-25", 0)  # nothing new: no empty commit
+    assert run_step(step["run"], work, env).returncode == 0
+    assert len(git("log", "--format=%s", "reconciler-data", cwd=remote).splitlines()) == 2
+    assert "ghs_not-a-real-token" not in first.stdout + first.stderr + second.stdout
+
+
+def test_run_due_reads_the_data_branch_or_warns_when_there_is_none(tmp_path, data_remote):
+    _, env = data_remote
+    step = step_named(load("run-due.yml"), "run-due", "Fetch the collected counts")
+    work = tmp_path / "work"
+    (work / "bin").mkdir(parents=True)
+    fake(work / "bin", "python", 'echo "data/collected/email_security"\n')  # the setting
+    missing = run_step(step["run"], work, env)
+    assert missing.returncode == 0 and "::warning title=Nothing collected yet::" in missing.stdout
+    collector(work, "2026-11-24", 0)
+    collect = step_named(load("run-due.yml"), "collect", "Collect and keep on the data branch")
+    assert run_step(collect["run"], work, env).returncode == 0
+    shutil.rmtree(work / "data")
+    done = run_step(step["run"], work, env)
+    assert done.returncode == 0, done.stderr
+    assert (work / "data/collected/email_security/2026-11-24.json").is_file()
+
+
+def test_an_unreachable_data_branch_fails_the_collection_and_creates_nothing(tmp_path, data_remote):
+    _, env = data_remote
+    step = step_named(load("run-due.yml"), "collect", "Collect and keep on the data branch")
+    work = tmp_path / "work"
+    work.mkdir()
+    collector(work, "2026-11-24", 0)
+    done = run_step(step["run"], work, {**env, "GITHUB_REPOSITORY": "owner/absent"})
+    assert done.returncode == 1 and "::error title=Data branch unreachable::" in done.stdout
+    assert not (work / "data" / "collected" / "email_security").exists()
