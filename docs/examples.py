@@ -204,6 +204,18 @@ def _steps() -> list[Example]:
                 "git checkout -q customers",
                 "sed -i 's/products: \\[wfbss, apex-one\\]/products: [wfbss]/' customers/acme.yaml",
             ],
+        ),        Example(
+            "collect",
+            [
+                "collect detections --at 2026-11-25T06:07",
+                "collect detections --at 2026-11-25T07:07",
+                "collect detections --at 2026-11-29T06:07",
+            ],
+            setup=[
+                "git checkout -q customers reconciler.yaml",
+                "sed -i 's#^    path: data/detections$#    path: data/detections\\n"
+                "    email_security:\\n      url: sandbox#' reconciler.yaml",
+            ],
         ),
     ]
 

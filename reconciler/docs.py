@@ -77,7 +77,8 @@ def _rows(node: dict, schema: dict, path: str) -> Iterator[tuple[str, str, bool,
         extra = _resolve(extra, schema)
         names = _resolve(node.get("propertyNames", {}), schema)
         names_ref = node.get("propertyNames", {}).get("$ref", "")
-        placeholder = "<product>" if names_ref.endswith("/productKey") else "<key>"
+        placeholder = ("<product>" if names_ref.endswith("/productKey")
+                       else "<detection>" if names_ref.endswith("/detection") else "<key>")
         here = f"{path}.{placeholder}" if path else placeholder
         description = extra.get("description", "") or names.get("description", "")
         yield here, _type(extra, schema), False, description

@@ -42,7 +42,7 @@ from .resources import (
     known_field,
 )
 from .responses import ApiError, bad_request, error_body, forbidden, not_found
-from .seed import build_state
+from .seed import build_state, default_tmems
 from .store import State, Store
 from .wsgi import REASONS, Request, Response
 
@@ -99,8 +99,9 @@ class SandboxApp:
         # Trend Micro Email Security: its logs and its own fault knobs (so ConnectWise
         # faults in a test never hit the collector, and the other way round)
         with store.session() as state:
-            self.tmems = tmems.TmemsLogs(domains=dict(state.tmems.get("domains", {})),
-                                         seed=int(state.tmems.get("seed", 0)))
+            config = state.tmems if state.tmems is not None else default_tmems()
+            self.tmems = tmems.TmemsLogs(domains=dict(config.get("domains", {})),
+                                         seed=int(config.get("seed", 0)))
         self.tmems_faults = Faults()
         # Field indexes, compiled conditions and cached parses; off only to measure
         # against (bench/sandbox): the answers are the same either way.

@@ -176,6 +176,11 @@ def _tmems(data: Any) -> dict:
     return {"seed": seed, "domains": {d.lower(): float(v) for d, v in domains.items()}}
 
 
+def default_tmems() -> dict:
+    """The packaged seed's Email Security simulator settings."""
+    return _tmems(load_seed(None).get("tmems") or {})
+
+
 def _add(state: State, collection: str, rec: Any, children: Mapping, now: dt.datetime,
          parent_id: int | None) -> None:
     kind = KINDS[collection]

@@ -47,7 +47,9 @@ class State:
         self.next_id: dict[str, int] = {}
         self.lmpi_usage: list[dict] = []
         self.lmpi_customers: list[dict] = []
-        self.tmems: dict = {}  # the Email Security simulator's seed: {seed, domains}
+        # the Email Security simulator's seed {seed, domains}; None: a state file from
+        # before it existed (the packaged seed's is used)
+        self.tmems: dict | None = {}
         self.dirty = False
         self.changes: list[tuple[str, int]] = []  # (collection, id) written since saved
         # Caches that keep big seeds and lists linear; kept in step with every write.
@@ -225,7 +227,7 @@ class State:
             state.next_id = {k: int(v) for k, v in data.get("next_id", {}).items()}
             state.lmpi_usage = list(data.get("lmpi_usage", []))
             state.lmpi_customers = list(data.get("lmpi_customers", []))
-            state.tmems = dict(data.get("tmems", {}))
+            state.tmems = dict(data["tmems"]) if data.get("tmems") is not None else None
             _upgrade_lmpi(state)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise StateFileError(f"damaged sandbox state file ({exc})") from None

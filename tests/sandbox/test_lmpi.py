@@ -185,3 +185,4 @@ def test_a_state_file_of_the_former_row_shape_is_read_in_todays(tmp_path):
     assert call(old, NOVEMBER).json()["summary"][0]["customer"] == "Acme Corporation"
     listed = call(old, method="GET", uri=customers_uri()).json()["customers"]
     assert [(c["customer_id"], c["name"]) for c in listed] == [(ACME, "Acme Corporation")]
+    assert old.tmems.domains["acme.example"] == 3.0  # and the packaged Email Security logs

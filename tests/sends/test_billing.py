@@ -137,3 +137,29 @@ def test_unknown_approval_is_an_error(data, app, gateway):
 
     with pytest.raises(ReconcilerError, match="--approve-quantities names no customer: 'strak'"):
         run(world.fleet(data), gateway, NOV_RUN, approve=["strak"])
+
+
+def test_usage_a_source_will_not_guess_fails_that_billing_and_patches_nothing(data, app,
+                                                                               gateway):
+    from reconciler.sources import MonthUsage, SourceError
+
+    class Refusing:
+        """LMPI whose customer list names two customers alike."""
+
+        description = "LMPI https://lmpi.example.com"
+
+        def usage(self, year, month):
+            return MonthUsage(year, month, (), source=self.description, resolve=self.resolve)
+
+        def resolve(self, customer_id):
+            raise SourceError("LMPI has 2 customers named 'Stark Logistics' (id-1, id-2)")
+
+    fleet = world.fleet(data)
+    before = world.addition_quantity(app, 111, "TM-WFBSS")
+    _usage, detections = world.sources(fleet)
+    report = run_due(fleet, gateway, OCT_RUN, usage=Refusing(), detections=detections,
+                     customers=[c for c in fleet.customers if c.slug == "stark"])
+    row = {r.key: r for r in report.results}["tmrm:billing:STARK:2026-10"]
+    assert row.outcome == "failed" and not report.ok
+    assert "wfbss: LMPI has 2 customers named 'Stark Logistics' (id-1, id-2)" in row.detail
+    assert world.addition_quantity(app, 111, "TM-WFBSS") == before
