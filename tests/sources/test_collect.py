@@ -81,11 +81,24 @@ def complete(store, start, end) -> bool:
     return collected == [(start, end)]
 
 
-def test_hourly_runs_for_two_days_count_every_log_once(world):
+@pytest.fixture(params=["in process", "over HTTP"])
+def connect(request, world):
+    """Makes clients reaching the simulator in process, or over real HTTP on 127.0.0.1."""
+    _clock, app, _store = world
+    if request.param == "in process":
+        yield lambda **kwargs: client_for(app, **kwargs)
+        return
+    with serve(app) as url:
+        assert url.startswith("http://127.0.0.1:")
+        yield lambda **kwargs: TmemsClient(url, account=SANDBOX_ACCOUNT, api_key=SANDBOX_API_KEY,
+                                           sleep=lambda s: None, **kwargs)
+
+
+def test_hourly_runs_for_two_days_count_every_log_once(world, connect):
     clock, app, store = world
     reports = []
     for _ in range(48):
-        reports.append(run(clock, app, store))
+        reports.append(run(clock, app, store, client=connect()))
         clock.now += timedelta(hours=1)
     assert all(r.ok for r in reports)
     # the first run took everything the API still had; later runs re-read 3 hours each
@@ -177,12 +190,12 @@ def test_a_run_skipped_for_three_and_a_half_days_reports_the_lost_hours(world):
     assert again.ok and again.lost == []  # reported once, recorded for good
 
 
-def test_faults_are_retried_and_counts_stay_exact(world):
+def test_faults_are_retried_and_counts_stay_exact(world, connect):
     clock, app, store = world
     app.tmems_faults = Faults(rate_429=0.15, rate_5xx=0.1, rate_drop=0.1, retry_after=0,
                               seed=11)
     for _ in range(6):
-        assert run(clock, app, store, client=client_for(app, attempts=8)).ok
+        assert run(clock, app, store, client=connect(attempts=8)).ok
         clock.now += timedelta(hours=1)
     begin = datetime(2026, 11, 17, 1, tzinfo=UTC)
     end = floor_slot(clock.now - timedelta(hours=1) - SETTLE)
