@@ -154,13 +154,21 @@ def read_usage(source: UsageSource, customer_ids: set[str], start: date, end: da
         except SourceError as exc:
             errors[label] = str(exc)
             continue
-        pairs = sorted({(ln.customer_id, ln.product) for ln in usage.lines
-                        if ln.customer_id in customer_ids})
-        for customer_id, product in pairs:
-            lines = usage.lines_for(customer_id, product)
-            origin = ", ".join(ln.origin for ln in lines if ln.origin) or usage.source
-            facts.append(UsageFact(customer_id, product, label,
-                                   sum(ln.chargeable for ln in lines), origin))
+        for customer_id in sorted(customer_ids):
+            # usage the source cannot resolve or bill without guessing gives no fact: the
+            # audit then reports it missing, never a number
+            try:
+                products = usage.products_of(customer_id)
+            except SourceError:
+                continue
+            for product in products:
+                try:
+                    lines = usage.lines_for(customer_id, product)
+                except SourceError:
+                    continue
+                origin = ", ".join(ln.origin for ln in lines if ln.origin) or usage.source
+                facts.append(UsageFact(customer_id, product, label,
+                                       sum(ln.chargeable for ln in lines), origin))
     return facts, errors
 
 

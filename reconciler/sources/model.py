@@ -152,6 +152,13 @@ class MonthUsage:
                               f"({', '.join(units)}) for {key!r}; they cannot be added up")
         return lines
 
+    def products_of(self, customer_id: str) -> tuple[str, ...]:
+        """The product keys with rows (billable or not) for this customer; SourceError
+        when the customer cannot be resolved."""
+        key = self.resolve(customer_id)
+        return tuple(sorted({p for (k, p) in self._index if k == key}
+                            | {p for (k, p) in self._rejected if k == key}))
+
     def chargeable(self, customer_id: str, product: str) -> float | None:
         """Chargeable units summed over service plans, or None when nothing is reported.
 

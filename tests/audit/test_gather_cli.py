@@ -249,3 +249,32 @@ def test_the_gateway_reads_tell_the_audit_which_tickets_are_settled_duplicates()
                     duplicate_of=1, closed=True)
     found = gather_module.GatewayReads(fake).tickets_by_key_prefix(["tmrm:billing:ACME:"])
     assert [(t.id, t.duplicate_of) for t in found] == [(1, None), (2, 1)]
+
+
+def test_usage_of_a_source_that_names_customers_is_read_by_id():
+    """LMPI's report names customers: the audit finds a customer's rows through the
+    source's resolution, and leaves out (as missing) what cannot be resolved."""
+    from datetime import date
+
+    from reconciler.audit.gather import read_usage
+    from reconciler.sources import MonthUsage, SourceError, UsageLine
+
+    names = {"id-acme": "Acme Corporation"}
+
+    def resolve(customer_id: str) -> str:
+        if customer_id not in names:
+            raise SourceError(f"LMPI has no customer with id {customer_id}")
+        return names[customer_id]
+
+    class Named:
+        description = "LMPI"
+
+        def usage(self, year, month):
+            line = UsageLine("Acme Corporation", "wfbss", "Full", "Seats", 40, 35, "LMPI row 1")
+            return MonthUsage(year, month, (line,), source="LMPI", resolve=resolve)
+
+    facts, errors = read_usage(Named(), {"id-acme", "id-unknown"}, date(2026, 11, 1),
+                               date(2026, 11, 30))
+    assert [(f.customer_id, f.product, f.month, f.units) for f in facts] == [
+        ("id-acme", "wfbss", "2026-11", 35)]
+    assert errors == {}
