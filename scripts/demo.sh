@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job end to end against the embedded ConnectWise sandbox:
 # validate -> verify -> plan (changes) -> saved plan -> apply -> plan (no changes)
-# -> upcoming sends -> run-due (sends) -> run-due again (nothing sent twice).
+# -> upcoming sends -> run-due (sends) -> run-due again (nothing sent twice)
+# -> Email Security detections collected hourly, and a summary sent from them.
 # The sandbox starts from its packaged seed each time, so the demo is repeatable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,4 +39,13 @@ git -C "$pr" init -q -b main && git -C "$pr" add -A
 git -C "$pr" -c user.name=Demo -c user.email=demo@example.com commit -qm "example fleet"
 sed -i 's/day: 31/day: 5/' "$pr/customers/acme.yaml"
 expect 0 --root "$pr" plan --changed-since main
+# Email Security detections collected from the simulated Trend Micro Email Security API:
+# hourly runs keep what its 72-hour log window would forget; run-due sends from them.
+col=$(mktemp -d); trap 'rm -rf "$pr" "$col"' EXIT
+cp -r reconciler.yaml customers data "$col"/
+sed -i 's#^    path: data/detections$#    path: data/detections\n    email_security:\n      url: sandbox#' \
+  "$col/reconciler.yaml"
+expect 0 --root "$col" collect detections --at 2026-11-25T06:07
+expect 0 --root "$col" collect detections --at 2026-11-25T07:07
+expect 0 --root "$col" run-due --at 2026-11-25T07:30 --customer initech --dry-run
 printf '\nDemo finished: every command above ran against the embedded sandbox (.reconciler/).\n'

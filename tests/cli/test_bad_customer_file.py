@@ -7,7 +7,7 @@ import pytest
 from tests.sends.world import cli, example_fleet
 
 AT = "2026-12-01T12:00:00-05:00"
-ERROR = "customers/acme.yaml:16:10: custom.billing.day is 32; the maximum is 31"
+ERROR = "customers/acme.yaml:17:10: custom.billing.day is 32; the maximum is 31"
 
 
 @pytest.fixture

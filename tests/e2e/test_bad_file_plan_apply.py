@@ -7,7 +7,7 @@ import shutil
 
 from e2e_support import additions, run
 
-ERROR = "customers/acme.yaml:16:10: custom.billing.day is 32; the maximum is 31"
+ERROR = "customers/acme.yaml:17:10: custom.billing.day is 32; the maximum is 31"
 OTHERS = {"globex", "umbrella", "vandelay", "wayne"}  # the example fleet's pending changes
 
 
