@@ -135,6 +135,7 @@ COMMANDS = [
     ["send-now", "billing", "--customer", "ACME"],
     ["audit", "--at", AT],
     ["doctor"],
+    ["collect", "detections", "--at", AT],
 ]
 
 

@@ -8,7 +8,8 @@ documentation/article/..., titles in quotes):
   `language_code` (default en-US); the answer is `{"summary": [{"customer", "city",
   "state", "owned_by_vendor", "created_by_vendor", "product_name", "service_plan",
   "provisioned", ...}]}`: one row per customer and product/service plan, the customer
-  named, not identified. Report data is kept for two years.
+  named, not identified. Report data is kept for two years. The page shows no paging for
+  this report (one answer holds the month).
 - "Customers :: Query" (`...licensing-management-platform-api-customersquery30`):
   `GET /LMPI/v3/customers?created_start=...&created_end=...` (both required,
   "YYYY-MM-DDThh:mm:ssZ"), `page` (default 1) and `limit` (1-100, default 25); the answer
