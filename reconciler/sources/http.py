@@ -1,77 +1,64 @@
-"""HTTP for the Trend Micro sources (LMPI, Email Security): one retry loop, one URL check.
+"""HTTP reads for the Trend Micro sources (LMPI, Email Security), on the shared policies.
 
 Every request these sources make only reads (LMPI's summary report is a read-only POST),
-so 429, 5xx and dropped connections are retried a bounded number of times, honouring
-Retry-After. The retry decision and the URL check are two small functions on purpose:
-the project is moving to one shared retry policy and one outbound-URL policy for
-ConnectWise and Trend Micro, and adopting them here is meant to be a one-line change.
+so repeating one is always harmless. What is repeated, how often and after how long is
+reconciler.net.retry's decision (the policy the ConnectWise client follows too: 429 and
+5xx, drops and stalls, Retry-After in seconds or as an HTTP date, jittered backoff,
+bounded attempts), and every exchange is read through reconciler.net.bounded: a total
+deadline for connect + send + the whole answer, and a size cap after decompression, so
+a server that trickles or sends without end fails the source clearly in bounded time.
+The URLs themselves are checked by reconciler.net.urls where the sources are set up.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import httpx
 
-from reconciler.net.retry import RETRY_STATUSES, parse_retry_after
-from reconciler.net.urls import is_loopback_host as is_loopback
-from reconciler.sources.model import SourceError
-
-BACKOFF_BASE = 0.5
-BACKOFF_MAX = 30.0
-RETRY_AFTER_MAX = 120.0
-
-
-def retry_delay(attempt: int, response: httpx.Response | None) -> float | None:
-    """Seconds to wait before attempt `attempt + 1`, or None when the answer is final.
-
-    `response` None means the connection failed (always worth another try: reads only).
-    Deterministic backoff (no jitter): one collector per fleet, nothing to de-synchronise.
-    """
-    if response is not None and response.status_code not in RETRY_STATUSES:
-        return None
-    backoff = min(BACKOFF_BASE * 2.0 ** attempt, BACKOFF_MAX)
-    if response is not None:
-        wait = parse_retry_after(response.headers.get("retry-after"), datetime.now(UTC))
-        if wait is not None:
-            return min(wait, RETRY_AFTER_MAX)
-    return backoff
-
-
-def check_url(url: str, setting: str) -> str:
-    """The base URL without a trailing slash, or SourceError: https://, or plain http://
-    only to loopback (the simulator); never credentials in the URL."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        raise SourceError(f"{setting} {url!r} is not a valid URL") from None
-    if "@" in parts.netloc:
-        raise SourceError(f"{setting} must not contain credentials; they come from the "
-                          "environment")
-    if not host or parts.scheme not in ("https", "http") or (
-            parts.scheme == "http" and not is_loopback(host)):
-        raise SourceError(f"{setting} {url!r} must be https:// (plain http only to loopback)")
-    return url.rstrip("/")
+from reconciler.net import bounded
+from reconciler.net.retry import RetryPolicy
 
 
 class Transient(Exception):
-    """A request that kept failing (429/5xx/drops) after every attempt."""
+    """A request that failed for good: it kept failing (429/5xx/drops/stalls) after every
+    attempt, or its answer is one no retry would change (too large, undecodable)."""
+
+
+def _problem(exc: httpx.RequestError) -> str:
+    """What went wrong, for messages (never a URL or a header)."""
+    if isinstance(exc, bounded.DeadlineExceeded | bounded.ResponseTooLarge
+                  | bounded.UnreadableAnswer):
+        return str(exc)
+    return f"connection failed ({type(exc).__name__})"
 
 
 class ReadingClient:
-    """An httpx client whose requests are retried as reads; counts requests made."""
+    """An httpx client whose requests are retried as reads and read whole within a deadline
+    and a size cap; counts the attempts it made."""
 
-    def __init__(self, *, transport: httpx.BaseTransport | None = None, attempts: int = 4,
-                 sleep: Callable[[float], None] = time.sleep, timeout: float = 30.0) -> None:
-        self._client = httpx.Client(transport=transport, timeout=timeout)
-        self._attempts = max(1, attempts)
+    def __init__(self, *, base_url: str | None = None,
+                 transport: httpx.BaseTransport | None = None, attempts: int = 4,
+                 retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
+                 timeout: float = 30.0, deadline: float = bounded.DEFAULT_DEADLINE,
+                 max_bytes: int = bounded.DEFAULT_MAX_BYTES) -> None:
+        limits = httpx.Limits(max_connections=4)
+        # Without a transport of the caller's (a test's, the in-process sandbox's), every
+        # socket operation is bounded by the deadline; proxies as the environment names.
+        self._client = httpx.Client(
+            transport=transport or bounded.DeadlineTransport(limits=limits, proxy_for=base_url),
+            timeout=timeout, limits=limits,
+            follow_redirects=False)  # a redirect must never carry our credentials elsewhere
+        self.retry = retry or RetryPolicy(max_retries=max(1, attempts) - 1)
+        self.deadline = float(deadline)
+        self.max_bytes = max(1, int(max_bytes))
         self._sleep = sleep
-        self.attempts = self._attempts
         self.request_count = 0
+
+    @property
+    def is_closed(self) -> bool:
+        return self._client.is_closed
 
     def close(self) -> None:
         self._client.close()
@@ -79,23 +66,28 @@ class ReadingClient:
     def request(self, method: str, url: str, *, headers: Callable[[], Mapping[str, str]],
                 params: Mapping[str, str] | None = None, content: bytes | None = None,
                 ) -> httpx.Response:
-        """The final answer (any status) or Transient naming the last problem.
-
-        `headers` is called for every attempt: signed requests sign afresh."""
-        problem = ""
-        for attempt in range(self._attempts):
+        """The final answer (any status the policy does not repeat), read whole, or
+        Transient naming the last problem. `headers` is called for every attempt: signed
+        requests sign afresh."""
+        attempt = 0
+        while True:
+            attempt += 1
             self.request_count += 1
+            request = self._client.build_request(
+                method, url, params=params, content=content,
+                headers={**headers(), "accept-encoding": bounded.ACCEPT_ENCODING})
             try:
-                response = self._client.request(method, url, params=params, content=content,
-                                                headers=dict(headers()))
-            except httpx.TransportError as exc:
-                problem, response = f"connection failed ({type(exc).__name__})", None
+                response = bounded.send(self._client, request, deadline=self.deadline,
+                                        max_bytes=self.max_bytes)
+            except httpx.RequestError as exc:
+                delay = self.retry.next_delay(attempt, retry_safe=True, error=exc)
+                problem = _problem(exc)
             else:
+                if not self.retry.retries_status(response.status_code, retry_safe=True):
+                    return response
+                delay = self.retry.next_delay(attempt, retry_safe=True, response=response)
                 problem = f"{response.status_code} {response.reason_phrase}".strip()
-            delay = retry_delay(attempt, response)
             if delay is None:
-                assert response is not None
-                return response
-            if attempt + 1 < self._attempts:
-                self._sleep(delay)
-        raise Transient(f"after {self._attempts} attempts: {problem}")
+                tries = "1 attempt" if attempt == 1 else f"{attempt} attempts"
+                raise Transient(f"after {tries}: {problem}")
+            self._sleep(delay)

@@ -91,17 +91,17 @@ class LmpiClient:
     """Signed reads from LMPI: the summary report and the customer list."""
 
     def __init__(self, url: str, *, token: str, secret: str, api_version: str = "v3",
-                 transport: httpx.BaseTransport | None = None, attempts: int = 4,
-                 clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep, timeout: float = 30.0) -> None:
+                 clock: Callable[[], float] = time.time, **http: Any) -> None:
+        """`clock` (Unix seconds) times the signatures; `http` configures the reads
+        (`transport`, `attempts` or `retry`, `sleep`, `timeout`, `deadline`, `max_bytes`:
+        see reconciler.sources.http.ReadingClient)."""
         if api_version not in API_VERSIONS:
             raise SourceError(f"LMPI api_version {api_version!r} is not one of v3, v2")
         self.url = url.rstrip("/")
         self.api_version = api_version
         self.__token = token
         self.__secret = secret
-        self._http = ReadingClient(transport=transport, attempts=attempts, sleep=sleep,
-                                   timeout=timeout)
+        self._http = ReadingClient(base_url=self.url, **http)
         self._clock = clock
 
     def __repr__(self) -> str:  # never show credentials
@@ -110,6 +110,10 @@ class LmpiClient:
     @property
     def request_count(self) -> int:
         return self._http.request_count
+
+    @property
+    def is_closed(self) -> bool:
+        return self._http.is_closed
 
     def close(self) -> None:
         self._http.close()
@@ -233,12 +237,10 @@ class LmpiUsageSource:
     """License usage from LMPI's monthly Customer Summary report."""
 
     def __init__(self, url: str, products: Mapping[str, Product], *, token: str, secret: str,
-                 api_version: str = "v3", transport: httpx.BaseTransport | None = None,
-                 attempts: int = 4, clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep, timeout: float = 30.0) -> None:
+                 api_version: str = "v3", **client: Any) -> None:
+        """`client`: LmpiClient's options (its clock, how it reads)."""
         self.client = LmpiClient(url, token=token, secret=secret, api_version=api_version,
-                                 transport=transport, attempts=attempts, clock=clock,
-                                 sleep=sleep, timeout=timeout)
+                                 **client)
         self.url = self.client.url
         self.description = f"LMPI {self.url}"
         self._products = ProductMap(products)

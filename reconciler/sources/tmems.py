@@ -24,9 +24,8 @@ from __future__ import annotations
 
 import base64
 import json
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import unquote
 
 import httpx
@@ -39,6 +38,9 @@ PAGE_LIMIT = 500  # the documented default (and, by the brief of this API, its p
 MAX_PAGES = 100_000
 SANDBOX_ACCOUNT = "sandbox-tmems"  # the embedded simulator's fixed, public credentials
 SANDBOX_API_KEY = "sandbox-tmems-key"
+# How the collector reads unless told otherwise: 5 attempts, 60 s per socket operation
+# (the total deadline and size cap are reconciler.net.bounded's defaults).
+HTTP_DEFAULTS: dict[str, Any] = {"attempts": 5, "timeout": 60.0}
 
 
 def api_time(moment: datetime) -> str:
@@ -50,16 +52,15 @@ def api_time(moment: datetime) -> str:
 class TmemsClient:
     """Reads policy event logs, page after page."""
 
-    def __init__(self, url: str, *, account: str, api_key: str,
-                 transport: httpx.BaseTransport | None = None, attempts: int = 5,
-                 sleep: Callable[[float], None] = time.sleep, timeout: float = 60.0,
-                 page_limit: int = PAGE_LIMIT) -> None:
+    def __init__(self, url: str, *, account: str, api_key: str, page_limit: int = PAGE_LIMIT,
+                 **http: Any) -> None:
+        """`http` configures the reads (`transport`, `attempts` or `retry`, `sleep`,
+        `timeout`, `deadline`, `max_bytes`: see reconciler.sources.http.ReadingClient)."""
         self.url = url.rstrip("/")
         self.page_limit = page_limit
         self.__authorization = "Basic " + base64.b64encode(
             f"{account}:{api_key}".encode()).decode()
-        self._http = ReadingClient(transport=transport, attempts=attempts, sleep=sleep,
-                                   timeout=timeout)
+        self._http = ReadingClient(base_url=self.url, **{**HTTP_DEFAULTS, **http})
 
     def __repr__(self) -> str:  # never show credentials
         return f"TmemsClient({self.url!r})"
@@ -67,6 +68,10 @@ class TmemsClient:
     @property
     def request_count(self) -> int:
         return self._http.request_count
+
+    @property
+    def is_closed(self) -> bool:
+        return self._http.is_closed
 
     def close(self) -> None:
         self._http.close()
