@@ -5,8 +5,9 @@ CLI commands take a Runtime instead of building clients themselves, and tests ha
 CLI a factory of their own (`open_runtime` with a transport, options or a clock) instead
 of patching command modules. The gateway and the sources are built on first use, so a
 command that never reads ConnectWise never connects. `connectwise.url: sandbox` (and
-`sources.usage.url: sandbox`) run the simulator in process, one app for both, its state
-in `<root>/.reconciler/sandbox-state.json`, seeded on first use from the packaged seed.
+`sources.usage.url: sandbox`, `sources.detections.email_security.url: sandbox`) run the
+simulator in process, one app for all three on the runtime's clock, its state in
+`<root>/.reconciler/sandbox-state.json`, seeded on first use from the packaged seed.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from reconciler.config.model import Fleet
 from reconciler.connectwise import connect
 from reconciler.connectwise.gateway import Gateway, HttpGateway
 from reconciler.connectwise.site import SiteError
-from reconciler.sources import DetectionSource, UsageSource, open_sources
+from reconciler.sources import DetectionSource, UsageSource, open_sources, tmems_client
+from reconciler.sources.tmems import TmemsClient
 
 SANDBOX = "sandbox"  # the value of a url that names the embedded simulator
 SANDBOX_STATE = Path(".reconciler") / "sandbox-state.json"
@@ -63,11 +65,21 @@ class Runtime:
         self._cw_transport = cw_transport
         self._gateway: HttpGateway | None = None
         self._sources: tuple[UsageSource, DetectionSource] | None = None
+        self._email_security: TmemsClient | None = None
         self._sandbox_app: Any = None
         self._closing = contextlib.ExitStack()
 
     def now(self) -> datetime:
         return self._clock()
+
+    def run_at(self, instant: datetime) -> None:
+        """From here on `now()` is `instant`, for this runtime and its in-process sandbox
+        (which judges Email Security's 72-hour log window and LMPI's signature skew by it):
+        `collect detections --at`."""
+        self._clock = lambda: instant
+
+    def _unix_now(self) -> float:
+        return self.now().timestamp()
 
     @property
     def env(self) -> Mapping[str, str]:
@@ -117,11 +129,25 @@ class Runtime:
             lmpi_transport = None
             if usage_settings.kind == "lmpi" and is_sandbox(usage_settings.url):
                 lmpi_transport = self._sandbox_transport()
-            self._sources = open_sources(self.fleet, self._env, lmpi_transport=lmpi_transport)
+            self._sources = open_sources(self.fleet, self._env, lmpi_transport=lmpi_transport,
+                                         clock=self._unix_now)
             for source in self._sources:
                 if isinstance(source, _Closeable):
                     self._closing.callback(source.close)
         return self._sources
+
+    @property
+    def email_security(self) -> TmemsClient:
+        """The Trend Micro Email Security client `collect detections` reads with, opened on
+        first use; SourceError when reconciler.yaml does not collect."""
+        if self._email_security is None:
+            collection = self.fleet.settings.collection
+            transport = None
+            if collection is not None and is_sandbox(collection.url):
+                transport = self._sandbox_transport()
+            self._email_security = tmems_client(self.fleet, self._env, transport=transport)
+            self._closing.callback(self._email_security.close)
+        return self._email_security
 
     # -- the embedded sandbox -------------------------------------------------------------
     def _sandbox(self):
@@ -143,10 +169,11 @@ class Runtime:
                 except OSError as exc:  # e.g. .reconciler is a file
                     raise SiteError(f"cannot keep the sandbox state in {state.parent}: "
                                     f"{exc.strerror or type(exc).__name__}") from None
-                self._sandbox_app = sandbox.create_app(state_path=state, seed=None)
+                self._sandbox_app = sandbox.create_app(state_path=state, seed=None,
+                                                       clock=self.now)
             else:
                 self._sandbox_app = sandbox.create_app(
-                    state_path=state if state.is_file() else None, seed=None)
+                    state_path=state if state.is_file() else None, seed=None, clock=self.now)
         return sandbox.transport(self._sandbox_app)  # closed by the client that uses it
 
     # -- lifetime -------------------------------------------------------------------------

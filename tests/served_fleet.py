@@ -23,9 +23,10 @@ LMPI_PATH = "/LMPI/"  # LMPI's report is read with a POST: reading, not sending
 
 
 def make_fleet(dest: Path, cw_url: str, *, lmpi_url: str | None = None,
-               copy_data: bool = False) -> Path:
+               tmems_url: str | None = None, copy_data: bool = False) -> Path:
     """The example fleet (reconciler.yaml, customers/, data/) in `dest`, its
-    connectwise.url set to `cw_url` and, given `lmpi_url`, usage read from LMPI there.
+    connectwise.url set to `cw_url`; given `lmpi_url`, usage read from LMPI there, and
+    given `tmems_url`, Email Security counts collected from there.
     data/ is a link to the repository's unless `copy_data` (to break it)."""
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copytree(REPO / "customers", dest / "customers")
@@ -37,6 +38,8 @@ def make_fleet(dest: Path, cw_url: str, *, lmpi_url: str | None = None,
     settings["connectwise"]["url"] = cw_url
     if lmpi_url:
         settings["sources"]["usage"] = {"kind": "lmpi", "url": lmpi_url}
+    if tmems_url:
+        settings["sources"]["detections"]["email_security"] = {"url": tmems_url}
     (dest / "reconciler.yaml").write_text(yaml.safe_dump(settings, sort_keys=False),
                                           encoding="utf-8")
     return dest

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -87,20 +87,56 @@ def test_a_version_the_site_does_not_serve_is_an_error_naming_the_setting(tmp_pa
 
 
 def test_nothing_is_opened_until_used_and_everything_is_closed(tmp_path):
-    root = sandbox_fleet(tmp_path, lmpi_url="sandbox")
+    root = sandbox_fleet(tmp_path, lmpi_url="sandbox", tmems_url="sandbox")
     with open_runtime(root, env={}) as rt:
         assert not (root / ".reconciler").exists()  # no gateway asked for yet
         usage = rt.usage
         assert isinstance(usage, LmpiUsageSource)
         assert usage.usage(2026, 11).lines  # the sandbox's LMPI report, in process
         client = rt.gateway.client
-    assert usage._client.is_closed and client._http.is_closed
+        email_security = rt.email_security
+        assert rt.email_security is email_security  # opened once
+    assert usage.client.is_closed and client._http.is_closed and email_security.is_closed
 
 
-def test_the_clock_is_the_runtimes(tmp_path):
+def test_one_sandbox_app_answers_connectwise_lmpi_and_email_security(tmp_path, monkeypatch):
+    import reconciler.sandbox as sandbox
+
+    apps = []
+
+    def recording_create_app(**kwargs):
+        apps.append(sandbox_create_app(**kwargs))
+        return apps[-1]
+    sandbox_create_app = sandbox.create_app
+    monkeypatch.setattr(sandbox, "create_app", recording_create_app)
+    root = sandbox_fleet(tmp_path, lmpi_url="sandbox", tmems_url="sandbox")
+    with open_runtime(root, env={}) as rt:
+        now = rt.now()
+        rt.email_security.policy_events("spam", now - timedelta(hours=1), now)
+        rt.usage.usage(2026, 11)
+        rt.gateway.boards()
+    [app] = apps
+    paths = {uri.split("?")[0] for _, uri in app.request_log}
+    assert {"/api/v1/log/policyeventlog", "/LMPI/v3/reports/summary"} <= paths
+    assert any(path.endswith("/service/boards") for path in paths)
+
+
+def test_the_clock_is_the_runtimes_and_the_sandboxs(tmp_path):
+    """The in-process sandbox runs on the runtime's clock: LMPI's signatures (timed by it)
+    pass the simulator's 15-minute skew check however far the clock is from real time, and
+    `run_at` moves both (what `collect detections --at` does)."""
     at = datetime(2026, 11, 25, 12, tzinfo=UTC)
-    with open_runtime(sandbox_fleet(tmp_path), env={}, clock=lambda: at) as rt:
+    root = sandbox_fleet(tmp_path, lmpi_url="sandbox", tmems_url="sandbox")
+    with open_runtime(root, env={}, clock=lambda: at) as rt:
         assert rt.now() == at
+        assert rt.usage.usage(2026, 10).lines
+        later = at + timedelta(days=400)
+        rt.run_at(later)
+        assert rt.now() == later
+        # the simulator's 72-hour window now ends at `later`: logs of the hour before it
+        # are there, and a window of the old clock's is out of reach
+        assert rt.email_security.policy_events("spam", later - timedelta(hours=2), later)
+        assert not rt.email_security.policy_events("spam", at - timedelta(hours=2), at)
 
 
 def test_only_the_sandbox_branch_loads_the_simulator(tmp_path):

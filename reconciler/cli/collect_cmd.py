@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from pathlib import Path
-
 import click
 
-from reconciler.config import load_fleet
+from reconciler.cli.runtime import runtime
 from reconciler.schedule import parse_instant, zone
-from reconciler.sources import collected_store, tmems_client
+from reconciler.sources import collected_store
 from reconciler.sources.collect import collect_fleet
 from reconciler.sources.render import collect_json, collect_text
 
@@ -34,15 +31,11 @@ def detections(ctx: click.Context, at_text, fmt) -> None:
     repeat or run after a crash: a slot is replaced whole, never added to twice. Exit 1 if
     a request failed (what was read before it is kept) or hours fell out of the window
     before they were collected (reported as lost)."""
-    fleet = load_fleet(Path(ctx.obj["root"]), partial=True)
-    # An empty --at (e.g. an unset CI variable) is an error, never a silent "now".
-    at = datetime.now(UTC) if at_text is None else parse_instant(
-        at_text, zone(fleet.settings.timezone))
-    store = collected_store(fleet)
-    client = tmems_client(fleet, clock=(lambda: at) if at_text is not None else None)
-    try:
-        report = collect_fleet(fleet, store, client, at)
-    finally:
-        client.close()
+    with runtime(ctx) as rt:
+        if at_text is not None:
+            # An empty --at (e.g. an unset CI variable) is an error, never a silent "now".
+            rt.run_at(parse_instant(at_text, zone(rt.fleet.settings.timezone)))
+        report = collect_fleet(rt.fleet, collected_store(rt.fleet), rt.email_security,
+                               rt.now())
     click.echo(collect_json(report) if fmt == "json" else collect_text(report), nl=False)
     ctx.exit(0 if report.ok else 1)

@@ -4,13 +4,13 @@ collected from Trend Micro Email Security)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from zoneinfo import ZoneInfo
 
 import httpx
 
-from reconciler.config.model import Fleet
+from reconciler.config.model import CollectionSettings, Fleet
 from reconciler.net.urls import url_problem
 from reconciler.sources.collected import CollectedStore
 from reconciler.sources.email_security import CollectedDetections
@@ -50,13 +50,17 @@ __all__ = [
 
 
 def usage_source(fleet: Fleet, env: Mapping[str, str] = os.environ, *,
-                 lmpi_transport: httpx.BaseTransport | None = None) -> UsageSource:
+                 lmpi_transport: httpx.BaseTransport | None = None,
+                 clock: Callable[[], float] | None = None) -> UsageSource:
     """The usage source `sources.usage` of reconciler.yaml names (`lmpi_transport`: how
-    to reach LMPI when its url is `sandbox`; the runtime builds it)."""
+    to reach LMPI when its url is `sandbox`; the runtime builds it. `clock`: Unix seconds
+    LMPI's signatures are timed by, the runtime's)."""
     settings = fleet.settings.usage_source
     if settings.kind == "lmpi":
+        options = {} if clock is None else {"clock": clock}
         return lmpi_from_settings(settings.url or "", fleet.settings.products, env,
-                                  transport=lmpi_transport, api_version=settings.api_version)
+                                  transport=lmpi_transport, api_version=settings.api_version,
+                                  **options)
     return FileUsageSource(fleet.root / (settings.path or "data/usage"),
                            fleet.settings.products, root=fleet.root)
 
@@ -82,12 +86,17 @@ def email_security_events(fleet: Fleet) -> dict:
     return effective_events(collection.events if collection else {})
 
 
-def collected_store(fleet: Fleet) -> CollectedStore:
-    """The collected Email Security counts (SourceError when collection is off)."""
+def _collection(fleet: Fleet) -> CollectionSettings:
     collection = fleet.settings.collection
     if collection is None:
         raise SourceError("Email Security counts are not collected: add "
                           "sources.detections.email_security (url) to reconciler.yaml")
+    return collection
+
+
+def collected_store(fleet: Fleet) -> CollectedStore:
+    """The collected Email Security counts (SourceError when collection is off)."""
+    collection = _collection(fleet)
     return CollectedStore(fleet.root / collection.path, shown=collection.path)
 
 
@@ -116,10 +125,7 @@ def tmems_client(fleet: Fleet, env: Mapping[str, str] = os.environ, *,
     """A client for `sources.detections.email_security.url`: `sandbox` is the embedded
     simulator, reached through `transport` (the runtime's sandbox branch builds it);
     otherwise credentials come from TMEMS_ACCOUNT and TMEMS_API_KEY."""
-    collection = fleet.settings.collection
-    if collection is None:
-        raise SourceError("Email Security counts are not collected: add "
-                          "sources.detections.email_security (url) to reconciler.yaml")
+    collection = _collection(fleet)
     if collection.url == "sandbox":
         if transport is None:
             raise SourceError("sources.detections.email_security.url sandbox needs the "
@@ -139,12 +145,14 @@ def tmems_client(fleet: Fleet, env: Mapping[str, str] = os.environ, *,
 
 
 def open_sources(fleet: Fleet, env: Mapping[str, str] = os.environ, *,
-                 lmpi_transport: httpx.BaseTransport | None = None
+                 lmpi_transport: httpx.BaseTransport | None = None,
+                 clock: Callable[[], float] | None = None
                  ) -> tuple[UsageSource, DetectionSource]:
     """Both sources; one that cannot be set up becomes `Unavailable` (its sends fail
     with the reason, the other kind still goes out)."""
     try:
-        usage: UsageSource = usage_source(fleet, env, lmpi_transport=lmpi_transport)
+        usage: UsageSource = usage_source(fleet, env, lmpi_transport=lmpi_transport,
+                                          clock=clock)
     except SourceError as exc:
         usage = Unavailable(exc)
     try:

@@ -5,11 +5,15 @@ were not (naming them, and saying which are lost)."""
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from click.testing import CliRunner
 
+from reconciler.cli import cli as main
+from reconciler.runtime import open_runtime
 from reconciler.sandbox import create_app, serve
 from reconciler.sources.tmems_events import DEFAULT_EVENTS, matches
 from tests.sends.world import cli, example_fleet
@@ -76,7 +80,7 @@ def test_run_due_sends_the_summary_of_a_collected_day(root):
     assert cli(root, "collect", "detections", "--at", AT).exit_code == 0
     result = cli(root, "run-due", "--at", "2026-11-25T06:30:00-05:00", "--customer", "initech",
                  "--format", "json")
-    rows = {r["kind"]: r for r in json.loads(result.output)}
+    rows = {r["kind"]: r for r in json.loads(result.output)["results"]}
     summary = rows["email_security"]
     assert (summary["period"], summary["outcome"]) == ("2026-11-24", "sent"), summary
     total = expected_total(["spam", "phishing", "malware", "bec"], {"initech.example"},
@@ -95,12 +99,20 @@ def test_a_day_not_collected_fails_and_a_lost_day_says_so(root):
     assert again.exit_code == 0 and "lost" not in again.output
     result = cli(root, "run-due", "--at", "2026-11-27T06:30:00-05:00", "--customer", "initech",
                  "--format", "json")
-    summary = next(r for r in json.loads(result.output) if r["kind"] == "email_security")
+    summary = next(r for r in json.loads(result.output)["results"]
+                   if r["kind"] == "email_security")
     assert result.exit_code == 1 and summary["outcome"] == "failed"
     assert summary["detail"] == (
         "Email Security detections not completely collected for 2026-11-26 (lost for good: "
         "2026-11-26 fell out of Trend Micro Email Security's 72-hour log window before they "
         "were collected); `reconciler collect detections` collects them (hourly)")
+
+
+def invoke(root, *args, **runtime_options):
+    """The CLI with the runtime a test hands in (`open_runtime` with these options)."""
+    factory = functools.partial(open_runtime, **runtime_options)
+    return CliRunner().invoke(main, ["--root", str(root), *args],
+                              obj={"open_runtime": factory})
 
 
 def test_real_url_with_credentials_from_the_environment_never_shown(tmp_path):
@@ -109,13 +121,10 @@ def test_real_url_with_credentials_from_the_environment_never_shown(tmp_path):
     key = "tmems-key-Q9w8e7r6"
     with serve(app) as url:
         root = collecting(example_fleet(tmp_path), url)
-        from click.testing import CliRunner
-
-        from reconciler.cli import cli as main
 
         def run(*args, **env):
-            return CliRunner().invoke(main, ["--root", str(root), "collect", "detections",
-                                             "--at", "2026-11-25T11:07:00Z", *args], env=env)
+            return invoke(root, "collect", "detections", "--at", "2026-11-25T11:07:00Z", *args,
+                          env=env)
         missing = run()
         assert missing.exit_code == 1 and "needs TMEMS_ACCOUNT and TMEMS_API_KEY" in missing.output
         refused = run(TMEMS_ACCOUNT="sandbox-tmems", TMEMS_API_KEY=key)
@@ -128,6 +137,18 @@ def test_real_url_with_credentials_from_the_environment_never_shown(tmp_path):
         assert json.loads(ok.output)["complete_until"] == "2026-11-25T10:30Z"
         assert "sandbox-tmems-key" not in ok.output
         assert any(uri.startswith("/api/v1/log/policyeventlog?") for _, uri in app.request_log)
+
+
+def test_without_at_the_runtimes_clock_is_the_instant_and_the_sandboxs_too(root):
+    """One in-process sandbox on the runtime's clock: its 72-hour window ends at that
+    instant, so what is complete follows the clock a test hands in."""
+    for hour, until in ((11, "2026-11-25T10:30Z"), (12, "2026-11-25T11:30Z")):
+        at = datetime(2026, 11, 25, hour, 7, tzinfo=UTC)
+        result = invoke(root, "collect", "detections", "--format", "json",
+                        clock=lambda at=at: at)
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.output)
+        assert (data["at"], data["complete_until"]) == (f"2026-11-25T{hour}:07:00Z", until)
 
 
 def test_plain_http_to_another_host_is_refused(tmp_path):
