@@ -146,6 +146,21 @@ def prepare(customer: Customer, settings: Settings, usage_source: UsageSource,
     return lines
 
 
+def not_billed(customer: Customer, usage_source: UsageSource, year: int, month: int) -> str:
+    """What the source reports for this customer that no product maps, so nothing bills it,
+    as a note for the billing row (`; not billed (...): 'Deep Security' plan 'Per hour'`);
+    "" when there is none or the month cannot be read (the billing says why)."""
+    try:
+        rows = usage_source.usage(year, month).unmapped_for(customer.trend_micro_id)
+    except SourceError:
+        return ""
+    if not rows:
+        return ""
+    products = ", ".join(dict.fromkeys(row.product for row in rows))
+    return (f"; not billed (no product in reconciler.yaml maps it; see products.<key>.lmpi): "
+            f"{products}")
+
+
 def guardrail(lines: Sequence[BillingLine], billed_before: bool,
               max_change_percent: float) -> list[str]:
     """The lines the guardrail holds, described as `product old -> new (+N%)`."""

@@ -105,13 +105,20 @@ def send_billing(ctx: SendContext, customer: Customer, period: Period, key: str,
         raise ReconcilerError("no usage source configured")
     settings = ctx.fleet.settings
     today = ctx.at.astimezone(ctx.clock.tz).date()
-    lines = billing.prepare(customer, settings, ctx.usage, ctx.billing_data(),
-                            period.start.year, period.start.month, today)
+    year, month = period.start.year, period.start.month
+    # products the customer uses that nobody maps are named on every outcome of the row
+    unmapped = billing.not_billed(customer, ctx.usage, year, month)
+    try:
+        lines = billing.prepare(customer, settings, ctx.usage, ctx.billing_data(), year,
+                                month, today)
+    except billing.BillingFailed as exc:
+        raise billing.BillingFailed(f"{exc}{unmapped}") from None
     held = [] if superseded_by else billing.guardrail(
         lines, billed_before, settings.safety.max_quantity_change_percent)
     if held and not ctx.approved(customer):
         return "held", (f"held by the quantity guardrail: {'; '.join(held)}; nothing sent. "
-                        f"If right, run again with --approve-quantities {customer.slug}")
+                        f"If right, run again with --approve-quantities {customer.slug}"
+                        f"{unmapped}")
     summary, description = billing_ticket(customer, period.label, lines, key,
                                           ctx.usage.description, title=title,
                                           superseded_by=superseded_by)
@@ -124,7 +131,7 @@ def send_billing(ctx: SendContext, customer: Customer, period: Period, key: str,
     # routing is resolved before anything is written: a bad board name fails cleanly
     ticket = ctx.ticket(customer, key, summary, description)
     if ctx.dry_run:
-        return "skipped", f"dry run: would bill {detail}"
+        return "skipped", f"dry run: would bill {detail}{unmapped}"
     if read_key(ctx.gateway, key):  # sent meanwhile: leave the quantities alone
         return "already_sent", "sent by another run"
     if superseded_by is None:
@@ -135,7 +142,7 @@ def send_billing(ctx: SendContext, customer: Customer, period: Period, key: str,
     delivery = ctx.delivered(key, deliver(ctx.gateway, ticket, just_checked=True))
     if delivery.outcome == "already_sent":
         return "already_sent", delivery.note or f"ticket #{delivery.ticket_id}"
-    return "sent", f"{detail}; ticket #{delivery.ticket_id}"
+    return "sent", f"{detail}; ticket #{delivery.ticket_id}{unmapped}"
 
 
 def send_summary(ctx: SendContext, send: DueSend) -> tuple[str, str]:

@@ -21,9 +21,12 @@ from reconciler.sources.model import (
     MonthUsage,
     SourceError,
     Unavailable,
+    UnmappedProduct,
+    UnmappedRow,
     UsageLine,
     UsageSource,
     format_units,
+    unmapped_products,
 )
 from reconciler.sources.tmems import SANDBOX_ACCOUNT, SANDBOX_API_KEY, TmemsClient
 from reconciler.sources.tmems_events import effective_events
@@ -37,6 +40,8 @@ __all__ = [
     "RoutedDetections",
     "SourceError",
     "Unavailable",
+    "UnmappedProduct",
+    "UnmappedRow",
     "UsageLine",
     "UsageSource",
     "collected_store",
@@ -45,6 +50,7 @@ __all__ = [
     "format_units",
     "open_sources",
     "tmems_client",
+    "unmapped_products",
     "usage_source",
 ]
 

@@ -32,6 +32,7 @@ from reconciler.sources.model import (
     MonthUsage,
     RejectedLine,
     SourceError,
+    UnmappedRow,
     UsageLine,
     as_number,
 )
@@ -149,7 +150,7 @@ class FileUsageSource:
             raise SourceError(f"no usage file for {stem} "
                               f"({_display(self.folder / stem, self.root)}.csv or .json)")
         shown = _display(path, self.root)
-        lines, rejected, unmapped = [], [], set()
+        lines, rejected, unmapped = [], [], []
         for where, row in _read_rows(path, USAGE_COLUMNS, shown):
             product_text = _text(row, "product", where)
             plan = str(row.get("service_plan") or "").strip()
@@ -160,7 +161,8 @@ class FileUsageSource:
                     unmapped_plan(product_text, plan, match.candidates), where))
                 continue
             if match.key is None:
-                unmapped.add((product_text, plan))  # a product this fleet does not bill
+                unmapped.append(UnmappedRow(  # a product this fleet does not bill
+                    str(row.get("customer_id") or "").strip(), product_text, plan, where))
                 continue
             lines.append(UsageLine(
                 customer_id=_text(row, "customer_id", where),
@@ -172,7 +174,7 @@ class FileUsageSource:
                 origin=where,
             ))
         return MonthUsage(year, month, tuple(lines), source=self.description,
-                          rejected=tuple(rejected), unmapped=tuple(sorted(unmapped)))
+                          rejected=tuple(rejected), unmapped=tuple(unmapped))
 
 
 class FileDetectionSource:

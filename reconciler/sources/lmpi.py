@@ -53,6 +53,7 @@ from reconciler.sources.model import (
     MonthUsage,
     RejectedLine,
     SourceError,
+    UnmappedRow,
     UsageLine,
     as_number,
 )
@@ -287,7 +288,7 @@ class LmpiUsageSource:
             rows = []
         if not isinstance(rows, list) or not isinstance(data, dict) or "summary" not in data:
             raise SourceError(f"LMPI usage report for {label} has no 'summary' list")
-        lines, rejected, unmapped = [], [], set()
+        lines, rejected, unmapped = [], [], []
         for number, row in enumerate(rows, 1):
             where = f"LMPI {label} row {number}"
             if not isinstance(row, dict):
@@ -295,10 +296,10 @@ class LmpiUsageSource:
             product_name = _text(row.get("product_name"))
             plan = _text(row.get("service_plan"))
             match = self._products.match(product_name, plan)
-            if match.key is None and not match.rejected:
-                unmapped.add((product_name, plan))  # a product this fleet does not bill
-                continue
             customer = _text(row.get("customer"))
+            if match.key is None and not match.rejected:
+                unmapped.append(UnmappedRow(customer, product_name, plan, where))  # not ours
+                continue
             if match.rejected:
                 rejected.append(RejectedLine(
                     customer, match.candidates,
@@ -321,7 +322,7 @@ class LmpiUsageSource:
                                    unit=_text(row.get("unit")), provisioned=provisioned or 0.0,
                                    used=used, origin=where))
         return MonthUsage(year, month, tuple(lines), source=self.description,
-                          rejected=tuple(rejected), unmapped=tuple(sorted(unmapped)),
+                          rejected=tuple(rejected), unmapped=tuple(unmapped),
                           resolve=self.customer_name)
 
 

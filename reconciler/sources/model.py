@@ -88,6 +88,43 @@ class RejectedLine:
     origin: str = ""
 
 
+@dataclass(frozen=True)
+class UnmappedRow:
+    """A usage row of a Trend Micro product that no product of reconciler.yaml maps: it
+    is not billed. Shown where the customer's billing is reported, so a product the
+    customer uses and nobody bills is seen, not lost quietly."""
+
+    customer_id: str  # as the source names the customer (an id in files, a name in LMPI)
+    product_name: str
+    service_plan: str
+    origin: str = ""
+
+    @property
+    def product(self) -> str:
+        """`'Deep Security' plan 'Per hour'`, for messages."""
+        plan = f" plan {self.service_plan!r}" if self.service_plan else ""
+        return f"{self.product_name!r}{plan}"
+
+
+@dataclass(frozen=True)
+class UnmappedProduct:
+    """A (product name, service plan) no product maps, and who reports it."""
+
+    product_name: str
+    service_plan: str
+    customers: tuple[str, ...]  # as the source names them
+
+
+def unmapped_products(usage: MonthUsage) -> tuple[UnmappedProduct, ...]:
+    """Every product and service plan of a month's report that no product of
+    reconciler.yaml maps, with the customers reporting it (sorted): what `doctor` lists."""
+    found: dict[tuple[str, str], set[str]] = {}
+    for row in usage.unmapped:
+        found.setdefault((row.product_name, row.service_plan), set()).add(row.customer_id)
+    return tuple(UnmappedProduct(name, plan, tuple(sorted(customers)))
+                 for (name, plan), customers in sorted(found.items()))
+
+
 def _identity(customer_id: str) -> str:
     return customer_id
 
@@ -98,8 +135,8 @@ class MonthUsage:
 
     `resolve` turns a customer file's `trend_micro.customer_id` into the key the lines
     use (LMPI names customers; the file source uses the id itself) and raises SourceError
-    for that customer when it cannot be done without guessing. `unmapped` lists the
-    (product name, service plan) pairs of rows no product claims (ignored).
+    for that customer when it cannot be done without guessing. `unmapped` lists the rows
+    no product claims (not billed; `unmapped_for` gives a customer's).
     """
 
     year: int
@@ -107,7 +144,7 @@ class MonthUsage:
     lines: tuple[UsageLine, ...]
     source: str  # a description of the source, for messages
     rejected: tuple[RejectedLine, ...] = ()
-    unmapped: tuple[tuple[str, str], ...] = ()
+    unmapped: tuple[UnmappedRow, ...] = ()
     resolve: Callable[[str], str] = field(default=_identity, repr=False, compare=False)
     _index: Mapping[tuple[str, str], tuple[UsageLine, ...]] = field(
         init=False, repr=False, compare=False)
@@ -158,6 +195,12 @@ class MonthUsage:
         key = self.resolve(customer_id)
         return tuple(sorted({p for (k, p) in self._index if k == key}
                             | {p for (k, p) in self._rejected if k == key}))
+
+    def unmapped_for(self, customer_id: str) -> tuple[UnmappedRow, ...]:
+        """This customer's rows that no product maps; SourceError when the customer cannot
+        be resolved."""
+        key = self.resolve(customer_id)
+        return tuple(row for row in self.unmapped if row.customer_id == key)
 
     def chargeable(self, customer_id: str, product: str) -> float | None:
         """Chargeable units summed over service plans, or None when nothing is reported.

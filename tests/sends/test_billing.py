@@ -163,3 +163,32 @@ def test_usage_a_source_will_not_guess_fails_that_billing_and_patches_nothing(da
     assert row.outcome == "failed" and not report.ok
     assert "wfbss: LMPI has 2 customers named 'Stark Logistics' (id-1, id-2)" in row.detail
     assert world.addition_quantity(app, 111, "TM-WFBSS") == before
+
+
+def test_products_nobody_maps_are_named_on_the_customers_billing_row(data, app, gateway):
+    """A product the customer uses that no product of reconciler.yaml maps is not billed:
+    the billing row says so (dry run, sent and failed alike), the others' rows do not."""
+    fleet = world.fleet(data)
+    stark = next(c for c in fleet.customers if c.slug == "stark")
+    usage_file = data / "usage" / "2026-10.csv"
+    with usage_file.open("a") as out:
+        out.write(f"{stark.trend_micro_id},Deep Security,Per hour,hosts,9,9\n")
+    note = ("; not billed (no product in reconciler.yaml maps it; see products.<key>.lmpi): "
+            "'Deep Security' plan 'Per hour'")
+    report = run_due(fleet, gateway, OCT_RUN, usage=world.sources(fleet)[0],
+                     detections=world.sources(fleet)[1], dry_run=True)
+    billing_rows = {r.customer: r for r in report.results if r.kind == "billing"}
+    assert billing_rows["stark"].detail.endswith(note)
+    others = [r for name, r in billing_rows.items() if name != "stark"]
+    assert others and all("not billed" not in r.detail for r in others)
+    _report, by_key = run(fleet, gateway, OCT_RUN)
+    sent = by_key["tmrm:billing:STARK:2026-10"]
+    assert sent.outcome == "sent" and sent.detail.endswith(note)
+    assert "#" in sent.detail.removesuffix(note)  # the ticket number comes first
+    world.write_usage(data, 2026, 11, skip={("stark", "wfbss")})
+    with (data / "usage" / "2026-11.csv").open("a") as out:
+        out.write(f"{stark.trend_micro_id},Deep Security,Per hour,hosts,9,9\n")
+    _report, by_key = run(fleet, gateway, NOV_RUN)
+    failed = by_key[KEY]
+    assert failed.outcome == "failed" and "no usage reported for wfbss" in failed.detail
+    assert failed.detail.endswith(note)

@@ -8,7 +8,7 @@ import pytest
 
 from reconciler.config.model import Product
 from reconciler.sources import FileDetectionSource, FileUsageSource, SourceError
-from reconciler.sources.model import MissingDays
+from reconciler.sources.model import MissingDays, UnmappedProduct, unmapped_products
 
 PRODUCTS = {"wfbss": Product("wfbss", "Worry-Free Business Security Services", "TM-WFBSS"),
             "cas": Product("cas", "Cloud App Security", "TM-CAS")}
@@ -34,6 +34,25 @@ def test_chargeable_is_used_where_reported_else_provisioned_summed_over_plans(tm
     assert month.chargeable("c2", "wfbss") is None
     assert [line.origin for line in month.lines_for("c1", "wfbss")] == [
         "usage/2026-11.csv:2", "usage/2026-11.csv:3"]
+
+
+def test_rows_no_product_maps_are_listed_per_customer_and_per_product(tmp_path):
+    source = usage(tmp_path, HEADER
+                   + "c1,wfbss,Advanced,seats,50,42\n"
+                   + "c1,Deep Security,Server,hosts,9,9\n"
+                   + "c2,Deep Security,Server,hosts,2,2\n"
+                   + "c2,Deep Security,Desktop,hosts,4,4\n"
+                   + "c2,Vision One,,endpoints,7,7\n")
+    month = source.usage(2026, 11)
+    assert [(r.product, r.origin) for r in month.unmapped_for("c1")] == [
+        ("'Deep Security' plan 'Server'", "usage/2026-11.csv:3")]
+    assert [r.product for r in month.unmapped_for("c2")] == [
+        "'Deep Security' plan 'Server'", "'Deep Security' plan 'Desktop'", "'Vision One'"]
+    assert month.unmapped_for("c3") == ()
+    assert unmapped_products(month) == (
+        UnmappedProduct("Deep Security", "Desktop", ("c2",)),
+        UnmappedProduct("Deep Security", "Server", ("c1", "c2")),
+        UnmappedProduct("Vision One", "", ("c2",)))
 
 
 def test_json_usage_with_null_used(tmp_path):

@@ -15,6 +15,7 @@ from reconciler.config.model import Product
 from reconciler.sandbox import create_app, serve, transport
 from reconciler.sources import LmpiUsageSource, SourceError
 from reconciler.sources.lmpi import SANDBOX_SECRET, SANDBOX_TOKEN, lmpi_from_settings
+from reconciler.sources.model import UnmappedProduct, unmapped_products
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "lmpi"
 PRODUCTS = {
@@ -165,7 +166,13 @@ def test_service_plans_are_added_up_and_unmapped_products_ignored_and_listed():
     month, _ = usage_of([row(service_plan="Full", used=30), row(service_plan="Trial", used=5),
                          row(product_name="Deep Security", service_plan="Per hour")])
     assert month.chargeable(ACME, "wfbss") == 35
-    assert month.unmapped == (("Deep Security", "Per hour"),)
+    # listed per customer, resolved like billing (LMPI names customers in its rows)
+    [unmapped] = month.unmapped_for(ACME)
+    assert (unmapped.product, unmapped.origin) == ("'Deep Security' plan 'Per hour'",
+                                                   "LMPI 2026-11 row 3")
+    assert month.unmapped_for(STARK) == ()
+    assert unmapped_products(month) == (
+        UnmappedProduct("Deep Security", "Per hour", ("Acme Corporation",)),)
 
 
 def test_an_unmapped_plan_of_a_billed_product_fails_its_billing_naming_the_setting():
