@@ -1,7 +1,7 @@
 """When a failed request is repeated, and after how long: one policy for every client.
 
-ConnectWise and Trend Micro (LMPI) clients both ask `RetryPolicy.next_delay` after each
-failed attempt; it answers the seconds to wait, or None when the failure is final.
+ConnectWise and Trend Micro (LMPI, Email Security) clients all ask `RetryPolicy.next_delay`
+after each failed attempt; it answers the seconds to wait, or None when the failure is final.
 Decided here, once:
 - which statuses are worth another attempt, and that 429 may be repeated for any method
   (the throttle refused the request: nothing was processed) while 5xx and dropped
@@ -29,8 +29,9 @@ import httpx
 # answers "An unexpected error has occurred" for transient faults too; for deterministic
 # ones retrying an idempotent call only costs a few requests and seconds before the same
 # clear error, a fair price for not failing a whole CI run on a blip. Trend Micro's LMPI
-# documents no throttling or Retry-After behaviour (unverified): the same set applies, and
-# Retry-After is honoured in both of its forms if sent.
+# and Email Security document no throttling or Retry-After behaviour (unverified; Email
+# Security's "API response codes" list 500 InternalServerError): the same set applies,
+# and Retry-After is honoured in both of its forms if sent.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 # Methods whose repetition cannot duplicate anything. PATCH is added per call when every
