@@ -1,7 +1,8 @@
 """Credentials never leak: every command, run as a real subprocess against a sandbox served
 on 127.0.0.1 (healthy, faulty, refusing the key, read-only), and again in process with
 every logger at DEBUG, never shows the ConnectWise private key, the Basic auth token
-(Base64 of `company+public:private`), the public key, or the LMPI token and secret: not on
+(Base64 of `company+public:private`), the public key, the LMPI token and secret, or the
+Email Security API key (nor its Basic token, Base64 of `account:key`): not on
 stdout or stderr, not in a log record, not in any file it writes (plan.json, imported YAML,
 .reconciler/*), not in what it sends to ConnectWise (URLs, tickets). Raw bytes are searched.
 
@@ -42,6 +43,8 @@ PUBLIC, PRIVATE = _secret("cwpub"), _secret("cwpriv")
 RO_PUBLIC, RO_PRIVATE = _secret("ropub"), _secret("ropriv")
 WRONG_PRIVATE = _secret("wrongpriv")
 LMPI_TOKEN, LMPI_SECRET, WRONG_LMPI_SECRET = _secret("lmtok"), _secret("lmsec"), _secret("lmbad")
+TMEMS_ACCOUNT = "leak-test-tmems"  # a login id, not a secret (like the company id)
+TMEMS_KEY, WRONG_TMEMS_KEY = _secret("tmkey"), _secret("tmbad")
 
 
 def _basic(public: str, private: str) -> str:
@@ -56,9 +59,15 @@ FORBIDDEN = {
         "wrong private key": WRONG_PRIVATE, "wrong Basic token": _basic(PUBLIC, WRONG_PRIVATE),
         "LMPI token": LMPI_TOKEN, "LMPI secret": LMPI_SECRET,
         "wrong LMPI secret": WRONG_LMPI_SECRET,
+        "Email Security API key": TMEMS_KEY, "wrong Email Security API key": WRONG_TMEMS_KEY,
+        "Email Security Basic token": base64.b64encode(
+            f"{TMEMS_ACCOUNT}:{TMEMS_KEY}".encode()).decode(),
+        "wrong Email Security Basic token": base64.b64encode(
+            f"{TMEMS_ACCOUNT}:{WRONG_TMEMS_KEY}".encode()).decode(),
     }.items()
 }
-ENV = cw_env(PRIVATE, public_key=PUBLIC, lmpi_token=LMPI_TOKEN, lmpi_secret=LMPI_SECRET)
+ENV = cw_env(PRIVATE, public_key=PUBLIC, lmpi_token=LMPI_TOKEN, lmpi_secret=LMPI_SECRET) | {
+    "TMEMS_ACCOUNT": TMEMS_ACCOUNT, "TMEMS_API_KEY": TMEMS_KEY}
 
 
 def leaks(data: bytes | str) -> list[str]:
@@ -78,6 +87,7 @@ class Scenario:
     env: dict[str, str] = field(default_factory=lambda: dict(ENV))
     faults: Faults | None = None
     git: bool = False  # make the fleet a git repository (for history)
+    collect: bool = False  # Email Security counts collected from the sandbox too
 
 
 OK, FAILS, EITHER = {0}, {1}, {0, 1}  # EITHER: random faults may outlast the retries
@@ -114,6 +124,13 @@ WRONG_KEY = Scenario("wrong key (401)", env=ENV | {"CW_PRIVATE_KEY": WRONG_PRIVA
 LMPI_REFUSES = Scenario("LMPI refuses (401)", env=ENV | {"LMPI_SECRET_KEY": WRONG_LMPI_SECRET},
                         steps=[(["apply", "--yes"], OK), (["run-due", "--at", AT], FAILS),
                                (["doctor"], FAILS)])
+# The served sandbox runs on real time, and so do these runs (no --at): its log window
+# and the collector's agree.
+COLLECTS = Scenario("collect", collect=True, steps=[
+    (["collect", "detections"], OK), (["collect", "detections", "--format", "json"], OK)])
+TMEMS_REFUSES = Scenario("Email Security refuses (401)", collect=True,
+                         env=ENV | {"TMEMS_API_KEY": WRONG_TMEMS_KEY},
+                         steps=[(["collect", "detections"], FAILS)])
 SCENARIOS = [
     READS,
     WRITES,
@@ -126,6 +143,8 @@ SCENARIOS = [
                  (["plan"], OK), (["apply", "--yes"], FAILS), (["run-due", "--at", AT], FAILS),
                  (["doctor", "--write-probe", "--probe-company", "SANDBOXMSP"], FAILS)]),
     LMPI_REFUSES,
+    COLLECTS,
+    TMEMS_REFUSES,
 ]
 
 
@@ -146,7 +165,9 @@ def _git(root: Path, *args: str) -> None:
 
 
 def _prepare(scenario: Scenario, base: Path, url: str) -> tuple[Path, Path]:
-    root = make_fleet(base / "fleet", url, lmpi_url=url)
+    # a collecting fleet writes under data/: its own copy, never the repository's
+    root = make_fleet(base / "fleet", url, lmpi_url=url,
+                      tmems_url=url if scenario.collect else None, copy_data=scenario.collect)
     if scenario.git:
         for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "fleet"]):
             _git(root, *args)
@@ -161,7 +182,8 @@ def _sandbox(faults: Faults | None = None):
     credentials = SandboxCredentials(
         company=COMPANY, public_key=PUBLIC, private_key=PRIVATE,
         readonly_public_key=RO_PUBLIC, readonly_private_key=RO_PRIVATE,
-        lmpi_token=LMPI_TOKEN, lmpi_secret=LMPI_SECRET)
+        lmpi_token=LMPI_TOKEN, lmpi_secret=LMPI_SECRET, tmems_account=TMEMS_ACCOUNT,
+        tmems_api_key=TMEMS_KEY)
     return create_app(credentials=credentials, faults=faults)
 
 
@@ -242,6 +264,11 @@ def test_the_runs_did_the_work(outcomes):
     assert "403" in outcomes["read-only key (403)"].runs["apply --yes"].text()
     assert "LMPI refused the credentials" in outcomes["LMPI refuses (401)"].runs[
         f"run-due --at {AT}"].text()
+    assert "complete until" in outcomes["collect"].runs["collect detections"].text()
+    assert "refused the credentials (401" in outcomes["Email Security refuses (401)"].runs[
+        "collect detections"].text()
+    assert any(uri.startswith("/api/v1/log/policyeventlog?")
+               for _, uri in outcomes["collect"].request_log)
     for name in ("rate_429", "rate_5xx", "rate_drop"):
         assert any(m != "GET" for m, _ in outcomes[name].request_log), f"{name}: no write"
 
@@ -255,6 +282,8 @@ IN_PROCESS = [
              faults=Faults(rate_5xx=0.2, seed=4)),
     WRONG_KEY,
     LMPI_REFUSES,
+    COLLECTS,
+    TMEMS_REFUSES,
 ]
 
 
