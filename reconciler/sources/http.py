@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import httpx
 
@@ -91,3 +92,26 @@ class ReadingClient:
                 tries = "1 attempt" if attempt == 1 else f"{attempt} attempts"
                 raise Transient(f"after {tries}: {problem}")
             self._sleep(delay)
+
+
+class ReadingApi:
+    """A Trend Micro API at `url`, read through a ReadingClient (`http`: its options); the
+    subclass holds the credentials, which its repr never shows."""
+
+    def __init__(self, url: str, **http: Any) -> None:
+        self.url = url.rstrip("/")
+        self._http = ReadingClient(base_url=self.url, **http)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.url!r})"
+
+    @property
+    def request_count(self) -> int:
+        return self._http.request_count
+
+    @property
+    def is_closed(self) -> bool:
+        return self._http.is_closed
+
+    def close(self) -> None:
+        self._http.close()

@@ -48,7 +48,7 @@ import httpx
 
 from reconciler.config.model import Product
 from reconciler.net.urls import url_problem
-from reconciler.sources.http import ReadingClient, Transient
+from reconciler.sources.http import ReadingApi, Transient
 from reconciler.sources.model import (
     MonthUsage,
     RejectedLine,
@@ -88,7 +88,7 @@ def sign(secret: str, posix_time: str, method: str, request_uri: str, body: byte
     return base64.b64encode(digest).decode()
 
 
-class LmpiClient:
+class LmpiClient(ReadingApi):
     """Signed reads from LMPI: the summary report and the customer list."""
 
     def __init__(self, url: str, *, token: str, secret: str, api_version: str = "v3",
@@ -98,26 +98,11 @@ class LmpiClient:
         see reconciler.sources.http.ReadingClient)."""
         if api_version not in API_VERSIONS:
             raise SourceError(f"LMPI api_version {api_version!r} is not one of v3, v2")
-        self.url = url.rstrip("/")
+        super().__init__(url, **http)
         self.api_version = api_version
         self.__token = token
         self.__secret = secret
-        self._http = ReadingClient(base_url=self.url, **http)
         self._clock = clock
-
-    def __repr__(self) -> str:  # never show credentials
-        return f"LmpiClient({self.url!r})"
-
-    @property
-    def request_count(self) -> int:
-        return self._http.request_count
-
-    @property
-    def is_closed(self) -> bool:
-        return self._http.is_closed
-
-    def close(self) -> None:
-        self._http.close()
 
     def _signed(self, method: str, request_uri: str, body: bytes) -> Callable[[], dict]:
         def headers() -> dict[str, str]:  # signed afresh each attempt: it covers the time

@@ -30,7 +30,7 @@ from urllib.parse import unquote
 
 import httpx
 
-from reconciler.sources.http import ReadingClient, Transient
+from reconciler.sources.http import ReadingApi, Transient
 from reconciler.sources.model import SourceError
 
 PATH = "/api/v1/log/policyeventlog"
@@ -49,32 +49,17 @@ def api_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-class TmemsClient:
+class TmemsClient(ReadingApi):
     """Reads policy event logs, page after page."""
 
     def __init__(self, url: str, *, account: str, api_key: str, page_limit: int = PAGE_LIMIT,
                  **http: Any) -> None:
         """`http` configures the reads (`transport`, `attempts` or `retry`, `sleep`,
         `timeout`, `deadline`, `max_bytes`: see reconciler.sources.http.ReadingClient)."""
-        self.url = url.rstrip("/")
+        super().__init__(url, **{**HTTP_DEFAULTS, **http})
         self.page_limit = page_limit
         self.__authorization = "Basic " + base64.b64encode(
             f"{account}:{api_key}".encode()).decode()
-        self._http = ReadingClient(base_url=self.url, **{**HTTP_DEFAULTS, **http})
-
-    def __repr__(self) -> str:  # never show credentials
-        return f"TmemsClient({self.url!r})"
-
-    @property
-    def request_count(self) -> int:
-        return self._http.request_count
-
-    @property
-    def is_closed(self) -> bool:
-        return self._http.is_closed
-
-    def close(self) -> None:
-        self._http.close()
 
     def policy_events(self, event: str, start: datetime, end: datetime) -> list[dict]:
         """Every log of requested type `event` generated in [start, end), all pages,
