@@ -43,7 +43,7 @@ def diagnose(rt: Runtime, *, probe_company: str | None = None) -> Report:
         checks.append(Check("connectwise.reads", "skip",
                             "not checked: ConnectWise did not accept a login"))
     checks.append(tm.usage(fleet, rt.usage, rt.now()))
-    checks.append(tm.email_security(fleet))
+    checks.append(tm.email_security(fleet, lambda: rt.email_security, rt.now()))
     if probe_company is not None:
         if gateway is not None and facts is not None:
             checks += write_probe(gateway, fleet, probe_company, rt.now())

@@ -12,7 +12,7 @@ never counted as zero. Within a complete day, a detection without rows counted z
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
@@ -115,12 +115,25 @@ class UnmappedProduct:
     customers: tuple[str, ...]  # as the source names them
 
 
-def unmapped_products(usage: MonthUsage) -> tuple[UnmappedProduct, ...]:
+def unmapped_products(usage: MonthUsage, customer_ids: Iterable[str] | None = None
+                      ) -> tuple[UnmappedProduct, ...]:
     """Every product and service plan of a month's report that no product of
-    reconciler.yaml maps, with the customers reporting it (sorted): what `doctor` lists."""
+    reconciler.yaml maps, with the customers reporting it (sorted): what `doctor` can list.
+    Given `customer_ids` (customer files' `trend_micro.customer_id`), only their rows, each
+    customer named by that id; one the source cannot resolve is left out (its billing
+    says why)."""
+    rows: list[tuple[UnmappedRow, str]] = []
+    if customer_ids is None:
+        rows = [(row, row.customer_id) for row in usage.unmapped]
+    else:
+        for customer_id in customer_ids:
+            try:
+                rows += [(row, customer_id) for row in usage.unmapped_for(customer_id)]
+            except SourceError:
+                continue
     found: dict[tuple[str, str], set[str]] = {}
-    for row in usage.unmapped:
-        found.setdefault((row.product_name, row.service_plan), set()).add(row.customer_id)
+    for row, customer in rows:
+        found.setdefault((row.product_name, row.service_plan), set()).add(customer)
     return tuple(UnmappedProduct(name, plan, tuple(sorted(customers)))
                  for (name, plan), customers in sorted(found.items()))
 

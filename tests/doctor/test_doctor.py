@@ -195,3 +195,34 @@ def test_doctor_over_real_http_against_a_served_site(tmp_path):
     assert "ok    connectwise.site" in good.text() and url in good.text()
     assert bad.exit_code == 1
     assert json.loads(bad.stdout)["ready"] is False
+
+
+def test_email_security_credentials_are_checked_when_counts_are_collected(tmp_path):
+    """With `sources.detections.email_security`, one log read proves the account, key and
+    service root; a refused key fails naming the variables, never showing the key."""
+    app = create_app(seed=None)
+    with serve(app) as url:
+        root = make_fleet(tmp_path / "fleet", "sandbox", tmems_url=url)
+        refused = run_doctor(root, app, "--format", "json", env={
+            "TMEMS_ACCOUNT": "sandbox-tmems", "TMEMS_API_KEY": "wrong-tmems-key"})
+        good = run_doctor(root, app, "--format", "json", env={
+            "TMEMS_ACCOUNT": "sandbox-tmems", "TMEMS_API_KEY": "sandbox-tmems-key"})
+        missing = run_doctor(root, app, "--format", "json")
+    check = refused.checks["trend_micro.email_security"]
+    assert (refused.exit_code, check["status"]) == (1, "fail")
+    assert "refused the credentials (401" in check["detail"]
+    assert "TMEMS_ACCOUNT and TMEMS_API_KEY" in check["fix"] and "Log Retrieval" in check["fix"]
+    assert "wrong-tmems-key" not in refused.output
+    assert missing.checks["trend_micro.email_security"]["status"] == "fail"
+    assert "needs TMEMS_ACCOUNT and TMEMS_API_KEY" in missing.checks[
+        "trend_micro.email_security"]["detail"]
+    assert (good.exit_code, good.checks["trend_micro.email_security"]["status"]) == (0, "ok")
+    assert any(uri.startswith("/api/v1/log/policyeventlog?") for _, uri in app.request_log)
+
+
+def test_the_in_process_email_security_sandbox_is_checked_too(tmp_path, app):
+    root = make_fleet(tmp_path / "fleet", "sandbox", tmems_url="sandbox")
+    done = run_doctor(root, app, "--format", "json")
+    check = done.checks["trend_micro.email_security"]
+    assert (done.exit_code, check["status"]) == (0, "ok"), done.output
+    assert "(sandbox) accepted the credentials" in check["detail"]

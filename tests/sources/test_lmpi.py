@@ -173,6 +173,11 @@ def test_service_plans_are_added_up_and_unmapped_products_ignored_and_listed():
     assert month.unmapped_for(STARK) == ()
     assert unmapped_products(month) == (
         UnmappedProduct("Deep Security", "Per hour", ("Acme Corporation",)),)
+    # for doctor: only the fleet's customers, named by their ids; one LMPI cannot resolve
+    # is left out
+    unknown = "00000000-0000-4000-8000-000000000000"
+    assert unmapped_products(month, [ACME, STARK, unknown]) == (
+        UnmappedProduct("Deep Security", "Per hour", (ACME,)),)
 
 
 def test_an_unmapped_plan_of_a_billed_product_fails_its_billing_naming_the_setting():
