@@ -33,10 +33,10 @@ from reconciler.audit.model import (
     severity_of,
 )
 from reconciler.config.model import Customer
+from reconciler.domain import records
 from reconciler.domain.fold import fold
 from reconciler.domain.keys import NOW_TAG, TAG_KINDS, parse_key
 from reconciler.schedule import KINDS, Period, ScheduleError
-from reconciler.sends import records
 from reconciler.sources import format_units
 
 

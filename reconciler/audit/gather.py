@@ -31,13 +31,13 @@ from reconciler.audit.facts import (
 from reconciler.config.model import frozen_map
 from reconciler.connectwise.gateway import Batch, Gateway
 from reconciler.connectwise.records import instant_of
+from reconciler.domain import records
 from reconciler.domain.fold import fold
 from reconciler.domain.keys import KIND_TAGS, NOW_TAG, PREFIX
 from reconciler.errors import ReconcilerError
 from reconciler.review.history import history
 from reconciler.review.timeline import FleetAt, policy_timeline
 from reconciler.schedule import Period
-from reconciler.sends import records
 from reconciler.sources import DetectionSource, SourceError, UsageSource
 
 

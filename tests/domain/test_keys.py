@@ -4,8 +4,12 @@ from datetime import UTC, datetime
 
 from reconciler.domain.fold import fold
 from reconciler.domain.keys import (
+    MARK_PREFIXES,
+    OWED,
+    WAIVED,
     billing_prefixes,
     kind_prefix,
+    mark_key,
     now_key,
     parse_key,
     send_key,
@@ -36,3 +40,16 @@ def test_prefixes_cover_a_companys_keys_and_nobody_elses():
 def test_fold_ignores_case_and_surrounding_spaces():
     assert fold(" Acme ") == fold("ACME") == "acme"
     assert fold(None) == fold("") == ""
+
+
+def test_marks_name_the_kind_and_period_they_mark_and_share_a_prefix():
+    owed = mark_key(OWED, "hosted_email_security", "ACME", "2026-W40")
+    waived = mark_key(WAIVED, "billing", "ACME", "2026-10")
+    assert (owed, waived) == ("tmrm:owed-hes:ACME:2026-W40", "tmrm:waived-billing:ACME:2026-10")
+    assert [(p.mark, p.kind, p.company, p.label) for p in map(parse_key, (owed, waived))] == [
+        (OWED, "hosted_email_security", "ACME", "2026-W40"),
+        (WAIVED, "billing", "ACME", "2026-10")]
+    assert all(any(k.startswith(p) for p in MARK_PREFIXES) for k in (owed, waived))
+    assert parse_key(send_key("billing", "ACME", "2026-10")).mark is None
+    assert parse_key(now_key("ACME", datetime(2026, 11, 25, tzinfo=UTC))).mark is None
+    assert not owed.startswith(kind_prefix("hosted_email_security", "ACME"))  # not a send

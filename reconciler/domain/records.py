@@ -20,8 +20,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from reconciler.sends.content import SUMMARY_MAX
-
+SUMMARY_MAX = 100  # ConnectWise's limit on ticket summaries (connectwise-api.md)
 VERSION = 1
 LINE_PREFIX = "reconciler-record: "
 DIGEST_CHARS = 12

@@ -6,8 +6,8 @@ import hashlib
 
 import pytest
 
-from reconciler.sends import records
-from reconciler.sends.content import SUMMARY_MAX
+from reconciler.domain import records
+from reconciler.domain.records import SUMMARY_MAX
 
 KEY = "tmrm:billing:ACME:2026-11"
 
