@@ -1,7 +1,12 @@
 """When sends are due: pure functions of (policy, zone, send time, clock).
 
-- Billing covers a calendar month and is due on day X of that month (29-31 fall back to
-  the month's last day) at `send_at`.
+- Billing covers a calendar month and is due on day X of the *next* month (29-31 fall
+  back to that month's last day) at `send_at`: a billing on day X of month M bills M-1,
+  the last complete report cycle. Trend Micro's Licensing Management Platform reports
+  "the highest respective values during the selected billing period" and the chargeable
+  units "to bill for at the end of the selected billing period" (docs.trendmicro.com,
+  "Licensing Management Platform: Billing tab"), so a month's units are final only once
+  it has ended.
 - Summaries are due the day after their period ends, at `send_at`: daily ones each day
   for the previous day, weekly ones on Monday for the previous ISO week, monthly ones on
   the 1st for the previous month.
@@ -50,8 +55,9 @@ class Cadence:
 
     def due_date(self, period: Period) -> date:
         """The local day a period's send is due."""
-        if self.kind == "billing":
-            return clamp_day(period.start.year, period.start.month, self.billing_day or 1)
+        if self.kind == "billing":  # day X of the month after the one billed
+            after = period.next()
+            return clamp_day(after.start.year, after.start.month, self.billing_day or 1)
         return period.end + timedelta(days=1)
 
     def due(self, period: Period, clock: Clock) -> datetime:
@@ -61,7 +67,7 @@ class Cadence:
     def _latest_by_date(self, day: date) -> Period:
         """The latest period whose due date is on or before `day`."""
         if self.kind == "billing":
-            period = Period.containing("month", day)
+            period = Period.containing("month", day).prev()
             return period if self.due_date(period) <= day else period.prev()
         return Period.containing(self.frequency, day - timedelta(days=1))
 

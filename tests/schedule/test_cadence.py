@@ -23,15 +23,17 @@ def billing(day: int) -> Cadence:
 @pytest.mark.parametrize(
     ("day", "when", "expected"),
     [
-        (31, at(2026, 11, 30, 6, 0), "2026-11"),  # clamped to Nov 30, exactly at send_at
-        (31, at(2026, 11, 30, 5, 59), "2026-10"),  # a minute early: still October's
-        (31, at(2026, 2, 28, 7), "2026-02"),  # Feb 28 in a common year
-        (31, at(2028, 2, 28, 7), "2028-01"),  # leap year: due Feb 29
-        (31, at(2028, 2, 29, 7), "2028-02"),
-        (29, at(2027, 2, 28, 6), "2027-02"),
-        (1, at(2027, 1, 1, 6), "2027-01"),  # year end
-        (1, at(2026, 12, 31, 23, 59), "2026-12"),
-        (15, at(2026, 11, 14, 12), "2026-10"),
+        # billing on day X of month M bills M-1, the last complete month (contract 2)
+        (31, at(2026, 11, 30, 6, 0), "2026-10"),  # clamped to Nov 30, exactly at send_at
+        (31, at(2026, 11, 30, 5, 59), "2026-09"),  # a minute early: still September's
+        (31, at(2026, 2, 28, 7), "2026-01"),  # Feb 28 in a common year
+        (31, at(2028, 2, 28, 7), "2027-12"),  # leap year: due Feb 29
+        (31, at(2028, 2, 29, 7), "2028-01"),
+        (29, at(2027, 2, 28, 6), "2027-01"),
+        (1, at(2027, 1, 1, 6), "2026-12"),  # year end
+        (1, at(2026, 12, 31, 23, 59), "2026-11"),
+        (15, at(2026, 11, 14, 12), "2026-09"),
+        (15, at(2026, 11, 15, 6), "2026-10"),
     ],
 )
 def test_latest_billing_due(day, when, expected):
@@ -42,9 +44,11 @@ def test_billing_due_instant_is_day_x_at_send_at_with_offset():
     cadence = billing(31)
     from reconciler.schedule import Period
 
-    for label, iso in [("2026-02", "2026-02-28T06:00:00-05:00"),
-                       ("2028-02", "2028-02-29T06:00:00-05:00"),
-                       ("2026-04", "2026-04-30T06:00:00-04:00")]:
+    # the month billed is the one before the billing day's month
+    for label, iso in [("2026-01", "2026-02-28T06:00:00-05:00"),
+                       ("2028-01", "2028-02-29T06:00:00-05:00"),
+                       ("2026-03", "2026-04-30T06:00:00-04:00"),
+                       ("2026-12", "2027-01-31T06:00:00-05:00")]:
         assert cadence.due(Period.parse(label), CLOCK).isoformat() == iso
 
 
@@ -119,7 +123,7 @@ def test_upcoming_lists_enabled_customers_in_due_order():
     sends = upcoming([off, acme], at(2026, 11, 23), at(2026, 12, 8), CLOCK)
     assert [(s.customer.slug, s.kind, s.period.label, s.due.isoformat()) for s in sends] == [
         ("acme", "hosted_email_security", "2026-W47", "2026-11-23T06:00:00-05:00"),
-        ("acme", "billing", "2026-11", "2026-11-30T06:00:00-05:00"),
+        ("acme", "billing", "2026-10", "2026-11-30T06:00:00-05:00"),
         ("acme", "hosted_email_security", "2026-W48", "2026-11-30T06:00:00-05:00"),
         ("acme", "hosted_email_security", "2026-W49", "2026-12-07T06:00:00-05:00"),
     ]
