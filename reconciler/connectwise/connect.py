@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler import redact
 from reconciler.connectwise.auth import ENV_VARS, Credentials
 from reconciler.connectwise.client import ConnectWiseClient
 
@@ -24,4 +25,14 @@ def connect(url: str, env: Mapping[str, str] = os.environ, *,
             defaults: Mapping[str, str] | None = None, **options: Any) -> ConnectWiseClient:
     """A client for the site at `url` (`options` go to ConnectWiseClient: rate limit,
     concurrency, page size, a transport, a clock)."""
-    return ConnectWiseClient(url, credentials_from(env, defaults), **options)
+    credentials = credentials_from(env, defaults)
+    # whatever they were read from, they never reach output (reconciler.redact); the
+    # sandbox's defaults are public and documented, so only what the environment gave
+    redact.register(*(env.get(name) for name in SECRET_VARS))
+    if defaults is None:
+        redact.register_basic(credentials.company_id, credentials.public_key,
+                              credentials.private_key)
+    return ConnectWiseClient(url, credentials, **options)
+
+
+SECRET_VARS = ("CW_PUBLIC_KEY", "CW_PRIVATE_KEY", "CW_CLIENT_ID")

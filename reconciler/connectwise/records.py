@@ -156,12 +156,14 @@ class Access:
 
 @dataclass(frozen=True)
 class NewAddition:
-    """An addition to create on an agreement (quantity None: not sent)."""
+    """An addition to create on an agreement. Every field whose ConnectWise default is
+    undocumented is written explicitly (see `HttpGateway.create_addition`)."""
 
     product: str  # the catalog item's identifier
     bill_customer: str
     effective: date
-    quantity: float | None = None
+    quantity: float  # its desired quantity: the latest billed units (0 before any billing)
+    less_included: float = 0.0  # units not billed; the tool bills every unit it writes
 
 
 @dataclass(frozen=True)

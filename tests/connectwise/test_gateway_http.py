@@ -51,7 +51,7 @@ def test_addition_writes_are_the_documented_requests(gateway_for):
                                  {"id": 7, "product": {"identifier": "TM-WFBSS"},
                                   "agreementId": 10}})
     gateway.cancel_addition(10, 5, DAY)
-    created = gateway.create_addition(10, NewAddition("TM-WFBSS", "Billable", DAY))
+    created = gateway.create_addition(10, NewAddition("TM-WFBSS", "Billable", DAY, 42.0))
     gateway.update_addition(10, 6, {"billCustomer": "Billable", "cancelledDate": None})
     gateway.set_quantity(10, 6, 73.0)
     assert (created.id, created.agreement_id, created.product) == (7, 10, "TM-WFBSS")
@@ -59,8 +59,9 @@ def test_addition_writes_are_the_documented_requests(gateway_for):
         ("PATCH", "/finance/agreements/10/additions/5",
          [{"op": "replace", "path": "cancelledDate", "value": "2026-11-25T00:00:00Z"}]),
         ("POST", "/finance/agreements/10/additions",
+         # every field whose default is undocumented is explicit (issue 12)
          {"product": {"identifier": "TM-WFBSS"}, "billCustomer": "Billable",
-          "effectiveDate": "2026-11-25T00:00:00Z"}),
+          "effectiveDate": "2026-11-25T00:00:00Z", "quantity": 42, "lessIncluded": 0}),
         ("PATCH", "/finance/agreements/10/additions/6",
          [{"op": "replace", "path": "billCustomer", "value": "Billable"},
           {"op": "replace", "path": "cancelledDate", "value": None}]),
@@ -87,7 +88,7 @@ def test_a_create_answered_with_nonsense_is_an_error(gateway_for, answer):
     gateway, _ = gateway_for({("POST", "/finance/agreements/10/additions"): answer,
                               ("POST", "/service/tickets"): answer})
     with pytest.raises(MalformedRecord, match="POST /finance/agreements/10/additions"):
-        gateway.create_addition(10, NewAddition("TM-WFBSS", "Billable", DAY))
+        gateway.create_addition(10, NewAddition("TM-WFBSS", "Billable", DAY, 0))
     with pytest.raises(MalformedRecord, match="POST /service/tickets"):
         gateway.create_ticket(NewTicket("k", "s", "ACME", "d", 1, 1, 1))
 

@@ -259,6 +259,19 @@ class FakeGateway:
         return self._batch("tickets", (t for _, t in found if t.key.casefold() in exact
                                        or any(t.key.casefold().startswith(p) for p in prefixes)))
 
+    def tickets_of_companies(self, identifiers: Iterable[str], key_prefixes: Iterable[str]
+                             ) -> Batch[Ticket]:
+        wanted = {i.casefold() for i in identifiers}
+        prefixes = [p.casefold() for p in key_prefixes]
+        if not wanted:
+            return Batch()
+        self._call("tickets_of_companies")
+        with self._lock:
+            found = sorted(self._tickets.items())
+        return self._batch("tickets_of_companies", (
+            t for _, t in found if t.company.casefold() in wanted
+            and any(t.key.casefold().startswith(p) for p in prefixes)))
+
     def any_ticket_with_key_prefix(self, key_prefixes: Iterable[str]) -> bool:
         prefixes = [p.casefold() for p in key_prefixes]
         self._call("any_ticket_with_key_prefix")

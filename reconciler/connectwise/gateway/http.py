@@ -123,6 +123,11 @@ def key_conditions(keys: Iterable[str] = (), key_prefixes: Iterable[str] = ()) -
     return batches(parts)
 
 
+def key_prefix_condition(key_prefixes: Iterable[str]) -> str:
+    """`externalXRef like "p1%" or ...`: tickets whose key starts with one of them."""
+    return cond.or_(*(cond.like("externalXRef", f"{p}%") for p in key_prefixes))
+
+
 def _owner(path: str, kind: type) -> Callable[[Any], Any]:
     """Reads the field at `path` of a raw record if it has type `kind`, else None."""
 
@@ -212,12 +217,13 @@ class HttpGateway:
         with ThreadPoolExecutor(max_workers=min(limit, len(items))) as pool:
             return list(pool.map(run, items))
 
-    def _list_in(self, path: str, field: str, values: Iterable[Any], fields: str
-                 ) -> list[Any]:
-        """Records whose `field` is one of `values` (deduplicated), in chunked `in (...)`
-        requests whose URLs stay under 2,000 characters, run in parallel; no request at
-        all for no values."""
-        chunks = self.client.in_chunks(path, field, values, fields=fields)
+    def _list_in(self, path: str, field: str, values: Iterable[Any], fields: str, *,
+                 conditions: str | None = None) -> list[Any]:
+        """Records whose `field` is one of `values` (deduplicated) and that meet
+        `conditions`, in chunked `in (...)` requests whose URLs stay under 2,000
+        characters, run in parallel; no request at all for no values."""
+        chunks = self.client.in_chunks(path, field, values, conditions=conditions,
+                                       fields=fields)
         pages = self.parallel(lambda c: self.client.list(path, conditions=c, fields=fields),
                               chunks)
         return [record for page in pages for record in page]
@@ -273,13 +279,21 @@ class HttpGateway:
                      tuple(m for p in parts for m in p.malformed))
 
     def create_addition(self, agreement_id: int, new: NewAddition) -> Addition:
+        # Required on create: product and billCustomer (connectwise-schemas.json, Addition).
+        # The defaults of the others are undocumented (ConnectWise's OpenAPI document lists
+        # quantity, lessIncluded and effectiveDate as optional, with no default; unverified
+        # on a real site), so the ones that decide what is billed are written explicitly:
+        # quantity (the desired one), lessIncluded 0 (an included amount would bill fewer
+        # units than the billing ticket lists) and effectiveDate. unitPrice is left to the
+        # catalog item's price (unverified that ConnectWise copies it; the price belongs to
+        # the MSP's catalog, and the tool has none to write).
         body: dict[str, Any] = {
             "product": {"identifier": new.product},
             "billCustomer": new.bill_customer,
             "effectiveDate": cw_date(new.effective),
+            "quantity": units(new.quantity),
+            "lessIncluded": units(new.less_included),
         }
-        if new.quantity is not None:
-            body["quantity"] = units(new.quantity)
         path = additions_path(agreement_id)
         answer = self.client.post(path, body)
         return _created(answer, lambda raw: parse.addition(raw, agreement_id), "addition",
@@ -314,6 +328,18 @@ class HttpGateway:
         unique = {t.id: t for t in reversed(found.records)}  # batches may overlap
         malformed = {str(m): m for m in found.malformed}
         return Batch(tuple(unique[i] for i in sorted(unique)), tuple(malformed.values()))
+
+    def tickets_of_companies(self, identifiers: Iterable[str], key_prefixes: Iterable[str]
+                             ) -> Batch[Ticket]:
+        raws = self._list_in(TICKETS, "company/identifier", identifiers, TICKET_FIELDS,
+                             conditions=key_prefix_condition(key_prefixes))
+
+        def owner(raw: Any) -> Any:
+            return _owner("company/identifier", str)(raw) or _owner("externalXRef", str)(raw)
+
+        found = _parsed(raws, parse.ticket, owner, "GET", TICKETS)
+        unique = {t.id: t for t in found.records}
+        return Batch(tuple(unique[i] for i in sorted(unique)), found.malformed)
 
     def any_ticket_with_key_prefix(self, key_prefixes: Iterable[str]) -> bool:
         condition = cond.or_(*(cond.like("externalXRef", f"{p}%") for p in key_prefixes))

@@ -127,6 +127,13 @@ class Gateway(Protocol):
         owned by their key."""
         ...
 
+    def tickets_of_companies(self, identifiers: Iterable[str], key_prefixes: Iterable[str]
+                             ) -> Batch[Ticket]:
+        """Tickets of these companies (by identifier, without regard to case) whose key
+        starts with one of `key_prefixes`, in chunked requests; malformed ones owned by
+        their company's identifier (or their key when the company cannot be read)."""
+        ...
+
     def any_ticket_with_key_prefix(self, key_prefixes: Iterable[str]) -> bool:
         """Whether some ticket's key starts with one of the prefixes (one small read)."""
         ...

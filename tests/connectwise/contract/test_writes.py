@@ -18,7 +18,7 @@ def addition(gateway, agreement_id, addition_id):
 
 
 def test_create_addition(gateway, world):
-    new = NewAddition(world.catalog_item, "Billable", DAY)
+    new = NewAddition(world.catalog_item, "Billable", DAY, 0)
     created = gateway.create_addition(world.writable_agreement, new)
     assert (created.agreement_id, created.product, created.bill_customer) == (
         world.writable_agreement, world.catalog_item, "Billable")
@@ -32,11 +32,15 @@ def test_create_addition_with_a_quantity(gateway, world):
     new = NewAddition(world.catalog_item, "Billable", DAY, quantity=12)
     created = gateway.create_addition(world.writable_agreement, new)
     assert addition(gateway, world.writable_agreement, created.id).quantity == 12
+    # zero is written too, never left to ConnectWise's undocumented default
+    zero = gateway.create_addition(world.writable_agreement,
+                                   NewAddition(world.catalog_item, "Billable", DAY, 0))
+    assert addition(gateway, world.writable_agreement, zero.id).quantity == 0
 
 
 def test_cancel_addition_sets_the_date_and_keeps_the_record(gateway, world):
     created = gateway.create_addition(world.writable_agreement,
-                                      NewAddition(world.catalog_item, "Billable", DAY))
+                                      NewAddition(world.catalog_item, "Billable", DAY, 0))
     gateway.cancel_addition(world.writable_agreement, created.id, DAY + timedelta(days=3))
     read = addition(gateway, world.writable_agreement, created.id)
     assert read.cancelled_on == DAY + timedelta(days=3)
@@ -45,7 +49,7 @@ def test_cancel_addition_sets_the_date_and_keeps_the_record(gateway, world):
 
 def test_update_addition_fields_and_clear_a_pending_cancel(gateway, world):
     created = gateway.create_addition(world.writable_agreement,
-                                      NewAddition(world.catalog_item, "DoNotBill", DAY))
+                                      NewAddition(world.catalog_item, "DoNotBill", DAY, 0))
     gateway.cancel_addition(world.writable_agreement, created.id, DAY + timedelta(days=30))
     gateway.update_addition(world.writable_agreement, created.id,
                             {"billCustomer": "Billable", "cancelledDate": None})
@@ -57,7 +61,7 @@ def test_update_addition_fields_and_clear_a_pending_cancel(gateway, world):
 
 def test_set_quantity_whole_and_fractional(gateway, world):
     created = gateway.create_addition(world.writable_agreement,
-                                      NewAddition(world.catalog_item, "Billable", DAY))
+                                      NewAddition(world.catalog_item, "Billable", DAY, 0))
     gateway.set_quantity(world.writable_agreement, created.id, 73.0)
     assert addition(gateway, world.writable_agreement, created.id).quantity == 73
     gateway.set_quantity(world.writable_agreement, created.id, 2.5)
@@ -88,6 +92,21 @@ def test_created_tickets_are_found_by_key_and_prefix(gateway, world):
     assert created.id in {t.id for t in gateway.tickets(key_prefixes=[prefix]).records}
     assert gateway.any_ticket_with_key_prefix(["tmrm:nothing:", prefix])
     assert not gateway.any_ticket_with_key_prefix([world.key("nothing-here:")])
+
+
+def test_tickets_of_companies_by_key_prefix_in_any_case(gateway, world):
+    mine = f"tmrm:contractx:{world.writable_company}:2026-10"
+    created = gateway.create_ticket(ticket(gateway, world, mine))
+    gateway.create_ticket(ticket(gateway, world, f"tmrm:other:{world.writable_company}:1"))
+    found = gateway.tickets_of_companies([world.writable_company.lower(),
+                                          world.missing_company],
+                                         ["TMRM:CONTRACTX", "tmrm:nothing-"])
+    assert not found.malformed
+    assert [(t.id, t.key, t.summary) for t in found.records] == [
+        (created.id, mine, f"contract {mine}")]
+    before = gateway.request_count
+    assert gateway.tickets_of_companies([], ["tmrm:contractx"]).records == ()
+    assert gateway.request_count == before  # nothing asked, nothing sent
 
 
 def test_many_keys_are_read_in_one_call(gateway, world):
