@@ -53,7 +53,7 @@ def report_lines(report: ApplyReport) -> list[str]:
     for o in report.outcomes:
         what = f"{o.customer}: {detail(o.change)}" if o.change else o.message
         if o.status == "applied":
-            lines.append(f"applied      {what}")
+            lines.append(f"applied      {what}" + (f" ({o.message})" if o.message else ""))
         elif o.status == "failed":
             lines.append(f"FAILED       {o.message}")
         elif o.status == "skipped":

@@ -10,8 +10,9 @@ from reconciler.connectwise.records import Agreement
 from reconciler.domain.agreements import ResolutionError, resolve_agreement
 from reconciler.plan.model import AgreementInfo, CustomerError
 
-# The fields of a managed addition that the tool owns; everything else (quantity above
-# all: the billing run sets it) is never diffed or written.
+# The fields of a managed addition that the tool owns: billCustomer, a pending cancel, and
+# the quantity (the latest billed units: `plan.quantities`); nothing else is diffed or
+# written.
 DESIRED_BILL_CUSTOMER = "Billable"
 
 
@@ -23,8 +24,16 @@ class DesiredAddition:
     catalog_item: str
     agreement: AgreementInfo
 
-    def fields(self) -> dict:
-        return {"product": self.catalog_item, "billCustomer": DESIRED_BILL_CUSTOMER}
+    def fields(self, quantity: float) -> dict:
+        return {"product": self.catalog_item, "billCustomer": DESIRED_BILL_CUSTOMER,
+                "quantity": quantity_value(quantity)}
+
+
+def quantity_value(quantity: float | None) -> int | float | None:
+    """A quantity as plans show and save it: whole numbers as integers."""
+    if quantity is None:
+        return None
+    return int(quantity) if float(quantity).is_integer() else float(quantity)
 
 
 def agreement_info(agreement: Agreement) -> AgreementInfo:

@@ -1,10 +1,19 @@
 """Diff desired additions against the live snapshot into a Plan.
 
 Per enabled customer: the company must exist and not be deleted, every billed product's
-agreement must resolve, then managed additions are created, updated (billCustomer, a
-pending cancelledDate) or cancelled (moved, no longer billed, duplicate). Additions of
+agreement must resolve, then managed additions are created (with their desired
+quantity), updated (billCustomer, a pending cancelledDate, a quantity that is not the
+latest billed one) or cancelled (moved, no longer billed, duplicate). Additions of
 catalog items outside `products` are never looked at. A customer that cannot be planned
 gets errors and no changes; every other customer is planned as usual.
+
+Quantities (`plan.quantities`): an addition must hold the units the latest billing
+recorded for its product; a new addition starts with them, or 0 when that billing did not
+bill the product or before any billing. An addition the latest billing did not bill is
+not judged (a quantity set before the tool billed stays until its first billing). When
+the latest billing carries no readable record (sent before records were written),
+quantities are not diffed (a warning says so) and a moved product's new addition takes
+the quantity of the addition it replaces: ConnectWise's own state, not a guess.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from reconciler.plan.desired import (
     DesiredAddition,
     agreement_info,
     desired_additions,
+    quantity_value,
 )
 from reconciler.plan.model import (
     AgreementInfo,
@@ -32,6 +42,7 @@ from reconciler.plan.model import (
     Plan,
     PlanWarning,
 )
+from reconciler.plan.quantities import BilledQuantities
 from reconciler.plan.snapshot import Snapshot
 
 
@@ -102,8 +113,24 @@ def diff_customer(
         return out
     live = managed_live_additions(settings, agreements, snapshot, today)
     out.managed_additions = sum(len(v) for v in live.values())
-    out.changes = diff_additions(customer, settings, desired, live, today)
+    billed = snapshot.quantities.get(fold(customer.company), NOT_READ)
+    if billed.billing is not None and billed.units is None:
+        out.warnings.append(
+            PlanWarning(
+                "quantities_unknown",
+                f"{customer.slug}: quantities not checked: its latest billing "
+                f"{billed.billing.describe()} carries no readable record of the units it "
+                "billed (sent before records were written); the next billing records them",
+                customer.slug,
+                customer.company,
+            )
+        )
+    out.changes = diff_additions(customer, settings, desired, live, today, billed)
     return out
+
+
+# Quantities not read (verify, import, send-now's check): nothing about them is diffed.
+NOT_READ = BilledQuantities(billing=None, units=None)
 
 
 Live = dict[tuple[int, str], list[tuple[Agreement, Addition]]]
@@ -133,12 +160,14 @@ def diff_additions(
     desired: Iterable[DesiredAddition],
     live: Live,
     today: date,
+    billed: BilledQuantities = NOT_READ,
 ) -> list[Change]:
     """Creates, updates and cancels that turn `live` into `desired`."""
     by_item = {fold(p.catalog_item): p for p in settings.products.values()}
     pool = {k: list(v) for k, v in live.items()}
     wanted_at: dict[str, AgreementInfo] = {}
     changes: list[Change] = []
+    known = billed is not NOT_READ and (billed.billing is None or billed.units is not None)
 
     def change(
         kind: ChangeKind,
@@ -148,6 +177,9 @@ def diff_additions(
         before: dict | None,
         after: dict | None,
         why: str,
+        *,
+        source: str = "",
+        duplicate_of: int | None = None,
     ) -> None:
         product = by_item[fold(item)]
         changes.append(
@@ -162,16 +194,34 @@ def diff_additions(
                 before=before,
                 after=after,
                 reason=why,
+                quantity_source=source,
+                duplicate_of=duplicate_of,
             )
         )
+
+    def new_quantity(d: DesiredAddition) -> tuple[float, str]:
+        """The quantity a new addition starts with, and where it comes from."""
+        start = billed.start(d.product) if known else None
+        if start is not None:
+            return start, billed.source(d.product)
+        # Unknown units: ConnectWise's own state. A moved product keeps the quantity of
+        # the addition it replaces; anything else bills nothing yet, as now.
+        elsewhere = [x for (_, item), pairs in live.items() if item == fold(d.catalog_item)
+                     for _, x in pairs]
+        if len(elsewhere) == 1:
+            moved = elsewhere[0]
+            return float(moved.quantity or 0), f"as addition {moved.id} it replaces"
+        return 0.0, "no live addition holds a quantity for it"
 
     for d in desired:
         item = fold(d.catalog_item)
         wanted_at[item] = d.agreement
         found = pool.pop((d.agreement.id, item), [])
         if not found:
-            change("create", d.agreement, d.catalog_item, None, None, d.fields(),
-                   f"{d.product} is billed on {d.agreement.type} / {d.agreement.name}")
+            quantity, source = new_quantity(d)
+            change("create", d.agreement, d.catalog_item, None, None, d.fields(quantity),
+                   f"{d.product} is billed on {d.agreement.type} / {d.agreement.name}",
+                   source=source)
             continue
         _, keep = found[0]
         before, after = {}, {}
@@ -181,13 +231,20 @@ def diff_additions(
         if keep.cancelled_date:  # live but cancelled in the future: keep it billing
             before["cancelledDate"] = keep.cancelled_date
             after["cancelledDate"] = None
+        source = ""
+        wanted = billed.billed(d.product) if known else None
+        if wanted is not None and float(keep.quantity or 0) != wanted:
+            before["quantity"] = quantity_value(keep.quantity)
+            after["quantity"] = quantity_value(wanted)
+            source = billed.source(d.product)
         if after:
             change("update", d.agreement, d.catalog_item, keep, before, after,
-                   "drifted from the desired addition")
+                   "drifted from the desired addition", source=source)
         for agreement, extra in found[1:]:
             change("cancel", agreement_info(agreement), d.catalog_item, extra,
                    _cancel_before(extra), _cancel_after(today),
-                   f"duplicate of addition {keep.id} on the same agreement")
+                   f"duplicate of addition {keep.id} on the same agreement",
+                   duplicate_of=keep.id)
 
     for (_, item), pairs in sorted(pool.items()):
         for agreement, addition in pairs:

@@ -68,6 +68,11 @@ class Change:
     before: Mapping[str, Any] | None
     after: Mapping[str, Any] | None
     reason: str  # one short sentence: why this change is needed
+    # where a written quantity comes from ("billed on ticket #5003 (tmrm:billing:...)")
+    quantity_source: str = ""
+    # a cancel of a duplicate: the addition it duplicates (it never lowers what is billed,
+    # so the cancel threshold does not count it)
+    duplicate_of: int | None = None
 
     def sort_key(self) -> tuple:
         return (
@@ -91,6 +96,8 @@ class Change:
             "before": dict(self.before) if self.before is not None else None,
             "after": dict(self.after) if self.after is not None else None,
             "reason": self.reason,
+            "quantity_source": self.quantity_source,
+            "duplicate_of": self.duplicate_of,
         }
 
     @classmethod
@@ -111,6 +118,8 @@ class Change:
             before=_typed(data, "before", (dict, type(None)), None),
             after=_typed(data, "after", (dict, type(None)), None),
             reason=_typed(data, "reason", str, ""),
+            quantity_source=_typed(data, "quantity_source", str, ""),
+            duplicate_of=_typed(data, "duplicate_of", (int, type(None)), None),
         )
 
 

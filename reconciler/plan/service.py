@@ -57,6 +57,7 @@ def make_plan(
         scan_unmanaged=scan,
         fleet_companies=owned,
         today=today,
+        with_billing=True,
     )
     return build_plan(
         fleet.settings,

@@ -6,6 +6,9 @@ Requests stay close to the minimum (the gateway chunks and parallelises):
 - additions: one listing per agreement in play (every active agreement of a targeted
   company, since a moved product's old addition may sit on any of them), run with the
   bounded concurrency of `connectwise.concurrency`;
+- with `with_billing` (plan): the billing tickets of the live companies, chunked like the
+  companies, and a ticket's note only where its digest does not match the additions
+  (`quantities`): what each managed addition's quantity should be;
 - only for a company that is not found: one prefix query to suggest close identifiers;
 - optionally (`scan_unmanaged`), the unmanaged-company scan: active agreements of the
   fleet's agreement types held by companies without a customer file, and their additions.
@@ -27,6 +30,7 @@ from reconciler.connectwise.gateway import Gateway
 from reconciler.connectwise.records import Addition, Agreement, Company, MalformedRecord
 from reconciler.domain.fold import fold
 from reconciler.plan.model import canonical_hash
+from reconciler.plan.quantities import BilledQuantities, read_quantities
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,8 @@ class Snapshot:
     # fold(identifier) -> why that company's records cannot be trusted (a malformed record)
     unreadable: dict[str, str] = field(default_factory=dict)
     unmanaged: list[UnmanagedCompany] = field(default_factory=list)
+    # fold(identifier) -> what it was last billed (read with `with_billing` only)
+    quantities: dict[str, BilledQuantities] = field(default_factory=dict)
     requests: int = 0
 
     def company(self, identifier: str) -> Company | None:
@@ -76,6 +82,10 @@ class Snapshot:
                     for a in agreements
                     if a.id in self.additions
                 }
+            billed = self.quantities.get(fold(customer.company))
+            if billed is not None and billed.billing is not None:
+                ticket = billed.billing.ticket  # a billing since the plan: stale
+                entry["billed"] = [ticket.id, ticket.key, ticket.summary]
             data[customer.slug] = entry
         return canonical_hash(data)
 
@@ -89,9 +99,11 @@ def read(
     fleet_companies: Iterable[str] = (),
     today: date | None = None,
     with_additions: bool = True,
+    with_billing: bool = False,
 ) -> Snapshot:
     """Read companies, agreements and (unless `with_additions` is False) the additions of
-    the agreements in play for `customers`."""
+    the agreements in play for `customers`; with `with_billing`, what each was last
+    billed (the desired quantities)."""
     start = gateway.request_count
     snap = Snapshot()
     identifiers = sorted({c.company for c in customers}, key=fold)
@@ -127,6 +139,14 @@ def read(
             company = owner.get(problem.owner) if problem.owner is not None else None
             for c in [company] if company is not None else live:
                 snap.unreadable.setdefault(fold(c.identifier), str(problem))
+
+    if with_additions and with_billing:
+        readable = [c for c in live if not snap.problem(c.identifier)]
+        snap.quantities, problems = read_quantities(
+            gateway, settings, readable, snap.agreements, snap.additions,
+            today or date.today())
+        for ident, problem in problems.items():
+            snap.unreadable.setdefault(ident, str(problem))
 
     if scan_unmanaged:
         known = {fold(i) for i in fleet_companies} | {fold(c.company) for c in customers}

@@ -31,10 +31,14 @@ def kinds(result):
 def test_missing_addition_is_created_on_the_resolved_agreement():
     r = diff_customer(customer(products=("wfbss",)), S, acme_live(), TODAY)
     assert kinds(r) == [("create", "wfbss", 10, None)]
-    assert r.changes[0].after == {"product": "TM-WFBSS", "billCustomer": "Billable"}
+    # billing not read (a bare snapshot): no live addition holds a quantity, so it starts
+    # at 0, written explicitly
+    assert r.changes[0].after == {"product": "TM-WFBSS", "billCustomer": "Billable",
+                                  "quantity": 0}
+    assert r.changes[0].quantity_source == "no live addition holds a quantity for it"
 
 
-def test_in_sync_customer_has_no_changes_and_quantity_is_ignored():
+def test_in_sync_customer_has_no_changes_and_quantity_is_ignored_unless_billing_is_read():
     live = acme_live([replace(addition(1, "TM-WFBSS"), quantity=57)])
     r = diff_customer(customer(products=("wfbss",)), S, live, TODAY)
     assert r.changes == [] and r.errors == [] and r.managed_additions == 1

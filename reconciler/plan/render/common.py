@@ -30,14 +30,17 @@ def _value(v: object) -> str:
 def detail(change: Change) -> str:
     """What the change does, in one line (no customer: that is the section heading)."""
     where = f"{change.agreement.type} / {change.agreement.name} (agreement {change.agreement.id})"
+    source = f", {change.quantity_source}" if change.quantity_source else ""
     if change.kind == "create":
+        quantity = (change.after or {}).get("quantity")
         return (
             f"create {change.product} ({change.catalog_item}) on {where}, "
-            f"billCustomer Billable"
+            f"billCustomer Billable, quantity {_value(quantity)}{source}"
         )
     if change.kind == "update":
         fields = ", ".join(
             f"{f}: {_value((change.before or {}).get(f))} -> {_value(v)}"
+            + (source if f == "quantity" else "")
             for f, v in (change.after or {}).items()
         )
         return (
