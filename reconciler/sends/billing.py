@@ -23,7 +23,6 @@ from reconciler.connectwise.gateway import Gateway
 from reconciler.connectwise.records import Addition, Agreement, MalformedRecord
 from reconciler.domain.agreements import ResolutionError, resolve_agreement
 from reconciler.domain.fold import fold
-from reconciler.domain.keys import billing_prefixes
 from reconciler.errors import ReconcilerError
 from reconciler.sends.content import BillingLine
 from reconciler.sources import MonthUsage, SourceError, UsageSource, format_units
@@ -204,7 +203,3 @@ def describe(lines: Sequence[BillingLine]) -> str:
         parts.append(text)
     return ", ".join(parts)
 
-
-def has_billing_key(gateway: Gateway, company: str) -> bool:
-    """Whether any billing ticket (scheduled or send-now) exists for the company."""
-    return gateway.any_ticket_with_key_prefix(billing_prefixes(company))

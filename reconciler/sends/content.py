@@ -1,4 +1,5 @@
-"""The text of send tickets: a summary line under 100 characters and a readable table."""
+"""The text of send tickets: a summary under 100 characters ending in the record's digest
+tag, a readable table, and the machine record line (contract 1, `domain.records`)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reconciler.config.model import Customer
+from reconciler.domain import records
 from reconciler.schedule import Period
 from reconciler.sources import format_units
 
-SUMMARY_MAX = 100  # ConnectWise's limit on ticket summaries
 KIND_TITLES = {
     "hosted_email_security": "Hosted Email Security",
     "email_security": "Trend Micro Email Security",
@@ -28,11 +29,6 @@ class BillingLine:
     units: float  # chargeable units: the new quantity
     previous: float | None  # the addition's quantity before this billing
     basis: str  # "used", "provisioned" or a mix, for the reader
-
-
-def summary_line(text: str) -> str:
-    """`text` cut to ConnectWise's 100-character limit."""
-    return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1] + "…"
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> str:
@@ -67,7 +63,9 @@ def billing_ticket(customer: Customer, label: str, lines: Sequence[BillingLine],
         f"Usage source: {source}\n"
         f"Idempotency key: {key}\n"
     )
-    return summary_line(f"{title} {label}: {customer.name}"), description
+    record = records.billing_record(key, {line.product: line.units for line in lines})
+    return (records.tagged_summary(f"{title} {label}: {customer.name}", record),
+            description + "\n" + records.record_line(record) + "\n")
 
 
 def summary_ticket(customer: Customer, kind: str, period: Period, edition: str | None,
@@ -90,4 +88,34 @@ def summary_ticket(customer: Customer, kind: str, period: Period, edition: str |
         f"Detection source: {source}\n"
         f"Idempotency key: {key}\n"
     )
-    return summary_line(f"{title} summary {period.label}: {customer.name}"), description
+    record = records.summary_record(key, detections, counts)
+    return (records.tagged_summary(f"{title} summary {period.label}: {customer.name}", record),
+            description + "\n" + records.record_line(record) + "\n")
+
+
+def mark_ticket(customer: Customer, kind: str, period: Period, key: str, *, waived: bool,
+                why: str) -> tuple[str, str]:
+    """(summary, description) of a mark: a period owed and not sent, or waived."""
+    what = "Trend Micro billing" if kind == "billing" else (
+        KIND_TITLES.get(kind, kind) + " summary")
+    slug = customer.slug
+    short = {"billing": "billing", "hosted_email_security": "hosted_email_security",
+             "email_security": "email_security"}.get(kind, kind)
+    if waived:
+        head = f"Waived: {what} {period.label}: {customer.name}"
+        body = (f"{what} for {customer.name} (ConnectWise company {customer.company}), "
+                f"{period.label}, is waived: it is not to be sent, and runs stop reporting "
+                f"it.\nReason: {why}\n")
+    else:
+        by_hand = (f"reconciler send-now billing --customer {slug} --period {period.label}"
+                   if kind == "billing" else "")
+        head = f"Owed: {what} {period.label}: {customer.name}"
+        body = (f"{what} for {customer.name} (ConnectWise company {customer.company}), "
+                f"{period.label}, is owed and was not sent: {why}\n\n"
+                "Every run reports it (and exits 1) until it is sent or waived. "
+                + (f"Send it by hand: {by_hand}\n" if by_hand else "")
+                + f"Waive it: reconciler waive {short} --customer {slug} --period "
+                f"{period.label} --reason \"...\"\n")
+    description = body + f"Key: {key}\n"
+    return (head if len(head) <= records.SUMMARY_MAX
+            else head[: records.SUMMARY_MAX - 1] + "…"), description

@@ -19,6 +19,7 @@ crash between the two is finished by the next run, which PATCHes the same values
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from reconciler.connectwise import ConnectWiseError, ServerError, TransportFailed
@@ -49,10 +50,19 @@ def read_key(gateway: Gateway, key: str) -> list[Ticket]:
     return sorted((t for t in found.records if fold(t.key) == fold(key)), key=lambda t: t.id)
 
 
-def deliver(gateway: Gateway, ticket: NewTicket, *, just_checked: bool = False) -> Delivery:
+def deliver(gateway: Gateway, ticket: NewTicket, *, just_checked: bool = False,
+            read: Callable[[], Sequence[Ticket]] | None = None) -> Delivery:
     """Create `ticket` unless one with its key exists; exactly one ticket survives.
-    `just_checked`: the caller read the key a moment ago (billing, before its PATCHes)."""
+    `just_checked`: the caller read the key a moment ago (billing, before its PATCHes).
+    `read`: how to read the key back (tickets that include the key's; billing reads all
+    of the company's billing tickets, which it needs next anyway), default `read_key`."""
     key = ticket.key
+
+    def read_key_back() -> list[Ticket]:
+        if read is None:
+            return read_key(gateway, key)
+        return sorted((t for t in read() if fold(t.key) == fold(key)), key=lambda t: t.id)
+
     existing = record_of([] if just_checked else read_key(gateway, key))
     if existing is not None:
         return Delivery("already_sent", existing.id)
@@ -63,11 +73,11 @@ def deliver(gateway: Gateway, ticket: NewTicket, *, just_checked: bool = False) 
             break
         except (ServerError, TransportFailed, MalformedRecord):
             # Ambiguous (a nonsense answer too): the ticket may exist. Only the key tells.
-            if read_key(gateway, key):
+            if read_key_back():
                 break
             if attempt == POST_ATTEMPTS:
                 raise
-    tickets = read_key(gateway, key)
+    tickets = read_key_back()
     if not tickets:
         raise ConnectWiseError(None, "", f"the ticket for {key} was created but cannot be "
                                "read back", (), "GET", "/service/tickets")

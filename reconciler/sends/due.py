@@ -1,20 +1,23 @@
-"""What a run must send: due periods, gaps to fill and periods missed, from keys read in
-bulk.
+"""What a run must send: due periods, gaps by coverage, periods missed and still owed.
 
-For each enabled customer and each kind its policy turns on:
-- candidates are the periods due within the look-back window (`lookback_days` before
-  `at`), always including the latest period due at `at`;
-- the keys of every candidate of the run are read in bulk (`window.read_window`: a
-  prefix per customer, kind and month, packed into a few requests);
-- only for a (customer, kind) whose oldest candidate is unsent (a customer younger than
-  the window, or an outage), one more read (every key starting `tmrm:<kind>:<COMPANY>:`,
-  many customers per request) finds keys sent before it;
-- the latest period is sent when unsent; an earlier unsent candidate is a gap, sent only
-  if some period before it was sent (a customer's first run sends only the latest);
-- periods after the last key sent before the window but due before the window starts are
-  `missed`: too old to catch up automatically, reported so someone looks;
-- a (customer, kind) whose key reads held a malformed ticket is `failed` (its latest
-  period, naming the record): what was sent cannot be known, so nothing is sent for it.
+For the enabled customers of a run:
+- their companies are read (one chunked request): keys carry the company identifier as
+  ConnectWise holds it, whatever case the customer file uses, and a company that does not
+  exist fails its sends up front;
+- their marks (owed and waived periods, `domain.keys`) are read by company (one chunked
+  request);
+- what each (customer, kind) sent over two look-back windows is read by key prefix
+  (`window`: a prefix per month and ISO week-year, packed into few requests): the
+  window itself is caught up, the one before it is where an owed period that was never
+  sent becomes `missed`;
+- only for a pair with nothing covered at the start of that span (a customer younger than
+  it, or an outage), one more read finds everything it ever sent;
+- `schedule.coverage.decide` then says, from what is covered (sent at any frequency, or
+  waived) and owed, what to send: the latest period, gaps (only what no send covers, so
+  a frequency change never floods), and periods `missed` on every run until they are
+  sent by hand or waived;
+- a pair whose reads held a malformed ticket is `failed` (its latest period, naming the
+  record): what was sent cannot be known, so nothing is sent for it.
 """
 
 from __future__ import annotations
@@ -24,176 +27,288 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from reconciler.config.model import Customer
+from reconciler.connectwise.errors import RateLimited, ServerError, TransportFailed
 from reconciler.connectwise.gateway import Gateway
 from reconciler.connectwise.records import Ticket
 from reconciler.domain.fold import fold
-from reconciler.domain.keys import kind_prefix, parse_key, send_key
+from reconciler.domain.keys import MARK_PREFIXES, OWED, kind_prefix, parse_key, send_key
+from reconciler.errors import ReconcilerError
 from reconciler.schedule import KINDS, Cadence, Clock, Period, ScheduleError, cadences
-from reconciler.sends.window import read_window
+from reconciler.schedule.coverage import Coverage, decide, window
+from reconciler.sends.window import Pair, SentRead, pair_of, read_sent, span_prefixes
 
 MAX_MISSED_LISTED = 400  # a very long outage is summarised past this many periods
+# A bulk read that still fails after the client's retries (an outage, not a refusal):
+# the sends it concerns fail and the run goes on. A refusal (401, 403, an answer that is
+# not JSON) concerns every send alike and stops the run with its one clear error.
+OUTAGE = (ServerError, TransportFailed, RateLimited)
 
 
 @dataclass(frozen=True)
 class DueSend:
-    """One period of one customer's cadence that the run looked at."""
+    """One period (or uncovered part of one) of a customer's cadence that the run
+    looked at."""
 
     customer: Customer
     cadence: Cadence
     period: Period
     key: str
-    status: str  # send | already_sent | missed | failed
+    status: str  # send | already_sent | missed | failed | skipped
     due: datetime
     gap: bool = False  # an earlier period being caught up
-    detail: str = ""  # why it failed
+    detail: str = ""  # why it failed, was skipped or is covered
+    anchored: bool = True  # something before it was sent or marked owed
+    owed_mark: bool = False  # a mark already records it as owed
+    company: str = ""  # the identifier as ConnectWise holds it (keys carry it)
 
 
 @dataclass
 class DuePlan:
-    """The work of a run, plus what the key reads found."""
+    """The work of a run, plus what the reads found."""
 
     sends: list[DueSend] = field(default_factory=list)
-    found: dict[str, list[Ticket]] = field(default_factory=dict)  # key -> tickets
-    billed_before: dict[str, set[str]] = field(default_factory=dict)  # company -> labels
+    sent: SentRead = field(default_factory=SentRead)
 
-    def _billed(self, company: str) -> list[Period]:
-        periods = []
-        for label in self.billed_before.get(fold(company), ()):
-            try:
-                periods.append(Period.parse(label))
-            except ScheduleError:
-                continue
-        return periods
-
-    def has_billing_before(self, company: str, period: Period) -> bool:
-        """Whether a scheduled billing ticket exists for a month before `period`."""
-        return any(p.end < period.start for p in self._billed(company))
-
-    def later_billing(self, company: str, period: Period) -> Period | None:
-        """The latest month after `period` already billed, if any (a late gap must not
-        roll the additions back to an older month's quantities)."""
-        later = [p for p in self._billed(company) if p.start > period.end]
-        return max(later) if later else None
+    @property
+    def found(self) -> dict[str, list[Ticket]]:
+        """Tickets per folded key."""
+        return self.sent.found
 
 
-def _candidates(cadence: Cadence, at: datetime, window_start: datetime,
-                clock: Clock) -> list[Period]:
-    found = cadence.due_between(window_start, at, clock)
-    return found or [cadence.latest_due(at, clock)]
+@dataclass(frozen=True)
+class Work:
+    customer: Customer
+    company: str  # canonical
+    cadence: Cadence
+
+    @property
+    def pair(self) -> Pair:
+        return fold(self.company), self.cadence.kind
 
 
-Pair = tuple[str, str]  # (company, kind)
-
-
-def _pair_of(key: str, by_fold: dict[Pair, Pair]) -> tuple[Pair, str] | None:
-    """The asked-for (company, kind) a key belongs to, and its period label."""
-    parsed = parse_key(key)
-    pair = by_fold.get((fold(parsed.company), parsed.kind or "")) if parsed else None
-    return (pair, parsed.label) if pair is not None and parsed is not None else None
-
-
-def _history(gateway: Gateway, pairs: Sequence[Pair]
-             ) -> tuple[dict[Pair, list[Period]], dict[Pair, str]]:
-    """Every period sent for each (company, kind) pair, read by key prefix in few
-    requests; and the pairs whose answer held a malformed ticket."""
-    history: dict[Pair, list[Period]] = {pair: [] for pair in pairs}
-    by_fold = {(fold(company), kind): (company, kind) for company, kind in pairs}
-    answer = gateway.tickets(key_prefixes=[kind_prefix(kind, company)
-                                           for company, kind in pairs])
-    for ticket in answer.records:
-        found = _pair_of(ticket.key, by_fold)
-        if found is None:
+def _periods(keys: Iterable[str]) -> list[Period]:
+    found = []
+    for key in keys:
+        parsed = parse_key(key)
+        if parsed is None:
             continue
         try:
-            history[found[0]].append(Period.parse(found[1]))
+            found.append(Period.parse(parsed.label))
         except ScheduleError:
             continue  # not one of ours after all
-    unreadable: dict[Pair, str] = {}
+    return found
+
+
+def canonical_companies(gateway: Gateway, customers: Sequence[Customer]
+                        ) -> tuple[dict[str, str], dict[str, str]]:
+    """(folded identifier -> identifier as ConnectWise holds it, folded identifier -> why
+    its sends cannot go out)."""
+    wanted = sorted({c.company for c in customers}, key=fold)
+    found = gateway.companies(wanted)
+    canonical: dict[str, str] = {}
+    for company in found.records:
+        if not company.deleted or fold(company.identifier) not in canonical:
+            canonical[fold(company.identifier)] = company.identifier
+    problems: dict[str, str] = {}
+    for ident in wanted:
+        problem = found.problem(ident, fold=fold)
+        if problem is not None:
+            problems[fold(ident)] = _cannot_tell(f"cannot read company {ident}: {problem}")
+        elif fold(ident) not in canonical:
+            problems[fold(ident)] = (f"company {ident} does not exist in ConnectWise; run "
+                                     "`reconciler verify`")
+    return canonical, problems
+
+
+def _cannot_tell(problem: object) -> str:
+    return (f"cannot tell what was sent: {problem}; nothing is sent for it until ConnectWise "
+            "answers sensibly")
+
+
+def _failed_read(what: str, error: object) -> str:
+    return f"{what} failed: {error}; nothing is sent for it, the next run tries again"
+
+
+def canonical_company(gateway: Gateway, customer: Customer) -> str:
+    """One customer's company identifier as ConnectWise holds it (keys carry it), or a
+    clear error."""
+    canonical, problems = canonical_companies(gateway, [customer])
+    if fold(customer.company) in problems:
+        raise CompanyUnusable(problems[fold(customer.company)])
+    return canonical[fold(customer.company)]
+
+
+class CompanyUnusable(ReconcilerError):
+    """A customer's company does not exist in ConnectWise or cannot be read."""
+
+
+def _marks(gateway: Gateway, companies: Sequence[str]) -> tuple[dict[Pair, list[Period]],
+                                                               dict[Pair, list[Period]],
+                                                               dict[str, str]]:
+    """(owed periods, waived periods) per pair, and companies whose marks are unreadable."""
+    owed: dict[Pair, list[Period]] = {}
+    waived: dict[Pair, list[Period]] = {}
+    answer = gateway.tickets_of_companies(companies, MARK_PREFIXES)
+    for ticket in answer.records:
+        parsed = parse_key(ticket.key)
+        pair = pair_of(ticket.key)
+        if parsed is None or pair is None or parsed.mark is None:
+            continue
+        try:
+            period = Period.parse(parsed.label)
+        except ScheduleError:
+            continue
+        (owed if parsed.mark == OWED else waived).setdefault(pair, []).append(period)
+    broken: dict[str, str] = {}
     for problem in answer.malformed:
-        if problem.owner is None:  # whose it is cannot be read: it may be anyone's
-            concerned = list(pairs)
-        else:
-            owned = _pair_of(str(problem.owner), by_fold)
-            concerned = [owned[0]] if owned is not None else []
-        for pair in concerned:
-            unreadable.setdefault(pair, str(problem))
-    return history, unreadable
+        for company in companies:
+            if problem.owner is None or fold(str(problem.owner)) == fold(company) or (
+                    (pair_of(str(problem.owner)) or ("",))[0] == fold(company)):
+                broken.setdefault(fold(company), _cannot_tell(problem))
+    return owed, waived, broken
 
 
 def find_due(gateway: Gateway, customers: Iterable[Customer], clock: Clock, at: datetime,
              lookback_days: int) -> DuePlan:
-    """The sends due at `at` for `customers` (two bulk reads at most)."""
-    window_start = at - timedelta(days=max(0, lookback_days))
-    work: list[tuple[Customer, Cadence, list[Period]]] = []
-    for customer in sorted(customers, key=lambda c: c.slug):
-        if not customer.enabled:
-            continue
-        for cadence in cadences(customer.policy):
-            work.append((customer, cadence, _candidates(cadence, at, window_start, clock)))
+    """The sends due at `at` for `customers`, and what the run found."""
+    lookback = timedelta(days=max(0, lookback_days))
+    floor = at - 2 * lookback
+    chosen = [c for c in sorted(customers, key=lambda c: c.slug) if c.enabled]
     plan = DuePlan()
-    keys = [send_key(c.kind, cu.company, p.label) for cu, c, ps in work for p in ps]
-    window = read_window(gateway, keys)
-    plan.found = window.found
+    if not chosen:
+        return plan
+    try:
+        canonical, company_problems = canonical_companies(gateway, chosen)
+    except OUTAGE as exc:  # the read failed after the client's retries
+        canonical, company_problems = {}, {fold(c.company): _failed_read(
+            "reading the customers' companies", exc) for c in chosen}
+    work: list[Work] = []
+    for customer in chosen:
+        for cadence in cadences(customer.policy):
+            company = canonical.get(fold(customer.company), customer.company)
+            work.append(Work(customer, company, cadence))
+
+    readable = sorted({w.company for w in work if fold(w.company) not in company_problems})
+    try:
+        owed, waived, mark_problems = _marks(gateway, readable) if readable else ({}, {}, {})
+    except OUTAGE as exc:
+        owed, waived = {}, {}
+        mark_problems = {fold(c): _failed_read("reading the owed and waived periods", exc)
+                         for c in readable}
     unreadable: dict[Pair, str] = {}
-    for cu, c, ps in work:
-        for p in ps:
-            problem = window.unreadable.get(send_key(c.kind, cu.company, p.label))
-            if problem is not None:
-                unreadable.setdefault((cu.company, c.kind), str(problem))
+    for w in work:
+        why = company_problems.get(fold(w.company)) or mark_problems.get(fold(w.company))
+        if why is not None:
+            unreadable[w.pair] = why  # worded already
 
-    def sent(customer: Customer, cadence: Cadence, period: Period) -> bool:
-        return send_key(cadence.kind, customer.company, period.label) in plan.found
+    start_day = floor.astimezone(clock.tz).date() - timedelta(days=1)
+    end_day = at.astimezone(clock.tz).date()
+    # the span of two look-backs, and each owed period's own key wherever it lies (it is
+    # owed until sent: by hand, maybe long after)
+    spans = {w.pair: [*span_prefixes(w.cadence.kind, w.company, start_day, end_day,
+                                     daily=w.cadence.frequency == "day"),
+                      *(send_key(w.cadence.kind, w.company, p.label)
+                        for p in owed.get(w.pair, ()) if p.start < start_day)]
+             for w in work if w.pair not in unreadable}
+    try:
+        plan.sent = read_sent(gateway, spans)
+    except OUTAGE as exc:
+        why = _failed_read(f"reading what was sent since {start_day}", exc)
+        unreadable.update({pair: why for pair in spans})
+    unreadable.update({p: _cannot_tell(why) for p, why in plan.sent.unreadable.items()
+                       if p not in unreadable})
 
-    need_history = sorted({(cu.company, c.kind) for cu, c, ps in work
-                           if not sent(cu, c, ps[0]) and (cu.company, c.kind) not in unreadable})
-    history, broken = _history(gateway, need_history) if need_history else ({}, {})
-    unreadable.update(broken)
+    def coverage_of(w: Work, history: Sequence[Period] = ()) -> Coverage:
+        return Coverage([*_periods(plan.sent.keys(w.pair)), *history,
+                         *waived.get(w.pair, ())])
 
-    for customer, cadence, periods in work:
-        first = periods[0]
-        problem = unreadable.get((customer.company, cadence.kind))
-        if problem is not None:  # what was sent is unknown: send nothing, say why
-            latest = periods[-1]
-            plan.sends.append(DueSend(
-                customer, cadence, latest, send_key(cadence.kind, customer.company,
-                                                    latest.label),
-                "failed", cadence.due(latest, clock), detail=f"cannot tell what was sent: "
-                f"{problem}; nothing is sent for it until ConnectWise answers sensibly"))
-            continue
-        sent_periods = [p for p in periods if sent(customer, cadence, p)]
-        before = [p for p in history.get((customer.company, cadence.kind), [])
-                  if p.end < first.start]
-        if cadence.kind == "billing":
-            plan.billed_before.setdefault(fold(customer.company), set()).update(
-                p.label for p in [*sent_periods, *before])
-        known = sent_periods + before
-        if before:
-            plan.sends.extend(_missed(customer, cadence, max(before, key=lambda p: p.end),
-                                      first, clock))
-        for period in periods:
-            key = send_key(cadence.kind, customer.company, period.label)
-            due = cadence.due(period, clock)
-            latest = period is periods[-1]
-            if sent(customer, cadence, period):
-                if latest:
-                    plan.sends.append(DueSend(customer, cadence, period, key, "already_sent", due))
-                continue
-            earlier = any(p.end < period.start for p in known)
-            if latest or earlier:
-                plan.sends.append(DueSend(customer, cadence, period, key, "send", due,
-                                          gap=not latest))
-    plan.sends.sort(key=lambda s: (s.customer.slug, KINDS.index(s.cadence.kind), s.period.start))
+    # The history only where nothing covers the first day read (a young customer, or
+    # every send in the span missing): whether a gap is owed depends on what came before.
+    need = [w for w in work if w.pair not in unreadable
+            and not coverage_of(w).covers(start_day + timedelta(days=1))]
+    history: dict[Pair, list[Period]] = {}
+    if need:
+        try:
+            older = read_sent(gateway, {w.pair: [kind_prefix(w.cadence.kind, w.company)]
+                                        for w in need})
+        except OUTAGE as exc:
+            why = _failed_read(f"reading what was sent before {start_day}", exc)
+            unreadable.update({w.pair: why for w in need})
+        else:
+            for w in need:
+                history[w.pair] = _periods(older.keys(w.pair))
+            unreadable.update({p: _cannot_tell(why) for p, why in older.unreadable.items()
+                               if p not in unreadable})
+
+    for w in work:
+        plan.sends.extend(_sends_of(w, clock, at, lookback, plan.sent, history, owed, waived,
+                                    unreadable, coverage_of))
+    plan.sends.sort(key=lambda s: (s.customer.slug, KINDS.index(s.cadence.kind),
+                                   s.period.start, s.period.end))
     return plan
 
 
-def _missed(customer: Customer, cadence: Cadence, last_sent: Period, first_candidate: Period,
-            clock: Clock) -> list[DueSend]:
-    """Periods after `last_sent` and before the window: never sent, too old to send now."""
-    period = Period.containing(cadence.frequency, last_sent.end + timedelta(days=1))
-    missed: list[DueSend] = []
-    while period.start < first_candidate.start and len(missed) < MAX_MISSED_LISTED:
-        key = send_key(cadence.kind, customer.company, period.label)
-        missed.append(DueSend(customer, cadence, period, key, "missed",
-                              cadence.due(period, clock)))
-        period = period.next()
-    return missed
+def _sends_of(w: Work, clock: Clock, at: datetime, lookback: timedelta, sent: SentRead,
+              history: dict[Pair, list[Period]], owed: dict[Pair, list[Period]],
+              waived: dict[Pair, list[Period]], unreadable: dict[Pair, str],
+              coverage_of) -> list[DueSend]:
+    cadence, customer = w.cadence, w.customer
+
+    def key(period: Period) -> str:
+        return send_key(cadence.kind, w.company, period.label)
+
+    problem = unreadable.get(w.pair)
+    if problem is not None:  # what was sent is unknown: send nothing, say why
+        latest = window(cadence, clock, at, lookback)[-1]
+        return [DueSend(customer, cadence, latest, key(latest), "failed",
+                        cadence.due(latest, clock), company=w.company, detail=problem)]
+    earlier = history.get(w.pair, [])
+    coverage = coverage_of(w, earlier)
+    marked = owed.get(w.pair, [])
+    horizon = None
+    if w.pair in history:  # everything it ever sent is known: missed back to its start
+        starts = [p.start for p in [*earlier, *marked]]
+        horizon = clock.instant(min(starts)) - timedelta(days=1) if starts else at
+    steps = decide(cadence, clock, at, lookback, coverage, owed=marked, horizon=horizon)
+    out: list[DueSend] = []
+    missed = 0
+    for step in steps:
+        k = key(step.period)
+        is_marked = any(m == step.period for m in marked)
+        anchored = coverage.any_before(step.period.start) or any(
+            m.start < step.period.start or m == step.period for m in marked)
+        if step.status == "missed":
+            missed += 1
+            if missed > MAX_MISSED_LISTED:
+                continue
+            out.append(DueSend(customer, cadence, step.period, k, "missed", step.due,
+                               owed_mark=is_marked, company=w.company))
+        elif step.status == "covered":
+            tickets = sent.tickets(k)
+            detail = (f"ticket #{tickets[0].id}" if tickets else
+                      "covered by the summaries already sent" if cadence.kind != "billing"
+                      else "waived")
+            out.append(DueSend(customer, cadence, step.period, k, "already_sent", step.due,
+                               detail=detail, company=w.company))
+        elif step.status == "before_start":
+            out.append(DueSend(customer, cadence, step.period, k, "skipped", step.due,
+                               company=w.company, detail=(
+                                   "not sent: later periods are already sent and none "
+                                   "before it, so it is before this customer's first send "
+                                   "(a run back-dated with --at?)" + _by_hand(w, step.period))))
+        else:
+            out.append(DueSend(customer, cadence, step.period, k, "send", step.due,
+                               gap=step.gap, anchored=anchored, owed_mark=is_marked,
+                               company=w.company))
+    if missed > MAX_MISSED_LISTED:
+        out.append(DueSend(customer, cadence, out[-1].period, out[-1].key, "missed",
+                           out[-1].due, company=w.company,
+                           detail=f"and {missed - MAX_MISSED_LISTED} more periods missed"))
+    return out
+
+
+def _by_hand(w: Work, period: Period) -> str:
+    if w.cadence.kind != "billing":
+        return ""
+    return (f"; to bill it anyway: reconciler send-now billing --customer {w.customer.slug} "
+            f"--period {period.label}")

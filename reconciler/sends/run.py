@@ -15,16 +15,19 @@ from datetime import datetime
 
 from reconciler.config.model import Customer, Fleet, RejectedCustomer
 from reconciler.connectwise.gateway import Gateway
-from reconciler.connectwise.records import NewTicket
+from reconciler.connectwise.records import NewTicket, Ticket
+from reconciler.domain import records
 from reconciler.domain.fold import fold
-from reconciler.domain.keys import ParsedKey, now_key, parse_key
+from reconciler.domain.keys import ParsedKey, now_key, parse_key, send_key
 from reconciler.errors import ReconcilerError
 from reconciler.schedule import Clock, Period
 from reconciler.sends import billing
 from reconciler.sends.content import billing_ticket, summary_ticket
-from reconciler.sends.delivery import Delivery, deliver, read_key
-from reconciler.sends.due import DuePlan, DueSend, find_due
+from reconciler.sends.delivery import Delivery, deliver
+from reconciler.sends.due import DuePlan, DueSend, canonical_company, find_due
+from reconciler.sends.marks import keep_owed
 from reconciler.sends.model import RunReport, SendResult, rejected_results
+from reconciler.sends.quantities import CompanyBillings, converge, read_billings
 from reconciler.sends.routing import Routing, resolve_routing
 from reconciler.sends.settle import Settlement, losers, record_of, settle
 from reconciler.sources import DetectionSource, SourceError, UsageSource
@@ -93,18 +96,20 @@ def _result(send: DueSend, outcome: str, detail: str = "") -> SendResult:
                       send.period.label, send.key, outcome, detail)  # type: ignore[arg-type]
 
 
-def send_billing(ctx: SendContext, customer: Customer, period: Period, key: str,
-                 billed_before: bool, *, title: str = "Trend Micro billing",
-                 superseded_by: Period | None = None) -> tuple[str, str]:
+def send_billing(ctx: SendContext, customer: Customer, period: Period, key: str, *,
+                 title: str = "Trend Micro billing") -> tuple[str, str]:
     """Bill one customer for the month `period`: (outcome, detail).
 
-    When a later month is already billed (`superseded_by`: this is a late gap), the
-    ticket records this month's units but the additions keep the later month's
-    quantities, and the guardrail (which compares against them) does not apply."""
+    The company's billing tickets are read first (`sends.quantities`): the key already
+    there is `already_sent`; a later month already billed makes this one a ticket only
+    (its units are recorded, the additions keep the later month's, the guardrail does not
+    apply). A billing that wrote quantities ends by converging them with the latest
+    billing, so a stale write of a concurrent run never stays."""
     if ctx.usage is None:
         raise ReconcilerError("no usage source configured")
     settings = ctx.fleet.settings
-    today = ctx.at.astimezone(ctx.clock.tz).date()
+    tz = ctx.clock.tz
+    today = ctx.at.astimezone(tz).date()
     year, month = period.start.year, period.start.month
     # products the customer uses that nobody maps are named on every outcome of the row
     unmapped = billing.not_billed(customer, ctx.usage, year, month)
@@ -113,8 +118,14 @@ def send_billing(ctx: SendContext, customer: Customer, period: Period, key: str,
                                 month, today)
     except billing.BillingFailed as exc:
         raise billing.BillingFailed(f"{exc}{unmapped}") from None
+    before = read_billings(ctx.gateway, customer.company, tz)
+    sent = record_of(before.of_key(key))
+    if sent is not None:
+        return "already_sent", f"ticket #{sent.id}"
+    latest = before.latest
+    superseded_by = latest.month if latest is not None and latest.month > period else None
     held = [] if superseded_by else billing.guardrail(
-        lines, billed_before, settings.safety.max_quantity_change_percent)
+        lines, bool(before.sends), settings.safety.max_quantity_change_percent)
     if held and not ctx.approved(customer):
         return "held", (f"held by the quantity guardrail: {'; '.join(held)}; nothing sent. "
                         f"If right, run again with --approve-quantities {customer.slug}"
@@ -132,17 +143,33 @@ def send_billing(ctx: SendContext, customer: Customer, period: Period, key: str,
     ticket = ctx.ticket(customer, key, summary, description)
     if ctx.dry_run:
         return "skipped", f"dry run: would bill {detail}{unmapped}"
-    if read_key(ctx.gateway, key):  # sent meanwhile: leave the quantities alone
-        return "already_sent", "sent by another run"
     if superseded_by is None:
         billing.apply_quantities(ctx.gateway, ctx.billing_data(), lines)
     agreements = {line.agreement_id for line in lines}
     if len(agreements) == 1:
         ticket = replace(ticket, agreement_id=agreements.pop())
-    delivery = ctx.delivered(key, deliver(ctx.gateway, ticket, just_checked=True))
+    seen: list[CompanyBillings] = []
+
+    def read_back() -> tuple[Ticket, ...]:
+        seen.append(read_billings(ctx.gateway, customer.company, tz))
+        return seen[-1].tickets
+
+    delivery = ctx.delivered(key, deliver(ctx.gateway, ticket, just_checked=True,
+                                          read=read_back))
+    note = ""
+    if superseded_by is None:
+        record = records.billing_record(key, {line.product: line.units for line in lines})
+        try:
+            note = converge(ctx.gateway, customer.company, tz, record, lines, seen[-1])
+        except ReconcilerError as exc:
+            return "failed", (f"ticket #{delivery.ticket_id} sent, but the quantities it "
+                              f"wrote are not settled: {exc}; run `reconciler plan` and "
+                              "apply to converge them")
     if delivery.outcome == "already_sent":
-        return "already_sent", delivery.note or f"ticket #{delivery.ticket_id}"
-    return "sent", f"{detail}; ticket #{delivery.ticket_id}{unmapped}"
+        return "already_sent", ((delivery.note or f"ticket #{delivery.ticket_id}")
+                                + (f"; {note}" if note else ""))
+    return "sent", (f"{detail}; ticket #{delivery.ticket_id}" + (f"; {note}" if note else "")
+                    + unmapped)
 
 
 def send_summary(ctx: SendContext, send: DueSend) -> tuple[str, str]:
@@ -221,38 +248,61 @@ def run_due(fleet: Fleet, gateway: Gateway, at: datetime, *, usage: UsageSource 
     # Duplicates left by earlier races (or earlier refusals to settle) are settled first;
     # a dry run leaves them alone.
     settlements: dict[str, Settlement] = {} if dry_run else {
-        key: settle(gateway, key, tickets) for key, tickets in sorted(plan.found.items())
-        if losers(tickets)}
+        tickets[0].key: settle(gateway, tickets[0].key, tickets)
+        for _, tickets in sorted(plan.found.items()) if losers(tickets)}
+    settled_notes = {fold(key): s.note for key, s in settlements.items() if s.note}
+
+    def missed(send: DueSend) -> tuple[str, str]:
+        detail = (f"due {send.due.isoformat()}, older than the {settings.lookback_days}-day "
+                  "look-back and never sent: send it by hand "
+                  + (f"(reconciler send-now billing --customer {send.customer.slug} "
+                     f"--period {send.period.label}) " if send.cadence.kind == "billing"
+                     else "")
+                  + f"or waive it (reconciler waive {send.cadence.kind} --customer "
+                  f"{send.customer.slug} --period {send.period.label} --reason ...)")
+        if send.detail:
+            detail = send.detail
+        elif not send.owed_mark:
+            detail += "; " + mark_owed(send, "it fell out of the look-back unsent")
+        return "missed", detail
+
+    def mark_owed(send: DueSend, why: str) -> str:
+        if dry_run:
+            return "would record it as owed"
+        try:
+            routing = ctx.routing
+        except ReconcilerError as exc:
+            return f"could not record it as owed ({exc})"
+        return keep_owed(gateway, routing, send.customer, send.company or
+                         send.customer.company, send.cadence.kind, send.period, why)
 
     def perform(send: DueSend) -> SendResult:
+        if send.status == "missed":
+            return _result(send, *missed(send))
         if send.status != "send":
-            detail = ""
-            if send.status == "missed":
-                detail = (f"due {send.due.isoformat()}, older than the {settings.lookback_days}"
-                          "-day look-back and never sent; send it by hand if it is needed")
-            elif send.status == "failed":
-                detail = send.detail
-            else:
-                record = record_of(plan.found.get(send.key, []))
-                detail = f"ticket #{record.id}" if record else ""
-                note = settlements.get(send.key, Settlement()).note
-                if note:
-                    detail += "; " + note
+            detail = send.detail
+            if send.status == "already_sent":
+                note = settled_notes.get(fold(send.key))
+                detail += f"; {note}" if note else ""
             return _result(send, send.status, detail)
         if progress:
             progress(f"{send.customer.slug} {send.cadence.kind} {send.period.label}")
         try:
             if send.cadence.kind == "billing":
-                billed_before = plan.has_billing_before(send.customer.company, send.period)
-                outcome, detail = send_billing(
-                    ctx, send.customer, send.period, send.key, billed_before,
-                    superseded_by=plan.later_billing(send.customer.company, send.period))
+                outcome, detail = send_billing(ctx, send.customer, send.period, send.key)
             else:
                 outcome, detail = send_summary(ctx, send)
         except ReconcilerError as exc:
             outcome, detail = "failed", str(exc)
+        except Exception as exc:  # a bug: this send fails, the run and its report go on
+            outcome, detail = "failed", (f"internal error: {type(exc).__name__}: {exc} (a "
+                                         "bug; please report it)")
         if send.gap and outcome in ("sent", "skipped"):
             detail = "catching up: " + detail
+        if outcome in ("failed", "held") and not send.anchored and not send.owed_mark:
+            # a first period: without a mark, later runs would take it for one before
+            # the customer started and never send or report it again
+            detail += "; " + mark_owed(send, detail)
         return _result(send, outcome, detail)
 
     # One customer's sends stay in order (billing months oldest first); customers run
@@ -277,30 +327,41 @@ def run_due(fleet: Fleet, gateway: Gateway, at: datetime, *, usage: UsageSource 
 
 
 def send_now(fleet: Fleet, gateway: Gateway, customer: Customer, at: datetime, *,
-             usage: UsageSource, dry_run: bool = False,
+             usage: UsageSource, period: Period | None = None, dry_run: bool = False,
              approve: Iterable[str] = ()) -> SendResult:
-    """The Send now button: bill the current month (in the configured zone) at once,
-    with key `tmrm:billing-now:<COMPANY>:<UTC minute>`."""
+    """The Send now button: bill the latest complete month (the one before the current
+    month in the configured zone, as a scheduled billing would: contract 2) at once, with
+    key `tmrm:billing-now:<COMPANY>:<UTC minute>`.
+
+    With `period`, bill that month by hand under its scheduled key (a missed or failed
+    month): it is then sent, so no run reports it again; when a later month is already
+    billed it is a ticket only, the additions keep the later month's units."""
     settings = fleet.settings
     clock = Clock.of(settings.timezone, settings.send_at)
-    period = Period.containing("month", at.astimezone(clock.tz).date())
-    key = now_key(customer.company, at)
+    latest = Period.containing("month", at.astimezone(clock.tz).date()).prev()
+    company = customer.company
+    key = now_key(company, at) if period is None else send_key("billing", company,
+                                                                period.label)
+    billed = period or latest
     ctx = SendContext(fleet, gateway, usage, None, clock, at, dry_run,
                       frozenset(fold(a) for a in approve), frozenset({customer.company}))
 
     def result(outcome: str, detail: str) -> SendResult:
-        return SendResult(customer.slug, customer.company, "billing", period.label, key,
+        return SendResult(customer.slug, company, "billing", billed.label, key,
                           outcome, detail)  # type: ignore[arg-type]
 
     if customer.policy.billing is None or not customer.billed_products:
         return result("skipped", "billing is off for this customer")
+    if period is not None and (period.frequency != "month" or period > latest):
+        return result("failed", f"{period.label} is not a complete month yet: billing bills "
+                      f"complete months (the latest is {latest.label})")
     try:
-        existing = record_of(read_key(gateway, key))
-        if existing is not None:
-            return result("already_sent", f"ticket #{existing.id}")
-        billed_before = billing.has_billing_key(gateway, customer.company)
-        outcome, detail = send_billing(ctx, customer, period, key, billed_before,
-                                       title="Trend Micro billing (sent now)")
+        company = canonical_company(gateway, customer)
+        key = now_key(company, at) if period is None else send_key("billing", company,
+                                                                    period.label)
+        title = ("Trend Micro billing (sent now)" if period is None
+                 else "Trend Micro billing (sent by hand)")
+        outcome, detail = send_billing(ctx, customer, billed, key, title=title)
     except ReconcilerError as exc:
         outcome, detail = "failed", str(exc)
     for warning in ctx.warnings.get(key, ()):  # one row only: the warning goes with it

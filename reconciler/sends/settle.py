@@ -8,7 +8,8 @@ without Close Service Tickets, a board without a closed status, an outage) becom
 warning for that key, and the next run that reads the key tries again, since a loser
 keeps its key until it is settled.
 
-Every reader of keys asks `record_of` which ticket counts, so settled losers never
+Every reader of keys asks `record_of` (`domain.keys`: billing's readers below the sends
+need it too) which ticket counts, so settled losers never
 count twice, never count as the record and are not settled again.
 """
 
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 
 from reconciler.connectwise.gateway import Gateway
 from reconciler.connectwise.records import Ticket
+from reconciler.domain.keys import record_of
 from reconciler.errors import ReconcilerError
 
 # What to do when a settlement fails, in a warning's words.
@@ -30,14 +32,6 @@ REMEDY = ("close it by hand (it is ignored meanwhile), or give the API member's 
 def settled(ticket: Ticket) -> bool:
     """Marked as a duplicate and closed: nothing left to do."""
     return ticket.duplicate_of is not None and ticket.closed
-
-
-def record_of(tickets: Sequence[Ticket]) -> Ticket | None:
-    """The ticket that records a key's send: the lowest id not marked as a duplicate.
-    When every ticket of the key is a marked duplicate (its winner deleted by hand), the
-    lowest: the key was sent, and money first means it is never sent again."""
-    ordered = sorted(tickets, key=lambda t: t.id)
-    return next((t for t in ordered if t.duplicate_of is None), ordered[0] if ordered else None)
 
 
 def losers(tickets: Sequence[Ticket]) -> list[Ticket]:

@@ -27,7 +27,7 @@ def test_json_output_and_a_second_run_that_sends_nothing(root):
     assert rows and all(set(r) == {"customer", "company", "kind", "period", "key", "outcome",
                                    "detail"} for r in rows)
     by_key = {r["key"]: r for r in rows}
-    assert by_key["tmrm:billing:HOOLI:2026-11"]["outcome"] == "sent"
+    assert by_key["tmrm:billing:HOOLI:2026-10"]["outcome"] == "sent"  # day 30: Nov 30
     assert by_key["tmrm:hes:HOOLI:2026-11"]["kind"] == "hosted_email_security"
     assert by_key["tmrm:tmems:INITECH:2026-11-30"]["kind"] == "email_security"
     assert {r["customer"] for r in rows} == {"hooli", "initech"}
@@ -42,7 +42,7 @@ def test_text_output_and_exit_1_on_a_failed_send(root):
     result = cli(root, "run-due", "--at", AT, "--customer", "acme")
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("failed       acme billing 2026-11    no live TM-APEXONE")
+    assert lines[0].startswith("failed       acme billing 2026-10    no live TM-APEXONE")
     assert "run `reconciler apply`" in lines[0]
     assert any(line.startswith("sent         acme hes     2026-W48") for line in lines)
     assert lines[-1].startswith("2 sent, 1 failed (") and "requests to ConnectWise" in lines[-1]
@@ -76,7 +76,8 @@ def test_lmpi_usage_source_bills_from_the_sandbox_report(root):
     result = cli(root, "run-due", "--at", AT, "--customer", "initech", "--format", "json")
     assert result.exit_code == 0, result.output
     billing = next(r for r in json.loads(result.stdout)["results"] if r["kind"] == "billing")
-    assert billing["outcome"] == "sent" and billing["detail"].startswith("tmems 51;")
+    # October's units in the sandbox's LMPI report (the addition held 51)
+    assert billing["outcome"] == "sent" and billing["detail"].startswith("tmems 50 (was 51);")
 
 
 @pytest.mark.parametrize(

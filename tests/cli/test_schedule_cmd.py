@@ -16,9 +16,10 @@ def test_json_lists_sends_with_offsets_in_due_order():
         1, "2026-11-29", "2026-11-30")
     rows = output["sends"]
     assert all(set(r) == {"customer", "company", "kind", "period", "due"} for r in rows)
+    # billing on day X of a month bills the month before (contract 2)
     assert {"customer": "umbrella", "company": "UMBRELLA", "kind": "billing",
-            "period": "2026-11", "due": "2026-11-29T06:00:00-05:00"} in rows
-    assert {"customer": "acme", "company": "ACME", "kind": "billing", "period": "2026-11",
+            "period": "2026-10", "due": "2026-11-29T06:00:00-05:00"} in rows
+    assert {"customer": "acme", "company": "ACME", "kind": "billing", "period": "2026-10",
             "due": "2026-11-30T06:00:00-05:00"} in rows  # day 31 -> Nov 30
     dues = [datetime.fromisoformat(r["due"]) for r in rows]
     assert dues == sorted(dues) and all(d.utcoffset() is not None for d in dues)
@@ -31,7 +32,7 @@ def test_text_table_and_customer_filter():
     assert result.exit_code == 0
     assert result.stdout.splitlines() == [
         "DUE                     CUSTOMER  COMPANY  KIND     PERIOD",
-        "2026-12-01T06:00-05:00  stark     STARK    billing  2026-12",
+        "2026-12-01T06:00-05:00  stark     STARK    billing  2026-11",
         "2026-12-01T06:00-05:00  stark     STARK    tmems    2026-11",
         "2 sends",
     ]

@@ -22,7 +22,7 @@ def test_sends_with_the_minute_key_when_nothing_is_unapplied(root):
     assert (output["format_version"], output["dry_run"]) == (1, False)
     [row] = output["results"]
     assert row["key"] == "tmrm:billing-now:INITECH:2026-11-25T18:07Z"
-    assert row["outcome"] == "sent" and row["period"] == "2026-11"
+    assert row["outcome"] == "sent" and row["period"] == "2026-10"  # the latest complete month
     again = cli(root, "send-now", "billing", "--customer", "initech", "--at", AT)
     assert again.exit_code == 0 and again.stdout.startswith("already_sent initech billing")
 

@@ -10,9 +10,11 @@ from reconciler.sends.content import BillingLine
 from tests.sends import world
 
 NY = zone("America/New_York")
-OCT_RUN = datetime(2026, 10, 31, 12, tzinfo=NY)  # stark bills on day 31
-NOV_RUN = datetime(2026, 11, 30, 12, tzinfo=NY)  # ... clamped to Nov 30
-KEY = "tmrm:billing:STARK:2026-11"
+# stark bills on day 31, the month before (contract 2)
+OCT_RUN = datetime(2026, 10, 31, 12, tzinfo=NY)  # bills September
+NOV_RUN = datetime(2026, 11, 30, 12, tzinfo=NY)  # ... clamped to Nov 30: bills October
+DEC_RUN = datetime(2026, 12, 31, 12, tzinfo=NY)  # bills November
+KEY = "tmrm:billing:STARK:2026-10"
 
 
 def run(fleet, gateway, when, **kwargs):
@@ -40,16 +42,16 @@ def test_first_billing_is_never_held_even_far_from_the_current_quantity(data, ap
     fleet = world.fleet(data)
     # the seed's STARK wfbss addition holds 70; the source says ~250
     _report, by_key = run(fleet, gateway, OCT_RUN)
-    assert by_key["tmrm:billing:STARK:2026-10"].outcome == "sent"
+    assert by_key["tmrm:billing:STARK:2026-09"].outcome == "sent"
     assert world.addition_quantity(app, 111, "TM-WFBSS") == world.units("stark", "wfbss",
-                                                                        2026, 10)
+                                                                        2026, 9)
 
 
 def held_scenario(data, app, gateway, new_units, fleet=None):
     fleet = fleet or world.fleet(data)
     run(fleet, gateway, OCT_RUN)
     before = world.addition_quantity(app, 111, "TM-WFBSS")
-    world.write_usage(data, 2026, 11, override={("stark", "wfbss"): new_units})
+    world.write_usage(data, 2026, 10, override={("stark", "wfbss"): new_units})
     report, by_key = run(fleet, gateway, NOV_RUN)
     return fleet, before, report, by_key
 
@@ -62,7 +64,7 @@ def test_big_change_is_held_until_approved(data, app, gateway):
     assert "--approve-quantities stark" in held.detail
     # nothing sent for that customer's billing: no PATCH (hes untouched too), no ticket
     assert world.addition_quantity(app, 111, "TM-WFBSS") == before
-    assert world.addition_quantity(app, 111, "TM-HES") == world.units("stark", "hes", 2026, 10)
+    assert world.addition_quantity(app, 111, "TM-HES") == world.units("stark", "hes", 2026, 9)
     assert KEY not in {t["externalXRef"] for t in world.tickets(app)}
     _again, by_key = run(fleet, gateway, NOV_RUN)
     assert by_key[KEY].outcome == "held"  # still held on the next run
@@ -95,13 +97,14 @@ def test_send_now_uses_the_minute_key_and_sends_once(data, app, gateway):
     stark = fleet.customers[2]
     when = datetime(2026, 11, 25, 13, 7, 42, tzinfo=NY)
     result = send_now(fleet, gateway, stark, when, usage=usage)
+    # the latest complete month (contract 2)
     assert (result.key, result.outcome, result.period) == (
-        "tmrm:billing-now:STARK:2026-11-25T18:07Z", "sent", "2026-11")
-    assert world.addition_quantity(app, 111, "TM-HES") == world.units("stark", "hes", 2026, 11)
+        "tmrm:billing-now:STARK:2026-11-25T18:07Z", "sent", "2026-10")
+    assert world.addition_quantity(app, 111, "TM-HES") == world.units("stark", "hes", 2026, 10)
     again = send_now(fleet, gateway, stark, when.replace(second=59), usage=usage)
     assert again.outcome == "already_sent"
     # an earlier billing exists now, so the guardrail applies to send-now too
-    world.write_usage(data, 2026, 11, override={("stark", "hes"): 1})
+    world.write_usage(data, 2026, 10, override={("stark", "hes"): 1})
     usage, _ = world.sources(fleet)  # a source reads a month once: a new one sees the file
     held = send_now(fleet, gateway, stark, when.replace(minute=8), usage=usage)
     assert held.outcome == "held"
@@ -109,22 +112,23 @@ def test_send_now_uses_the_minute_key_and_sends_once(data, app, gateway):
     assert ok.outcome == "sent"
     summary = [t["summary"] for t in world.tickets(app)
                if t["externalXRef"] == "tmrm:billing-now:STARK:2026-11-25T18:09Z"]
-    assert summary == ["Trend Micro billing (sent now) 2026-11: Stark Logistics"]
+    [text] = summary
+    assert text.startswith("Trend Micro billing (sent now) 2026-10: Stark Logistics [r:")
 
 
 def test_a_late_gap_month_never_rolls_quantities_back(data, app, gateway):
     fleet = world.fleet(data)
-    run(fleet, gateway, datetime(2026, 9, 30, 12, tzinfo=NY))  # September billed
+    run(fleet, gateway, OCT_RUN)  # September billed
     world.write_usage(data, 2026, 10, skip={("stark", "wfbss")})
-    _, by_key = run(fleet, gateway, OCT_RUN)
-    assert by_key["tmrm:billing:STARK:2026-10"].outcome == "failed"
     _, by_key = run(fleet, gateway, NOV_RUN)
+    assert by_key["tmrm:billing:STARK:2026-10"].outcome == "failed"
+    _, by_key = run(fleet, gateway, DEC_RUN)
     assert by_key["tmrm:billing:STARK:2026-10"].outcome == "failed"  # still no usage
-    assert by_key[KEY].outcome == "sent"
+    assert by_key["tmrm:billing:STARK:2026-11"].outcome == "sent"
     november = world.addition_quantity(app, 111, "TM-WFBSS")
     assert november == world.units("stark", "wfbss", 2026, 11)
     world.write_usage(data, 2026, 10)  # October's usage finally arrives
-    _, by_key = run(fleet, gateway, datetime(2026, 12, 1, 12, tzinfo=NY))
+    _, by_key = run(fleet, gateway, datetime(2027, 1, 1, 12, tzinfo=NY))
     late = by_key["tmrm:billing:STARK:2026-10"]
     assert late.outcome == "sent" and "ticket only: 2026-11 is already billed" in late.detail
     assert world.addition_quantity(app, 111, "TM-WFBSS") == november  # not rolled back
@@ -159,7 +163,7 @@ def test_usage_a_source_will_not_guess_fails_that_billing_and_patches_nothing(da
     _usage, detections = world.sources(fleet)
     report = run_due(fleet, gateway, OCT_RUN, usage=Refusing(), detections=detections,
                      customers=[c for c in fleet.customers if c.slug == "stark"])
-    row = {r.key: r for r in report.results}["tmrm:billing:STARK:2026-10"]
+    row = {r.key: r for r in report.results}["tmrm:billing:STARK:2026-09"]
     assert row.outcome == "failed" and not report.ok
     assert "wfbss: LMPI has 2 customers named 'Stark Logistics' (id-1, id-2)" in row.detail
     assert world.addition_quantity(app, 111, "TM-WFBSS") == before
@@ -170,7 +174,7 @@ def test_products_nobody_maps_are_named_on_the_customers_billing_row(data, app, 
     the billing row says so (dry run, sent and failed alike), the others' rows do not."""
     fleet = world.fleet(data)
     stark = next(c for c in fleet.customers if c.slug == "stark")
-    usage_file = data / "usage" / "2026-10.csv"
+    usage_file = data / "usage" / "2026-09.csv"  # what OCT_RUN bills
     with usage_file.open("a") as out:
         out.write(f"{stark.trend_micro_id},Deep Security,Per hour,hosts,9,9\n")
     note = ("; not billed (no product in reconciler.yaml maps it; see products.<key>.lmpi): "
@@ -182,11 +186,11 @@ def test_products_nobody_maps_are_named_on_the_customers_billing_row(data, app, 
     others = [r for name, r in billing_rows.items() if name != "stark"]
     assert others and all("not billed" not in r.detail for r in others)
     _report, by_key = run(fleet, gateway, OCT_RUN)
-    sent = by_key["tmrm:billing:STARK:2026-10"]
+    sent = by_key["tmrm:billing:STARK:2026-09"]
     assert sent.outcome == "sent" and sent.detail.endswith(note)
     assert "#" in sent.detail.removesuffix(note)  # the ticket number comes first
-    world.write_usage(data, 2026, 11, skip={("stark", "wfbss")})
-    with (data / "usage" / "2026-11.csv").open("a") as out:
+    world.write_usage(data, 2026, 10, skip={("stark", "wfbss")})
+    with (data / "usage" / "2026-10.csv").open("a") as out:
         out.write(f"{stark.trend_micro_id},Deep Security,Per hour,hosts,9,9\n")
     _report, by_key = run(fleet, gateway, NOV_RUN)
     failed = by_key[KEY]

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from reconciler.config.model import TicketSettings
+from reconciler.domain import records
 from reconciler.schedule import zone
 from reconciler.sends import run_due
 from tests.sends import world
@@ -28,13 +29,13 @@ def outcomes(report) -> dict[str, str]:
     return {r.key: r.outcome for r in report.results}
 
 
-FIRST = {
-    "tmrm:billing:HOOLI:2026-10": "sent",  # day 30
+FIRST = {  # billing on day X bills the month before (contract 2)
+    "tmrm:billing:HOOLI:2026-09": "sent",  # day 30: Oct 30 billed September
     "tmrm:hes:HOOLI:2026-10": "sent",  # monthly, due Nov 1
     "tmrm:tmems:HOOLI:2026-W47": "sent",  # weekly, due Monday Nov 23
-    "tmrm:billing:INITECH:2026-11": "sent",  # day 15
+    "tmrm:billing:INITECH:2026-10": "sent",  # day 15: Nov 15 billed October
     "tmrm:tmems:INITECH:2026-11-24": "sent",  # daily
-    "tmrm:billing:STARK:2026-10": "sent",  # day 31
+    "tmrm:billing:STARK:2026-09": "sent",  # day 31: Oct 31 billed September
     "tmrm:hes:STARK:2026-11-24": "sent",
 }
 
@@ -60,21 +61,27 @@ def test_tickets_are_routed_and_carry_the_source_quantities(data, app, client, g
     fleet = world.fleet(data)
     run(fleet, gateway, at(2026, 11, 25, 12))
     ticket = client.list("/service/tickets",
-                         conditions='externalXRef = "tmrm:billing:INITECH:2026-11"')[0]
-    assert ticket["summary"] == "Trend Micro billing 2026-11: Initech LLC"
+                         conditions='externalXRef = "tmrm:billing:INITECH:2026-10"')[0]
+    units = world.units("initech", "tmems", 2026, 10)
+    record = records.billing_record("tmrm:billing:INITECH:2026-10", {"tmems": units})
+    digest = records.digest(record)
+    assert ticket["summary"] == f"Trend Micro billing 2026-10: Initech LLC [r:{digest}]"
     assert (ticket["board"]["name"], ticket["status"]["name"], ticket["priority"]["name"],
             ticket["type"]["name"]) == ("Trend Micro Billing", "New", "Priority 4 - Low",
                                         "Trend Micro")
     assert ticket["company"]["identifier"] == "INITECH"
     assert ticket["agreement"]["id"]  # one agreement: referenced on the ticket
-    units = world.units("initech", "tmems", 2026, 11)
     assert world.addition_quantity(app, ticket["agreement"]["id"], "TM-EMS") == units
     text = world.note_text(app, ticket["id"])
     assert "Trend Micro Email Security" in text and str(units) in text
+    assert records.parse_record(text) == record  # read back exactly (contract 1)
     summary = client.list("/service/tickets",
                           conditions='externalXRef = "tmrm:hes:STARK:2026-11-24"')[0]
     note = world.note_text(app, summary["id"])
     assert "spam" in note and "virus" in note and "phishing" not in note  # selected only
+    assert set(records.parse_record(note)["counts"]) == {"spam", "virus"}
+    assert records.summary_digest(summary["summary"]) == records.digest(
+        records.parse_record(note))
 
 
 def test_gaps_since_the_last_period_sent_are_filled(data, app, gateway):
@@ -101,24 +108,32 @@ def test_periods_older_than_the_lookback_are_reported_missed(data, app, gateway)
             and r.customer == "stark" and r.kind == "hosted_email_security"]
     assert sent[0] == "2026-11-15" and sent[-1] == "2026-11-24"
     assert not report.ok  # exit 1: someone has to look
+    assert "recorded as owed on ticket #" in missed[0].detail
+    marks = [t["externalXRef"] for t in world.tickets(app)
+             if (t["externalXRef"] or "").startswith("tmrm:owed-hes:STARK:")]
+    assert len(marks) == len(missed)  # one mark each, kept in ConnectWise
     again = run(fleet, gateway, at(2026, 11, 25, 13))
-    assert again.ok  # reported once; the window is complete now
+    still = [r for r in again.results if r.outcome == "missed"
+             and r.customer == "stark" and r.kind == "hosted_email_security"]
+    # reported on every run until sent or waived, never just once; marked already
+    assert [r.period for r in still] == [r.period for r in missed] and not again.ok
+    assert "recorded as owed" not in still[0].detail
 
 
 def test_missing_usage_fails_that_customer_and_is_never_billed_as_zero(data, app, gateway):
     fleet = world.fleet(data)
-    world.write_usage(data, 2026, 11, skip={("initech", "tmems")})
+    world.write_usage(data, 2026, 10, skip={("initech", "tmems")})
     report = run(fleet, gateway, at(2026, 11, 25, 12))
-    failed = next(r for r in report.results if r.key == "tmrm:billing:INITECH:2026-11")
+    failed = next(r for r in report.results if r.key == "tmrm:billing:INITECH:2026-10")
     assert failed.outcome == "failed"
-    assert "no usage reported for tmems in 2026-11 (source: file usage)" in failed.detail
+    assert "no usage reported for tmems in 2026-10 (source: file usage)" in failed.detail
     assert not report.ok
     assert world.addition_quantity(app, 105, "TM-EMS") == 51  # untouched
-    assert "tmrm:billing:INITECH:2026-11" not in {t["externalXRef"] for t in world.tickets(app)}
+    assert "tmrm:billing:INITECH:2026-10" not in {t["externalXRef"] for t in world.tickets(app)}
     assert outcomes(report)["tmrm:tmems:INITECH:2026-11-24"] == "sent"  # others go on
-    world.write_usage(data, 2026, 11)
+    world.write_usage(data, 2026, 10)
     retry = run(fleet, gateway, at(2026, 11, 25, 13))
-    assert outcomes(retry)["tmrm:billing:INITECH:2026-11"] == "sent"
+    assert outcomes(retry)["tmrm:billing:INITECH:2026-10"] == "sent"
 
 
 def test_missing_detection_file_fails_the_summary(data, app, gateway):

@@ -12,7 +12,7 @@ from tests.sends import world
 from tests.served_fleet import cw_env, make_fleet, run_inprocess, writes
 
 AT = "2026-12-01T06:30"
-KEY = "tmrm:billing:ACME:2026-11"
+KEY = "tmrm:billing:ACME:2026-10"  # billed on November 30th (day 31: the month before)
 
 
 def run_due(root, at=AT):
@@ -32,7 +32,7 @@ def test_a_refused_settlement_is_a_warning_and_the_next_run_settles(tmp_path):
         first, rows = run_due(root)
         assert first.exit_code == 0 and {r["outcome"] for r in rows} == {"sent"}
         dup = world.client(app).post("/service/tickets", {
-            "summary": "Trend Micro billing 2026-11", "company": {"identifier": "ACME"},
+            "summary": "Trend Micro billing 2026-10", "company": {"identifier": "ACME"},
             "externalXRef": KEY})  # a racing run's ticket, never settled
         app.faults.forbid("PATCH", r"^service/tickets/\d+$")
         mark = len(app.request_log)
@@ -40,7 +40,7 @@ def test_a_refused_settlement_is_a_warning_and_the_next_run_settles(tmp_path):
         assert refused.exit_code == 0, refused.text()
         [warning] = [r for r in rows if r["outcome"] == "warning"]
         assert (warning["customer"], warning["kind"], warning["period"], warning["key"]) == (
-            "acme", "billing", "2026-11", KEY)
+            "acme", "billing", "2026-10", KEY)
         assert f"duplicate ticket #{dup['id']}" in warning["detail"]
         assert "(403" in warning["detail"] and "Close Service Tickets" in warning["detail"]
         assert {r["outcome"] for r in rows} == {"already_sent", "warning"}
