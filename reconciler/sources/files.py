@@ -14,13 +14,19 @@ Layout (paths relative to the fleet root, from `sources.usage.path` /
   one row with a count of 0 (any detection name). A day without rows is missing: the
   summaries that cover it fail naming it, never count it as zero.
 A month with no file is unavailable (an error for whoever needs it, never zeros). Bad
-rows are errors naming file:line (JSON: file and item number).
+rows are errors naming file:line (JSON: file and item number), and they fail only the
+customer the row is for: a number that is not whole units in ASCII digits, a field
+longer than MAX_FIELD characters, bytes that are not UTF-8, a row repeated (one service
+plan twice, one detection of a day twice: named with both lines) fail that customer's
+billing or summary; a row whose customer cannot be read fails the file's month for all,
+since whose it is cannot be known. Nothing in a file stops a run.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from pathlib import Path
@@ -28,6 +34,7 @@ from typing import Any
 
 from reconciler.config.model import Product
 from reconciler.sources.model import (
+    MAX_COUNT,
     MissingDays,
     MonthUsage,
     RejectedLine,
@@ -40,6 +47,23 @@ from reconciler.sources.products import ProductMap, unmapped_plan
 
 USAGE_COLUMNS = ("customer_id", "product", "service_plan", "unit", "provisioned", "used")
 DETECTION_COLUMNS = ("customer_id", "date", "detection", "count")
+# No field of an export is longer: customer ids, product and plan names, whole numbers.
+MAX_FIELD = 1024
+# csv's own limit (128 KiB) raises for the whole file; a longer field is judged per row.
+csv.field_size_limit(64 * 1024 * 1024)
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")  # bytes that did not decode (surrogateescape)
+
+
+def _row_problem(row: dict) -> str | None:
+    """Why a row cannot be trusted as text (too long a field, bytes that are not UTF-8)."""
+    for column, value in row.items():
+        text = "" if value is None else str(value)
+        if len(text) > MAX_FIELD:
+            return (f"{column} is {len(text):,} characters long (more than {MAX_FIELD:,}): "
+                    "not an export's value")
+        if _NOT_UTF8.search(text):
+            return f"{column} is not UTF-8 text"
+    return None
 
 
 def _display(path: Path, root: Path | None) -> str:
@@ -53,11 +77,13 @@ def _display(path: Path, root: Path | None) -> str:
 
 def _read_rows(path: Path, columns: tuple[str, ...], shown: str) -> list[tuple[str, dict]]:
     """(location, row) pairs from a CSV (header required) or JSON list file."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{shown}: cannot read: {exc}") from None
+    try:  # bytes that are not UTF-8 are kept (escaped) and judged per row
+        text = path.read_bytes().decode("utf-8", "surrogateescape").removeprefix("\ufeff")
+    except OSError as exc:
+        raise SourceError(f"{shown}: cannot read: {exc.strerror}") from None
     if path.suffix == ".json":
+        if _NOT_UTF8.search(text):
+            raise SourceError(f"{shown}: not UTF-8 text (JSON must be)")
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -80,7 +106,10 @@ def _read_rows(path: Path, columns: tuple[str, ...], shown: str) -> list[tuple[s
             rows.append((where, item))
         return rows
     reader = csv.reader(text.splitlines())
-    header = next(reader, None)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise SourceError(f"{shown}:1: unreadable CSV: {exc}") from None
     if header is None:
         raise SourceError(f"{shown}:1: empty file (expected header {','.join(columns)})")
     header = [h.strip() for h in header]
@@ -89,14 +118,21 @@ def _read_rows(path: Path, columns: tuple[str, ...], shown: str) -> list[tuple[s
         raise SourceError(f"{shown}:1: header lacks column(s) {', '.join(missing)} "
                           f"(expected {','.join(columns)})")
     rows = []
-    for number, values in enumerate(reader, 2):
+    number = 1
+    while True:
+        try:
+            values = next(reader, None)
+        except csv.Error as exc:
+            raise SourceError(f"{shown}:{reader.line_num}: unreadable CSV: {exc}") from None
+        number += 1
+        if values is None:
+            return rows
         if not values or all(not v.strip() for v in values):
             continue
         if len(values) != len(header):
             raise SourceError(f"{shown}:{number}: expected {len(header)} fields, "
                               f"found {len(values)}")
         rows.append((f"{shown}:{number}", dict(zip(header, values, strict=True))))
-    return rows
 
 
 def _month_file(folder: Path, stem: str) -> Path | None:
@@ -152,27 +188,44 @@ class FileUsageSource:
         shown = _display(path, self.root)
         lines, rejected, unmapped = [], [], []
         for where, row in _read_rows(path, USAGE_COLUMNS, shown):
-            product_text = _text(row, "product", where)
+            # whose the row is must be readable: else it may be anyone's
+            customer = _text(row, "customer_id", where)
+            if len(customer) > MAX_FIELD or _NOT_UTF8.search(customer):
+                raise SourceError(f"{where}: customer_id is unreadable, so the row may be "
+                                  "any customer's")
+            problem = _row_problem(row)
+            product_text = str(row.get("product") or "").strip()
+            if problem is None and not product_text:
+                problem = "product is empty"
             plan = str(row.get("service_plan") or "").strip()
-            match = self._products.match(product_text, plan, keys=True)
-            if match.rejected:
+            match = (self._products.match(product_text, plan, keys=True)
+                     if problem is None else None)
+            if match is not None and match.rejected:
                 rejected.append(RejectedLine(
-                    _text(row, "customer_id", where), match.candidates,
+                    customer, match.candidates,
                     unmapped_plan(product_text, plan, match.candidates), where))
                 continue
-            if match.key is None:
+            if match is not None and match.key is None and product_text:
                 unmapped.append(UnmappedRow(  # a product this fleet does not bill
-                    str(row.get("customer_id") or "").strip(), product_text, plan, where))
+                    customer, product_text, plan, where))
                 continue
-            lines.append(UsageLine(
-                customer_id=_text(row, "customer_id", where),
-                product=match.key,
-                service_plan=plan,
-                unit=str(row.get("unit") or "").strip(),
-                provisioned=as_number(row.get("provisioned"), "provisioned", where),
-                used=as_number(row.get("used"), "used", where, optional=True),
-                origin=where,
-            ))
+            try:
+                if problem is not None:
+                    raise SourceError(f"{where}: {problem}")
+                lines.append(UsageLine(
+                    customer_id=customer,
+                    product=match.key,  # type: ignore[union-attr,arg-type]
+                    service_plan=plan,
+                    unit=str(row.get("unit") or "").strip(),
+                    provisioned=as_number(row.get("provisioned"), "provisioned", where),
+                    used=as_number(row.get("used"), "used", where, optional=True),
+                    origin=where,
+                ))
+            except SourceError as exc:  # this customer's billing fails, nobody else's
+                products = ((match.key,) if match is not None and match.key
+                            else self._products.keys())
+                rejected.append(RejectedLine(customer, products, str(exc).removeprefix(
+                    f"{where}: "), where))
         return MonthUsage(year, month, tuple(lines), source=self.description,
                           rejected=tuple(rejected), unmapped=tuple(unmapped))
 
@@ -186,6 +239,8 @@ class FileDetectionSource:
         self.description = f"file {_display(folder, root)}"
         # (kind, year, month) -> {customer_id: {date: {detection: count}}}
         self._cache: dict[tuple[str, int, int], dict | SourceError] = {}
+        # (kind, year, month) -> {customer_id: why its rows cannot be counted}
+        self._broken: dict[tuple[str, int, int], dict[str, SourceError]] = {}
 
     def counts(self, kind: str, customer_id: str, start: date, end: date) -> dict[str, int]:
         """Counts per detection over start..end; MissingDays naming every day of the period
@@ -194,7 +249,11 @@ class FileDetectionSource:
         missing: list[date] = []
         day = start
         while day <= end:
-            counts = self._month(kind, day.year, day.month).get(customer_id, {}).get(day)
+            month = self._month(kind, day.year, day.month)
+            broken = self._broken.get((kind, day.year, day.month), {}).get(customer_id)
+            if broken is not None:
+                raise broken
+            counts = month.get(customer_id, {}).get(day)
             if counts is None:
                 missing.append(day)
             else:
@@ -219,18 +278,36 @@ class FileDetectionSource:
                               f"({_display(folder / stem, self.root)}.csv or .json)")
         shown = _display(path, self.root)
         data: dict[str, dict[date, dict[str, int]]] = {}
+        origins: dict[tuple[str, date, str], str] = {}
         for where, row in _read_rows(path, DETECTION_COLUMNS, shown):
-            day_text = _text(row, "date", where)
+            customer = _text(row, "customer_id", where)
+            if len(customer) > MAX_FIELD or _NOT_UTF8.search(customer):
+                raise SourceError(f"{where}: customer_id is unreadable, so the row may be "
+                                  "any customer's")
+            if customer in self._broken.setdefault((kind, year, month), {}):
+                continue  # its first bad row already says why its counts are unusable
             try:
-                day = date.fromisoformat(day_text)
-            except ValueError:
-                raise SourceError(f"{where}: date {day_text!r} is not YYYY-MM-DD") from None
-            if (day.year, day.month) != (year, month):
-                raise SourceError(f"{where}: date {day_text} is outside {stem}")
-            count = as_number(row.get("count"), "count", where)
-            if not float(count).is_integer():
-                raise SourceError(f"{where}: count {row.get('count')!r} is not a whole number")
-            detection = _text(row, "detection", where)
-            per_day = data.setdefault(_text(row, "customer_id", where), {}).setdefault(day, {})
+                problem = _row_problem(row)
+                if problem is not None:
+                    raise SourceError(f"{where}: {problem}")
+                day_text = _text(row, "date", where)
+                try:
+                    day = date.fromisoformat(day_text)
+                except ValueError:
+                    raise SourceError(f"{where}: date {day_text!r} is not YYYY-MM-DD"
+                                      ) from None
+                if (day.year, day.month) != (year, month):
+                    raise SourceError(f"{where}: date {day_text} is outside {stem}")
+                count = as_number(row.get("count"), "count", where, maximum=MAX_COUNT)
+                detection = _text(row, "detection", where)
+                seen = origins.setdefault((customer, day, detection.casefold()), where)
+                if seen != where:
+                    raise SourceError(f"{where}: {detection} of {day_text} is exported "
+                                      f"twice (also at {seen}): not counted until one is "
+                                      "removed")
+            except SourceError as exc:  # this customer's summaries fail, nobody else's
+                self._broken[(kind, year, month)][customer] = exc
+                continue
+            per_day = data.setdefault(customer, {}).setdefault(day, {})
             per_day[detection] = per_day.get(detection, 0) + int(count)
         return data

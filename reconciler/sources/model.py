@@ -12,6 +12,7 @@ never counted as zero. Within a complete day, a detection without rows counted z
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -249,26 +250,54 @@ class DetectionSource(Protocol):
         ...
 
 
-def as_number(raw: object, what: str, where: str, *, optional: bool = False) -> float | None:
-    """A non-negative finite number from CSV text or a JSON value."""
+# Sane bounds: no customer is billed ten million seats, and no day brings a customer
+# a billion detections. A number past them is a broken export, never a quantity.
+MAX_UNITS = 10_000_000
+MAX_COUNT = 1_000_000_000
+# ASCII digits only: no sign, exponent, "_" or other scripts' digits; a zero fraction
+# ("35.0", as some exports write whole numbers) is the whole number it writes.
+_DIGITS = re.compile(r"([0-9]{1,12})(?:\.0+)?")
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 24 else text[:20] + "...")
+
+
+def as_number(raw: object, what: str, where: str, *, optional: bool = False,
+              maximum: int = MAX_UNITS) -> float | None:
+    """A whole number from CSV text (ASCII digits only) or a JSON value (an integer, or an
+    integral float), from 0 to `maximum`: `1e308`, `1_7`, `١٧`, `-4`, `2.5` and `nan`
+    are refused, naming `where`."""
     if isinstance(raw, bool):
         raise SourceError(f"{where}: {what} {raw!r} is not a number")
-    if isinstance(raw, int | float):
-        raw = repr(raw)
-    text = ("" if raw is None else str(raw)).strip()
-    if not text:
-        if optional:
-            return None
-        raise SourceError(f"{where}: {what} is empty")
-    try:
-        value = float(text)
-    except ValueError:
-        raise SourceError(f"{where}: {what} {text!r} is not a number") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise SourceError(f"{where}: {what} {text!r} is not a finite number")
+    if isinstance(raw, float):
+        if raw != raw or raw in (float("inf"), float("-inf")):
+            raise SourceError(f"{where}: {what} {raw!r} is not a finite number")
+        if not raw.is_integer():
+            raise SourceError(f"{where}: {what} {raw!r} is not a whole number")
+        raw = int(raw)
+    if isinstance(raw, int):
+        value = raw
+    else:
+        text = ("" if raw is None else str(raw)).strip()
+        if not text:
+            if optional:
+                return None
+            raise SourceError(f"{where}: {what} is empty")
+        if text.startswith("-") and _DIGITS.fullmatch(text[1:]):
+            raise SourceError(f"{where}: {what} {_shown(text)} is negative")
+        if text.lower() in ("nan", "inf", "-inf", "infinity"):
+            raise SourceError(f"{where}: {what} {_shown(text)} is not a finite number")
+        if not _DIGITS.fullmatch(text):
+            raise SourceError(f"{where}: {what} {_shown(text)} is not a number: whole units "
+                              "in ASCII digits are expected")
+        value = int(_DIGITS.fullmatch(text)[1])  # type: ignore[index]
     if value < 0:
-        raise SourceError(f"{where}: {what} {text!r} is negative")
-    return value
+        raise SourceError(f"{where}: {what} {value} is negative")
+    if value > maximum:
+        raise SourceError(f"{where}: {what} {_shown(str(value))} is more than {maximum:,}: "
+                          "not a plausible quantity")
+    return float(value)
 
 
 def format_units(value: float) -> str:

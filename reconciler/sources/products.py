@@ -48,6 +48,10 @@ class ProductMap:
         for product in products.values():
             self._by_name.setdefault(fold(product.lmpi_product_name), []).append(product)
 
+    def keys(self) -> tuple[str, ...]:
+        """Every product key (a row whose product cannot be read may be any of them)."""
+        return tuple(self._keys.values())
+
     def match(self, product: str, service_plan: str, *, keys: bool = False) -> ProductMatch:
         """The product a row belongs to; `keys` also accepts a product key as the name."""
         if keys and fold(product) in self._keys:

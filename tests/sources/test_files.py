@@ -1,6 +1,7 @@
 """The file source: CSV/JSON usage and detections, chargeable units, clear errors."""
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -96,8 +97,48 @@ def test_missing_month_is_an_error_not_zero(tmp_path):
     ],
 )
 def test_bad_rows_name_file_and_line(tmp_path, row, message):
-    source = usage(tmp_path, HEADER + row + "\n")
+    source = usage(tmp_path, HEADER + row + "\n" + "c2,wfbss,A,seats,8,6\n")
     with pytest.raises(SourceError, match=message):
+        source.usage(2026, 11).chargeable("c1", "wfbss")
+
+
+def test_a_bad_row_fails_its_customer_only(tmp_path):
+    """A bad number fails that customer's billing; the others bill (issue 11: bad data
+    fails the customer it concerns, never the run)."""
+    source = usage(tmp_path, HEADER + "c1,wfbss,A,seats,4,1e308\nc2,wfbss,A,seats,8,6\n")
+    month = source.usage(2026, 11)
+    with pytest.raises(SourceError, match=r"usage/2026-11.csv:2: used '1e308' is not a number"):
+        month.chargeable("c1", "wfbss")
+    assert month.chargeable("c2", "wfbss") == 6
+
+
+def test_a_duplicated_row_names_both_lines_and_is_never_summed(tmp_path):
+    source = usage(tmp_path, HEADER + "c1,wfbss,A,seats,44,42\nc2,wfbss,A,seats,8,6\n"
+                   + "c1,wfbss,A,seats,44,42\n")
+    month = source.usage(2026, 11)
+    with pytest.raises(SourceError, match=r"reported twice .*\(usage/2026-11.csv:2 and "
+                                          r"usage/2026-11.csv:4\)"):
+        month.chargeable("c1", "wfbss")  # never 84
+    assert month.chargeable("c2", "wfbss") == 6
+
+
+def test_an_oversized_field_or_bad_bytes_fail_that_row_never_the_file(tmp_path):
+    big = "x" * (128 * 1024 + 1)  # past csv's own limit, which used to abort the run
+    body = (HEADER + f"c1,wfbss,{big},seats,4,4\n").encode() + b"c3,wfbss,\xff\xfe,seats,1,1\n"
+    (tmp_path / "usage").mkdir()
+    (tmp_path / "usage" / "2026-11.csv").write_bytes(body + b"c2,wfbss,A,seats,8,6\n")
+    month = FileUsageSource(tmp_path / "usage", PRODUCTS, root=tmp_path).usage(2026, 11)
+    with pytest.raises(SourceError, match=r"usage/2026-11.csv:2: service_plan is 131,073 "
+                                          r"characters long"):
+        month.chargeable("c1", "wfbss")
+    with pytest.raises(SourceError, match=r"usage/2026-11.csv:3: service_plan is not UTF-8"):
+        month.chargeable("c3", "wfbss")
+    assert month.chargeable("c2", "wfbss") == 6
+
+
+def test_a_row_whose_customer_cannot_be_read_fails_the_month_for_all(tmp_path):
+    source = usage(tmp_path, HEADER + "x" * 2000 + ",wfbss,A,seats,4,4\n")
+    with pytest.raises(SourceError, match="customer_id is unreadable"):
         source.usage(2026, 11)
 
 
@@ -153,6 +194,19 @@ def test_detection_errors(tmp_path):
         source.counts("email_security", "c1", date(2026, 9, 30), date(2026, 10, 1))
 
 
+def test_a_bad_or_repeated_detection_row_fails_its_customer_only(tmp_path):
+    body = ("c1,2026-11-02,spam,3\nc2,2026-11-02,spam,4\nc1,2026-11-02,Spam,3\n"
+            "c3,2026-11-02,spam,1_000\n")
+    source = detections(tmp_path, "email_security", "2026-11", body)
+    day = date(2026, 11, 2)
+    with pytest.raises(SourceError, match=r"2026-11.csv:4: Spam of 2026-11-02 is exported "
+                                          r"twice \(also at .*email_security/2026-11.csv:2\)"):
+        source.counts("email_security", "c1", day, day)  # never 6
+    with pytest.raises(SourceError, match=r"2026-11.csv:5: count '1_000' is not a number"):
+        source.counts("email_security", "c3", day, day)
+    assert source.counts("email_security", "c2", day, day) == {"spam": 4}
+
+
 def test_example_fleet_data_loads():
     """The shipped data files cover the example fleet from 2026-09 to 2026-12."""
     from reconciler.config import load_fleet
@@ -174,3 +228,29 @@ def test_example_fleet_data_loads():
                 counts = detection_src.counts(kind, customer.trend_micro_id, date(2026, 9, 1),
                                               date(2026, 12, 31))
                 assert sum(counts.values()) > 0
+
+
+@pytest.mark.parametrize(("value", "says"), [
+    ("1e308", "'1e308' is not a number"),
+    ("1_7", "'1_7' is not a number"),
+    ("١٧", "is not a number"),  # Arabic-Indic digits: int() would read 17
+    ("2.5", "'2.5' is not a number"),
+    ("+4", "'+4' is not a number"),
+    ("99999999", "is more than 10,000,000"),
+    ("9" * 400, "'99999999999999999999...' is not a number"),
+])
+def test_units_are_ascii_digits_within_a_sane_bound(tmp_path, value, says):
+    source = usage(tmp_path, HEADER + f"c1,wfbss,A,seats,4,{value}\n")
+    with pytest.raises(SourceError, match=re.escape(says)):
+        source.usage(2026, 11).chargeable("c1", "wfbss")
+
+
+def test_json_units_are_whole_numbers_within_the_bound(tmp_path):
+    from reconciler.sources.model import as_number
+
+    assert as_number(42, "used", "x") == 42 and as_number(42.0, "used", "x") == 42
+    for bad, says in ((1e308, "more than"), (2.5, "not a whole number"),
+                      (float("nan"), "not a finite number"), (True, "not a number"),
+                      (-1, "negative")):
+        with pytest.raises(SourceError, match=says):
+            as_number(bad, "used", "x")
