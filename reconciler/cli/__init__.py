@@ -4,6 +4,7 @@ Each command parses options, takes a runtime (reconciler.runtime: configuration,
 ConnectWise, sources, clock), calls one service, renders the result and picks the exit
 code. Errors the user can act on (`ReconcilerError`) print as one sentence; anything
 else prints as an internal error without a traceback unless RECONCILER_DEBUG is set.
+Everything printed passes `reconciler.redact` (secrets and URL user information masked).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 
 import click
 
-from reconciler import __version__
+from reconciler import __version__, redact
 from reconciler.errors import ReconcilerError
 
 # Command name -> module under reconciler.cli; each module exports `command`. Modules are
@@ -28,6 +29,7 @@ COMMANDS = {
     "schedule": "schedule_cmd",
     "run-due": "run_due_cmd",
     "send-now": "send_now_cmd",
+    "waive": "waive_cmd",
     "history": "history_cmd",
     "audit": "audit_cmd",
     "doctor": "doctor_cmd",
@@ -49,6 +51,12 @@ class ReconcilerGroup(click.Group):
         return importlib.import_module(f"reconciler.cli.{module}").command
 
     def invoke(self, ctx: click.Context):
+        # Every text the command prints (results, vendor error bodies, errors, logs)
+        # passes the one redaction step.
+        with redact.installed():
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from reconciler import redact
 from reconciler.audit import gather as gathering
 from reconciler.audit.engine import audit
 from reconciler.audit.facts import AuditScope
@@ -71,7 +72,7 @@ def command(ctx: click.Context, start, end, customers, fmt, out, fail_on, at_tex
         click.echo(text, nl=False)
     else:
         try:
-            out.write_text(text, encoding="utf-8")
+            out.write_text(redact.text(text), encoding="utf-8")
         except OSError as exc:
             raise ReconcilerError(f"cannot write {out}: {exc.strerror or exc}") from None
         click.echo(f"audit written to {out} ({len(report.findings)} findings)", err=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from reconciler import redact
 from reconciler.cli.runtime import runtime
 from reconciler.domain.selection import Selection, select
 from reconciler.errors import ReconcilerError
@@ -32,7 +33,7 @@ def selection_for(root: Path, fleet, patterns, changed_since: str | None) -> Sel
 
 def write_plan(path: str, plan: Plan) -> None:
     try:
-        Path(path).write_text(render(plan, "json"), encoding="utf-8")
+        Path(path).write_text(redact.text(render(plan, "json")), encoding="utf-8")
     except OSError as exc:  # e.g. its folder does not exist
         raise ReconcilerError(f"cannot save the plan to {path}: "
                               f"{exc.strerror or type(exc).__name__}") from None

@@ -3,6 +3,7 @@ collected from Trend Micro Email Security)."""
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Callable, Mapping
 from datetime import date
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from reconciler import redact
 from reconciler.config.model import CollectionSettings, Fleet
 from reconciler.net.urls import url_problem
 from reconciler.sources.collected import CollectedStore
@@ -139,6 +141,8 @@ def tmems_client(fleet: Fleet, env: Mapping[str, str] = os.environ, *,
         return TmemsClient("http://sandbox", account=SANDBOX_ACCOUNT, api_key=SANDBOX_API_KEY,
                            transport=transport, **kwargs)
     account, api_key = env.get("TMEMS_ACCOUNT"), env.get("TMEMS_API_KEY")
+    if account and api_key:  # never shown, wherever a vendor echoes them
+        redact.register(api_key, base64.b64encode(f"{account}:{api_key}".encode()).decode())
     if not account or not api_key:
         raise SourceError("collecting from Trend Micro Email Security needs TMEMS_ACCOUNT and "
                           "TMEMS_API_KEY in the environment")

@@ -46,6 +46,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from reconciler import redact
 from reconciler.config.model import Product
 from reconciler.net.urls import url_problem
 from reconciler.sources.http import ReadingApi, Transient
@@ -332,6 +333,7 @@ def lmpi_from_settings(
     if not token or not secret:
         raise SourceError("the LMPI usage source needs LMPI_ACCESS_TOKEN and LMPI_SECRET_KEY "
                           "in the environment")
+    redact.register(token, secret)  # never shown, wherever a vendor echoes them
     if not token.isascii():  # it travels in an HTTP header; name it, never show it
         raise SourceError("LMPI_ACCESS_TOKEN must contain only ASCII characters")
     problem = url_problem(url, "the LMPI URL (sources.usage.url)")
