@@ -27,9 +27,11 @@ def test_working_tree_change_against_main(fleet_repo):
     assert [c.slug for c in got.changes] == ["acme"]
     (acme,) = got.changes
     assert acme.sentences == ("billing day 31 -> 5", "billing products removed: apex-one")
+    # October's billing was due November 30th under day 31, November 5th under day 5:
+    # the next run sends it
     assert acme.moves == (
-        "next billing moves from 2026-11-30 06:00 -05:00 (for 2026-11) "
-        "to 2026-12-05 06:00 -05:00 (for 2026-12)",
+        "next billing moves from 2026-11-30 06:00 -05:00 (for 2026-10) "
+        "to the next run (for 2026-10)",
     )
     text = review_text(got)
     assert text.startswith("Policy changes since main (")
