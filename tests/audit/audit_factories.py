@@ -22,10 +22,10 @@ from reconciler.audit.facts import (
     UsageFact,
 )
 from reconciler.config.model import BillingPolicy, Customer, Policy, SummaryPolicy, frozen_map
+from reconciler.domain import records
 from reconciler.domain.fold import fold
 from reconciler.domain.keys import send_key
 from reconciler.schedule import Clock, Period, cadences
-from reconciler.sends import records
 from tests.review.review_factories import customer
 
 TZ, SEND_AT = "America/New_York", "06:00"
@@ -148,6 +148,7 @@ def clean_world(customers: tuple[Customer, ...] | None = None) -> World:
                 world.usage.append(UsageFact(c.trend_micro_id, product, label,
                                              units_for(c.trend_micro_id, product, label),
                                              f"data/usage/{label}.csv:{month + 1}"))
+        latest: tuple[str, datetime] | None = None  # the latest month billed, and when
         for cadence in cadences(c.policy):
             period = Period.containing(cadence.frequency, START)
             if period.start < START:
@@ -159,12 +160,17 @@ def clean_world(customers: tuple[Customer, ...] | None = None) -> World:
                     record = (billing_record(c, period.label) if cadence.kind == "billing"
                               else summary_record(c, cadence.kind, period.label))
                     world.send(key, record, due + timedelta(hours=1))
+                    if cadence.kind == "billing":
+                        latest = (period.label, due + timedelta(hours=1))
                 period = period.next()
+        # every addition holds the units of the latest month billed (billing on day X bills
+        # the month before: contract 2), written as that billing went out
+        label, billed_at = latest or ("2026-12", datetime(2026, 12, 6, tzinfo=UTC))
         for i, product in enumerate(c.billed_products):
-            last = units_for(c.trend_micro_id, product, "2026-12")
+            last = units_for(c.trend_micro_id, product, label)
             world.additions.append(AdditionFact(
                 500 + 10 * customers.index(c) + i, c.company, product, f"TM-{product}", last,
-                "Managed Service / Main (id 7)", last_updated=datetime(2026, 12, 6, tzinfo=UTC)))
+                "Managed Service / Main (id 7)", last_updated=billed_at))
     return world
 
 

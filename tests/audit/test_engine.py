@@ -10,9 +10,9 @@ import pytest
 from reconciler.audit.engine import audit
 from reconciler.audit.model import FINDING_KINDS
 from reconciler.config.model import Policy
+from reconciler.domain import records
 from reconciler.domain.keys import send_key
 from reconciler.schedule import Clock, Period, cadences
-from reconciler.sends import records
 from tests.audit.audit_factories import (
     FIRST_COMMIT,
     SEND_AT,
@@ -40,8 +40,9 @@ def test_a_clean_year_has_no_findings_and_reads_no_note():
     report = audit(world.facts(), scope())
     assert report.findings == ()
     assert not report.fails("any")
-    # 12 billings for each of three customers, 52 weekly and 12 monthly summaries
-    assert len(report.rows) == 3 * 12 + 52 + 12
+    # 12 billings for each of three customers but Globex's December (billed on the 31st
+    # of the month after: contract 2, after NOW), 52 weekly and 12 monthly summaries
+    assert len(report.rows) == 3 * 12 - 1 + 52 + 12
     assert {r.status for r in report.rows} == {"on_time"}
     assert world.on_demand.notes_read == []  # every digest matched: no note read
     acme_jan = next(r for r in report.rows if (r.customer, r.send, r.period)
@@ -55,7 +56,8 @@ def test_a_missed_month_is_a_money_finding_naming_the_policy_commit():
     report = audit(world.facts(), scope())
     (missed,) = only(report, "missed")
     assert (missed.customer, missed.period, missed.money) == ("acme", "2026-03", True)
-    assert missed.commit == "a" * 40 and "2026-03-05 06:00 -0500" in missed.message
+    # March is billed on April 5th (billing on day X bills the month before)
+    assert missed.commit == "a" * 40 and "2026-04-05 06:00 -0400" in missed.message
     assert report.fails("money")
     assert report.counts_by_kind() == {"missed": 1}
 
@@ -72,7 +74,7 @@ def test_a_period_not_yet_past_its_grace_is_pending_not_missed():
     world = clean_world()
     world.drop(send_key("billing", "ACME", "2026-03"))
     world.additions = []  # today's additions say nothing about March
-    due = Clock.of(TZ, SEND_AT).instant(datetime(2026, 3, 5).date())
+    due = Clock.of(TZ, SEND_AT).instant(datetime(2026, 4, 5).date())  # March's billing
     report = audit(world.facts(), scope(now=due + timedelta(hours=3),
                                         end=datetime(2026, 3, 31).date()))
     row = next(r for r in report.rows if (r.customer, r.send, r.period)
@@ -146,15 +148,16 @@ def test_a_send_while_disabled_names_the_commit_that_disabled_it():
     disabled = replace(INITECH, enabled=False)
     world.timeline += [policy("b" * 40, off, (ACME, GLOBEX, disabled)),
                        policy("c" * 40, on, fleet_customers())]
-    # July's billing went out anyway (the ticket stays); August's came when re-enabled
-    world.move(send_key("billing", "INITECH", "2026-08"), on + timedelta(hours=1))
+    # June's billing (due July 1st) went out anyway (the ticket stays); July's (due
+    # August 1st) came when re-enabled
+    world.move(send_key("billing", "INITECH", "2026-07"), on + timedelta(hours=1))
     report = audit(world.facts(), scope())
     (found,) = only(report, "sent_while_disabled")
-    assert (found.customer, found.period, found.commit) == ("initech", "2026-07", "b" * 40)
+    assert (found.customer, found.period, found.commit) == ("initech", "2026-06", "b" * 40)
     assert "integration was disabled" in found.message and found.money
-    august = next(r for r in report.rows if (r.customer, r.send, r.period)
-                  == ("initech", "billing", "2026-08"))
-    assert august.status == "on_time" and august.commit == "c" * 40
+    july = next(r for r in report.rows if (r.customer, r.send, r.period)
+                == ("initech", "billing", "2026-07"))
+    assert july.status == "on_time" and july.commit == "c" * 40
 
 
 def test_a_policy_switched_on_after_the_due_day_expects_the_send_at_once():
@@ -162,14 +165,16 @@ def test_a_policy_switched_on_after_the_due_day_expects_the_send_at_once():
     no_billing = replace(INITECH, policy=Policy())
     world.timeline = [policy("a" * 40, FIRST_COMMIT, (ACME, GLOBEX, no_billing)),
                       policy("d" * 40, datetime(2026, 5, 20, tzinfo=UTC), fleet_customers())]
-    for month in range(1, 5):
+    # billing of January to March fell due (on the 1st of the next month) while the
+    # policy billed nothing; April's fell due on May 1st, before billing was switched on
+    for month in range(1, 4):
         world.drop(send_key("billing", "INITECH", f"2026-{month:02d}"))
-    world.move(send_key("billing", "INITECH", "2026-05"),
+    world.move(send_key("billing", "INITECH", "2026-04"),
                datetime(2026, 5, 20, 1, tzinfo=UTC))
     report = audit(world.facts(), scope())
     assert report.findings == ()
     rows = [r for r in report.rows if (r.customer, r.send) == ("initech", "billing")]
-    assert [r.period for r in rows] == [f"2026-{m:02d}" for m in range(5, 13)]
+    assert [r.period for r in rows] == [f"2026-{m:02d}" for m in range(4, 13)]
     assert rows[0].status == "on_time" and rows[0].commit == "d" * 40
 
 
@@ -230,11 +235,12 @@ def test_a_month_the_source_cannot_give_is_unverified():
 def test_sent_for_a_period_that_was_not_due():
     world = clean_world()
     early = Clock.of(TZ, SEND_AT).instant(datetime(2026, 12, 1).date())
-    # Globex bills on day 31: a December ticket on the 1st came 30 days early
-    world.move(send_key("billing", "GLOBEX", "2026-12"), early)
+    # Globex bills on day 31 (November on December 31st): a November ticket on
+    # December 1st came 30 days early
+    world.move(send_key("billing", "GLOBEX", "2026-11"), early)
     report = audit(world.facts(), scope())
     (found,) = only(report, "sent_not_due")
-    assert found.period == "2026-12" and "due 2026-12-31" in found.message
+    assert found.period == "2026-11" and "due 2026-12-31" in found.message
 
 
 def test_every_planted_fault_at_once():
@@ -248,7 +254,8 @@ def test_every_planted_fault_at_once():
     world.timeline += [policy("b" * 40, datetime(2026, 6, 20, tzinfo=UTC),
                               (ACME, GLOBEX, replace(INITECH, enabled=False))),
                        policy("c" * 40, datetime(2026, 7, 10, tzinfo=UTC), fleet_customers())]
-    world.move(send_key("billing", "INITECH", "2026-07"), datetime(2026, 7, 1, 11, tzinfo=UTC))
+    # June's billing, due July 1st while disabled, went out anyway
+    world.move(send_key("billing", "INITECH", "2026-06"), datetime(2026, 7, 1, 11, tzinfo=UTC))
     world.set_usage(GLOBEX.trend_micro_id, "wfbss", "2026-09", 1)
     report = audit(world.facts(), scope())
     assert report.counts_by_kind() == {
@@ -288,10 +295,11 @@ def test_billing_turned_off_in_a_policy_change_is_not_missed():
     stop = datetime(2026, 9, 10, tzinfo=UTC)
     world.timeline.append(policy("e" * 40, stop, (ACME, GLOBEX, replace(
         INITECH, policy=Policy(billing=None)))))
-    for month in range(10, 13):
+    # September's billing falls due on October 1st, after billing was turned off
+    for month in range(9, 13):
         world.drop(send_key("billing", "INITECH", f"2026-{month:02d}"))
     world.additions = [a for a in world.additions if a.company != "INITECH"]
     report = audit(world.facts(), scope())
     assert report.findings == ()
     assert [r.period for r in report.rows if (r.customer, r.send) == ("initech", "billing")
-            ] == [f"2026-{m:02d}" for m in range(1, 10)]
+            ] == [f"2026-{m:02d}" for m in range(1, 9)]

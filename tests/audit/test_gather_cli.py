@@ -20,16 +20,18 @@ from reconciler.audit.facts import AdditionFact, AuditScope, SentTicket
 from reconciler.audit.gather import gather, key_prefixes
 from reconciler.cli import cli
 from reconciler.config import load_fleet
+from reconciler.domain import records
 from reconciler.domain.keys import send_key
 from reconciler.runtime import open_runtime
 from reconciler.sandbox import create_app, transport
 from reconciler.schedule import Clock, cadences
-from reconciler.sends import records
 from reconciler.sources import open_sources
 from tests.fakes.gateway import FakeGateway
 from tests.review.conftest import PROJECT, GitRepo, copy_fleet, new_fleet_repo
 
-AT = "2026-12-05T12:00:00-05:00"
+# a day past the grace after November's billing fell due (December 31st: billing on day X
+# bills the month before)
+AT = "2027-01-02T12:00:00-05:00"
 NOVEMBER = (datetime(2026, 11, 1).date(), datetime(2026, 11, 30).date())
 
 
@@ -126,7 +128,9 @@ def test_a_clean_month_exits_0_reading_no_note(repo, monkeypatch):
     result = _run(repo, fake, monkeypatch, "--customer", "acme", "--fail-on", "any")
     assert result.exit_code == 0, result.output
     assert "No findings." in result.output
-    assert "acme (Acme Corporation, ConnectWise ACME): 6 periods: 6 on time" in result.output
+    # November's billing, five weekly summaries (W45 to W49, which starts on Nov 30) and
+    # November's monthly summary
+    assert "acme (Acme Corporation, ConnectWise ACME): 7 periods: 7 on time" in result.output
     assert fake.notes_read == []
 
 
@@ -215,10 +219,10 @@ def test_the_audit_reads_what_run_due_sent_through_the_gateway(repo):
     assert result.exit_code == 0, result.output  # nothing about money
     data = json.loads(result.output)
     rows = data["rows"]
-    assert len(rows) == 6 and {r["status"] for r in rows} == {"on_time"}
+    assert len(rows) == 7 and {r["status"] for r in rows} == {"on_time"}
     assert {r["ticket"] for r in rows} <= {int(i) for i in sent}  # what run-due sent
-    # the notes were read: those tickets carry no record yet, which is all it finds
-    assert {(f["kind"], f["severity"]) for f in data["findings"]} == {("unverified", "warning")}
+    # run-due's tickets carry their records (contract 1): units and counts check out
+    assert data["findings"] == []
 
 
 def test_outside_git_the_audit_says_it_needs_the_history(tmp_path, monkeypatch):

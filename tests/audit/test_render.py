@@ -39,7 +39,7 @@ def clean():
 
 def test_csv_has_one_parsable_row_per_customer_period(faulty):
     rows = list(csv.DictReader(io.StringIO(render(faulty, "csv"))))
-    assert len(rows) == len(faulty.rows) == 100
+    assert len(rows) == len(faulty.rows) == 99  # Globex's December is not due yet
     assert tuple(rows[0]) == CSV_COLUMNS
     march = next(r for r in rows if (r["customer"], r["send"], r["period"])
                  == ("acme", "billing", "2026-03"))
@@ -70,7 +70,7 @@ def test_json_has_format_version_counts_and_every_finding(faulty):
     assert (data["from"], data["to"]) == ("2026-01", "2026-12")
     assert data["counts"]["by_kind"] == {"missed": 1, "late": 1, "addition_changed": 1}
     assert data["counts"]["by_severity"] == {"money": 2, "warning": 0, "notice": 1}
-    assert len(data["rows"]) == 100 and len(data["findings"]) == 3
+    assert len(data["rows"]) == 99 and len(data["findings"]) == 3
     missed = next(f for f in data["findings"] if f["kind"] == "missed")
     assert missed["money"] is True and missed["commit"] == "a" * 40
 

@@ -152,7 +152,8 @@ def test_the_duplicate_creating_mode_creates_nothing(site):
     def numeric_products(api: str, data: Any) -> Any:
         if not api.endswith("/additions") or not isinstance(data, list) or not data:
             return data
-        spoiled.add(api)
+        if ("POST", API + api) not in hostile.app.request_log:  # answered before a create
+            spoiled.add(api)
         return [{**r, "product": {"identifier": 5}} for r in data]
 
     hostile.rewrites.append(numeric_products)
