@@ -6,7 +6,11 @@ expired one, unmanaged labour additions everywhere, 2% of customers drifted, plu
 companies without a file), serves the sandbox on 127.0.0.1 (its own process) with a fixed
 latency per request, then in the same run measures:
 1. the real plan (bulk reads, chunked `in (...)`, bounded concurrency): requests made
-   against the minimum of DESIGN's formula, and wall time;
+   against the minimum of DESIGN's formula, and wall time. The minimum counts the read of
+   the desired quantities: each planned company's billing tickets, chunked like the
+   companies (`company/identifier in (...)` and a key prefix); a note is read only for a
+   company whose additions disagree with its latest billing's digest, so a fleet without
+   drift adds exactly those chunks;
 2. a naive baseline: per customer, sequentially, GET the company, GET its agreements, GET
    the additions of each active agreement (measured on a sample, scaled linearly: each
    customer costs the same requests, so the full baseline is linear in the fleet);
@@ -39,6 +43,8 @@ sys.path.insert(0, str(REPO))
 from reconciler.config import load_fleet  # noqa: E402
 from reconciler.connectwise import conditions as c  # noqa: E402
 from reconciler.connectwise.gateway import http as cw  # noqa: E402
+from reconciler.domain import records  # noqa: E402
+from reconciler.domain.billed import BILLING_KEYS  # noqa: E402
 from reconciler.domain.selection import select  # noqa: E402
 from reconciler.gitrefs import changed_files  # noqa: E402
 from reconciler.plan.service import make_plan  # noqa: E402
@@ -55,10 +61,13 @@ CREDENTIALS = {
 def generate(root: Path, n: int, unmanaged: int) -> tuple[dict, dict]:
     """Write the fleet under root; return the sandbox seed and facts for the minimum."""
     base = yaml.safe_load((REPO / "reconciler" / "sandbox" / "seed.yaml").read_text())
-    seed = {k: base[k] for k in ("seeded_at", "lookups", "agreement_types", "catalog")}
+    seed = {k: base[k] for k in ("seeded_at", "lookups", "agreement_types", "catalog",
+                                 "boards", "priorities")}
+    tickets: list[dict] = []
     contact = base["lookups"]["contacts"][0]["name"]
     companies, agreements = [], []
-    facts = {"agreements": 0, "in_play": 0, "scan_agreements": 0, "scan_outside": 0}
+    facts = {"agreements": 0, "in_play": 0, "scan_agreements": 0, "scan_outside": 0,
+             "drifted": 0}
     customers = root / "customers"
     customers.mkdir(parents=True)
     shutil.copy(REPO / "reconciler.yaml", root / "reconciler.yaml")
@@ -99,6 +108,19 @@ def generate(root: Path, n: int, unmanaged: int) -> tuple[dict, dict]:
             agreement(ident, "TMRM Management Solution", f"{ident} Old", [],
                       endDate="2024-12-31", agreementStatus="Expired")
             facts["agreements"] += 1
+        # October's billing, as run-due writes it (contract 1): the additions hold its
+        # units, so its digest matches; a drifted customer lacks an addition, so its note
+        # is read (one request) to learn the units the new addition starts with
+        key = f"tmrm:billing:{ident}:2026-10"
+        record = records.billing_record(key, dict.fromkeys(products, 10))
+        tickets.append({"summary": records.tagged_summary(f"Trend Micro billing 2026-10: {i}",
+                                                          record),
+                        "company": ident, "board": "Trend Micro Billing", "status": "New",
+                        "priority": "Priority 4 - Low", "externalXRef": key,
+                        # the note a POST's initialDescription becomes (seeds take notes)
+                        "notes": [{"text": "units\n" + records.record_line(record),
+                                   "detailDescriptionFlag": True}]})
+        facts["drifted"] += drifted
         (customers / f"c{i:05d}.yaml").write_text(
             f"name: Customer {i}\nconnectwise:\n  company: {ident}\n"
             f"trend_micro:\n  customer_id: tm-{i:05d}\nintegration: enabled\n"
@@ -114,6 +136,7 @@ def generate(root: Path, n: int, unmanaged: int) -> tuple[dict, dict]:
         facts["scan_outside"] += 1
     seed["companies"] = companies
     seed["agreements"] = agreements
+    seed["tickets"] = tickets
     return seed, facts
 
 
@@ -206,9 +229,15 @@ def main() -> None:
             fleet_ids = [x["id"] for x in seed["companies"][:n]]
             id_chunks = len(client.in_chunks(cw.AGREEMENTS, "company/id", fleet_ids,
                                              fields=cw.AGREEMENT_FIELDS))
+            # the desired quantities: every planned company's billing tickets, chunked
+            # like the companies (one October billing each: one page per chunk)
+            ticket_chunks = len(client.in_chunks(
+                cw.TICKETS, "company/identifier", [x.company for x in fleet.customers],
+                conditions=cw.key_prefix_condition([BILLING_KEYS]), fields=cw.TICKET_FIELDS))
         agreement_reads = max(id_chunks, math.ceil(facts["agreements"] / 1000))
         scan = math.ceil(facts["scan_agreements"] / 1000) + facts["scan_outside"]
-        minimum = 1 + company_chunks + agreement_reads + facts["in_play"] + scan
+        minimum = (1 + company_chunks + agreement_reads + facts["in_play"] + ticket_chunks
+                   + facts["drifted"] + scan)
         counts = plan.counts()
         print(f"\nplan: {counts['create']} creates, {counts['update']} updates, "
               f"{counts['cancel']} cancels, {len(plan.errors)} errors, "
@@ -216,7 +245,8 @@ def main() -> None:
         print(f"  requests made  {made}")
         print(f"  minimum        {minimum} = 1 discovery + {company_chunks} company chunks + "
               f"{agreement_reads} agreement reads + {facts['in_play']} agreements in play + "
-              f"{scan} unmanaged scan")
+              f"{ticket_chunks} billing-ticket chunks + {facts['drifted']} notes of "
+              f"drifted companies + {scan} unmanaged scan")
         print(f"  ratio          {made / minimum:.3f}x the minimum")
         print(f"  wall           {plan_s:.2f}s")
 
@@ -252,7 +282,8 @@ def main() -> None:
         print(f"\n--changed-since HEAD with 1 of {n} customer files changed:")
         print(f"  customers      {len(selection.enabled)} planned")
         print(f"  requests       {one_req} (whole fleet: {made}; independent of fleet size: "
-              "discovery + company + agreements + that company's agreements in play)")
+              "discovery + company + agreements + that company's agreements in play + its "
+              "billing tickets)")
         print(f"  wall           {plan_one_s:.2f}s plan, {total_one_s:.2f}s with git diff and "
               "loading the fleet")
         print(f"\nsummary: requests {made}/{minimum} = {made / minimum:.2f}x minimum; "

@@ -1,12 +1,14 @@
 """Benchmark: how run-due finds what is due, against the sandbox over loopback HTTP.
 
 Generates N customers (daily HES, weekly EMS, monthly billing) and a sandbox whose
-tickets hold 70 days of their history (the latest period of each customer-kind left
+tickets hold 140 days of their history (the latest period of each customer-kind left
 unsent, so every customer has something due), serves it on 127.0.0.1 with a fixed
 latency per request, and in the same run measures:
-1. `find_due` as run-due does it: the candidate keys of the 62-day look-back window in
-   few listings (prefix `like` clauses and `=` clauses OR-ed under the URL budget, see
-   reconciler/sends/window.py), plus one history listing where needed;
+1. `find_due` as run-due does it: the customers' companies (the keys' canonical
+   identifiers) and marks, then what was sent over two 62-day look-backs (the window and
+   the span where an owed period becomes missed) in few listings (a `like` prefix per
+   month and ISO week-year, OR-ed under the URL budget, see reconciler/sends/window.py),
+   plus one history listing where a pair's span does not start covered (none here);
 2. a naive baseline: one `externalXRef = key` request per candidate key (measured on a
    sample of customers and scaled: each customer has the same number of keys).
 Prints requests and wall time of both and their ratios. The sandbox indexes
@@ -61,7 +63,7 @@ def seed(fleet: list[Customer]) -> dict:
     tickets = []
     for c in fleet:
         for cadence in cadences(c.policy):
-            periods = cadence.due_between(AT - timedelta(days=70), AT, CLOCK)
+            periods = cadence.due_between(AT - timedelta(days=140), AT, CLOCK)
             for period in periods[:-1]:  # the latest is due: leave it unsent
                 tickets.append({"summary": f"{cadence.kind} {period.label}", "company": c.company,
                                 "board": "Trend Micro Billing", "status": "New",

@@ -80,12 +80,42 @@ def _steps() -> list[Example]:
                 "run-due --at 2026-12-01T06:30 --customer acme",
             ],
         ),
-        Example("send-now", ["send-now billing --customer globex"]),
+        Example(
+            "plan-drift",
+            ["plan --customer acme"],
+            setup=[  # someone edits a billed quantity in ConnectWise, behind the tool
+                "python3 -c \"from reconciler.runtime import open_runtime\n"
+                "with open_runtime('.') as rt: rt.gateway.set_quantity(101, 1001, 40)\"",
+            ],
+        ),
+        Example(
+            "run-due-missed",
+            [
+                "run-due --at 2026-12-01T06:30 --customer stark",
+                "send-now billing --customer stark --period 2026-10 --at 2026-12-01T07:00",
+            ],
+            setup=[  # Stark's run of November 1st never happened; a 10-day look-back
+                "sed -i 's/^lookback_days: 62$/lookback_days: 10/' reconciler.yaml",
+                "reconciler run-due --at 2026-10-01T06:30 --customer stark > /dev/null",
+            ],
+        ),
+        Example(
+            "waive",
+            [
+                "waive email_security --customer stark --period 2026-10 "
+                "--reason 'no mailboxes in October'",
+                "run-due --at 2026-12-01T07:30 --customer stark",
+            ],
+            setup=[],
+        ),
+        Example("send-now", ["send-now billing --customer globex"],
+                setup=["git checkout -q reconciler.yaml"]),
         Example(
             "review",
             ["plan --changed-since main"],
             setup=[
                 "rm -f customers/dunder.yaml",
+                "reconciler apply --yes --customer acme > /dev/null",  # the drift above
                 "git checkout -q -b acme-billing",
                 "sed -i 's/day: 31/day: 5/; s/every: week/every: day/' customers/acme.yaml",
                 "sed -i 's/^settings: global$/settings: custom/' customers/globex.yaml",
