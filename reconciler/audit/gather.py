@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
@@ -28,7 +30,9 @@ from reconciler.audit.facts import (
     SentTicket,
     UsageFact,
 )
+from reconciler.audit.model import Requests
 from reconciler.config.model import frozen_map
+from reconciler.connectwise.client import MAX_PAGE_SIZE
 from reconciler.connectwise.gateway import Batch, Gateway
 from reconciler.connectwise.records import instant_of
 from reconciler.domain import records
@@ -58,6 +62,10 @@ class ConnectWiseReads(Protocol):
         """The ticket's initialDescription note (where its record line is)."""
         ...
 
+    def cost(self) -> Requests:
+        """The requests made so far, against the fewest the reads needed."""
+        ...
+
 
 def _well_formed(batch: Batch) -> tuple:
     """The records of a read the report rests on: a malformed one stops the audit (what
@@ -67,15 +75,36 @@ def _well_formed(batch: Batch) -> tuple:
     return batch.records
 
 
+def pages(records: int) -> int:
+    """Listings needed for `records` records at ConnectWise's largest page (at least one:
+    a read that finds nothing still costs its request)."""
+    return max(1, math.ceil(records / MAX_PAGE_SIZE))
+
+
 class GatewayReads:
-    """The audit's reads over the ConnectWise gateway."""
+    """The audit's reads over the ConnectWise gateway, counting what the fewest requests
+    for them would be: one listing per 1,000 tickets or agreements found, one per active
+    agreement's additions (ConnectWise lists additions only per agreement), one per note
+    read (contract 1: one per digest mismatch), and the codebase discovery when the client
+    still has it to make. Key prefixes share requests as the URL length allows, so the
+    ticket reads of a large fleet cost more than their pages: the ratio shows it."""
 
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
+        self.start = gateway.request_count
+        client = getattr(gateway, "client", None)
+        self.minimum = Counter({"discovery": int(client is not None and not client.discovered)})
+
+    def cost(self) -> Requests:
+        parts = {k: v for k, v in self.minimum.items() if v}
+        return Requests(self.gateway.request_count - self.start, frozen_map(parts))
 
     def tickets_by_key_prefix(self, prefixes: Sequence[str]) -> list[SentTicket]:
         found = []
-        for ticket in _well_formed(self.gateway.tickets(key_prefixes=prefixes)):
+        batch = self.gateway.tickets(key_prefixes=prefixes)
+        if prefixes:
+            self.minimum["tickets"] += pages(len(batch.records) + len(batch.malformed))
+        for ticket in _well_formed(batch):
             entered = ticket.entered_at
             if entered is None:
                 raise ReconcilerError(f"ConnectWise gave no entry date for ticket #{ticket.id} "
@@ -89,8 +118,11 @@ class GatewayReads:
                   ) -> list[AdditionFact]:
         """The additions of these catalog items on the companies' active agreements."""
         managed = {fold(item) for item in catalog_items}
-        agreements = {a.id: a for a in _well_formed(
-            self.gateway.agreements_of_identifiers(companies)) if a.active}
+        batch = self.gateway.agreements_of_identifiers(companies)
+        if companies:
+            self.minimum["agreements"] += pages(len(batch.records) + len(batch.malformed))
+        agreements = {a.id: a for a in _well_formed(batch) if a.active}
+        self.minimum["additions"] += len(agreements)
         found = []
         for x in _well_formed(self.gateway.additions(sorted(agreements))):
             if fold(x.product) not in managed:
@@ -103,6 +135,7 @@ class GatewayReads:
         return found
 
     def ticket_note(self, ticket_id: int) -> str | None:
+        self.minimum["notes"] += 1
         return self.gateway.ticket_text(ticket_id)
 
 
@@ -128,16 +161,18 @@ def policies(entries: Sequence[FleetAt]) -> tuple[PolicyAt, ...]:
 
 def key_prefixes(companies: Sequence[str], start: date, end: date) -> list[str]:
     """The key prefixes to read: every billing of each company (the latest one judges
-    the additions), and its summaries of the years in range (labels start with the
-    year: 2026-11, 2026-11-24, 2026-W47; a week of the year before or after may end
-    up in range)."""
+    the additions), and its summaries of periods that can start in [start, end]: labels
+    start with the year (2026-11, 2026-11-24, 2026-W47), an ISO week's with its ISO year,
+    which is the next one only for a week starting on 29-31 December."""
+    years = [f"{y}-" for y in range(start.year, end.year + 1)]
+    if end >= date(end.year, 12, 29):
+        years.append(f"{end.year + 1}-W01")
     out = []
-    years = range(start.year - 1, end.year + 2)
     for company in sorted(companies, key=fold):
         out.append(f"{PREFIX}:{KIND_TAGS['billing']}:{company}:")
         out.append(f"{PREFIX}:{NOW_TAG}:{company}:")
         for kind in ("hosted_email_security", "email_security"):
-            out.extend(f"{PREFIX}:{KIND_TAGS[kind]}:{company}:{y}-" for y in years)
+            out.extend(f"{PREFIX}:{KIND_TAGS[kind]}:{company}:{y}" for y in years)
     return out
 
 

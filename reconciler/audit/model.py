@@ -162,6 +162,21 @@ class CustomerAudit:
 
 
 @dataclass(frozen=True)
+class Requests:
+    """What the audit's ConnectWise reads cost, against the fewest the API allows."""
+
+    made: int  # every HTTP request, retries and discovery included
+    parts: Mapping[str, int] = field(default_factory=frozen_map)  # the minimum, by read
+
+    @property
+    def minimum(self) -> int:
+        return sum(self.parts.values())
+
+    def to_json(self) -> dict:
+        return {"made": self.made, "minimum": self.minimum, "minimum_by_read": dict(self.parts)}
+
+
+@dataclass(frozen=True)
 class AuditReport:
     """The whole audit: scope, customers and what the gather layer could not read."""
 
@@ -171,6 +186,7 @@ class AuditReport:
     customers: tuple[CustomerAudit, ...]
     notes: tuple[str, ...] = ()
     timezone: str = "UTC"  # the configuration's zone: calendar days are local days
+    requests: Requests | None = None  # None: ConnectWise was not read (facts built by hand)
 
     @property
     def rows(self) -> tuple[Row, ...]:
@@ -208,6 +224,7 @@ class AuditReport:
                        "by_kind": self.counts_by_kind(),
                        "customers": len(self.customers), "rows": len(self.rows)},
             "notes": list(self.notes),
+            "requests": self.requests.to_json() if self.requests else None,
             "customers": [c.to_json() for c in self.customers],
             "rows": [r.to_json() for r in self.rows],
             "findings": [f.to_json() for f in self.findings],

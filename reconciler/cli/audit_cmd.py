@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -63,10 +64,10 @@ def command(ctx: click.Context, start, end, customers, fmt, out, fail_on, at_tex
             raise click.BadParameter(f"--from {first.label} is after --to {last.label}",
                                      param_hint="--from")
         scope = AuditScope(first.start, last.end, at, tuple(customers))
-        facts = gathering.gather(rt.root, scope,
-                                 connectwise=gathering.open_connectwise_reads(rt.gateway),
-                                 usage=rt.usage, detections=rt.detections)
-        report = audit(facts, scope)
+        reads = gathering.open_connectwise_reads(rt.gateway)
+        facts = gathering.gather(rt.root, scope, connectwise=reads, usage=rt.usage,
+                                 detections=rt.detections)
+        report = replace(audit(facts, scope), requests=reads.cost())
     text = render(report, fmt)
     if out is None:
         click.echo(text, nl=False)

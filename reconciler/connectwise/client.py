@@ -151,6 +151,12 @@ class ConnectWiseClient:
         return self._codebase
 
     @property
+    def discovered(self) -> bool:
+        """Whether the codebase is known (given, or discovered already): no discovery
+        request is left to make."""
+        return self._codebase is not None
+
+    @property
     def base_url(self) -> str:
         return f"{self.site_url}/{self.codebase}apis/3.0"
 

@@ -18,8 +18,10 @@ from click.testing import CliRunner
 from reconciler.audit import gather as gather_module
 from reconciler.audit.facts import AdditionFact, AuditScope, SentTicket
 from reconciler.audit.gather import gather, key_prefixes
+from reconciler.audit.model import Requests
 from reconciler.cli import cli
 from reconciler.config import load_fleet
+from reconciler.config.model import frozen_map
 from reconciler.domain import records
 from reconciler.domain.keys import send_key
 from reconciler.runtime import open_runtime
@@ -64,6 +66,9 @@ class FakeConnectWise:
     def ticket_note(self, ticket_id):
         self.notes_read.append(ticket_id)
         return self.notes.get(ticket_id)
+
+    def cost(self):
+        return Requests(7, frozen_map({"tickets": 1, "notes": len(self.notes_read)}))
 
 
 def acme_november(root: Path) -> FakeConnectWise:
@@ -221,8 +226,25 @@ def test_the_audit_reads_what_run_due_sent_through_the_gateway(repo):
     rows = data["rows"]
     assert len(rows) == 7 and {r["status"] for r in rows} == {"on_time"}
     assert {r["ticket"] for r in rows} <= {int(i) for i in sent}  # what run-due sent
-    # run-due's tickets carry their records (contract 1): units and counts check out
+    # run-due's tickets carry their records (contract 1): units and counts check out,
+    # with no note read (every digest matches)
     assert data["findings"] == []
+    # one customer's reads fit one request each: made is the minimum, counted read by read
+    with app.store.session() as state:
+        agreements = [a for a in state.records("agreements")
+                      if a["company"]["identifier"] == "ACME"
+                      and a["agreementStatus"] == "Active" and not a.get("cancelledFlag")]
+    assert data["requests"] == {
+        "made": data["requests"]["minimum"],
+        "minimum": 3 + len(agreements),
+        "minimum_by_read": {"discovery": 1, "tickets": 1, "agreements": 1,
+                            "additions": len(agreements)}}
+    text = run("audit", "--at", AT, "--customer", "acme", "--from", "2026-11", "--to",
+               "2026-11").output
+    assert text.rstrip().endswith(f"{data['requests']['made']} requests to ConnectWise; "
+                                  f"minimum {data['requests']['minimum']} (1 discovery, "
+                                  f"1 ticket pages, 1 agreement pages, {len(agreements)} "
+                                  "addition lists): 1.00x.")
 
 
 def test_outside_git_the_audit_says_it_needs_the_history(tmp_path, monkeypatch):
@@ -235,13 +257,22 @@ def test_outside_git_the_audit_says_it_needs_the_history(tmp_path, monkeypatch):
     assert result.exit_code == 1 and "not inside a git repository" in result.output
 
 
-def test_key_prefixes_cover_every_label_form():
+def test_key_prefixes_cover_every_label_form_of_periods_starting_in_range():
     prefixes = key_prefixes(["ACME"], *NOVEMBER)
     for key in ("tmrm:billing:ACME:2019-01", "tmrm:billing-now:ACME:2026-11-25T18:57Z",
                 "tmrm:hes:ACME:2026-W47", "tmrm:tmems:ACME:2026-11-24",
-                "tmrm:tmems:ACME:2026-11", "tmrm:hes:ACME:2027-W01"):
+                "tmrm:tmems:ACME:2026-11", "tmrm:hes:ACME:2026-11-02/2026-11-08"):
         assert any(key.startswith(p) for p in prefixes), key
-    assert not any("tmrm:hes:ACME:2019-01".startswith(p) for p in prefixes)
+    for key in ("tmrm:hes:ACME:2019-01", "tmrm:hes:ACME:2025-W47", "tmrm:hes:ACME:2027-W01"):
+        assert not any(key.startswith(p) for p in prefixes), key
+    assert len(prefixes) == 4  # billing, send now, one year of each summary kind
+    # a range ending on 29-31 December: the week starting then is the next ISO year's W01
+    december = key_prefixes(["ACME"], datetime(2025, 12, 1).date(), datetime(2026, 12, 31).date())
+    for key in ("tmrm:hes:ACME:2025-W49", "tmrm:hes:ACME:2026-W52", "tmrm:hes:ACME:2026-12-31",
+                "tmrm:hes:ACME:2027-W01"):
+        assert any(key.startswith(p) for p in december), key
+    assert not any("tmrm:hes:ACME:2027-W02".startswith(p) for p in december)
+    assert not any("tmrm:hes:ACME:2027-01-01".startswith(p) for p in december)
 
 
 def test_the_gateway_reads_tell_the_audit_which_tickets_are_settled_duplicates():
@@ -282,3 +313,23 @@ def test_usage_of_a_source_that_names_customers_is_read_by_id():
     assert [(f.customer_id, f.product, f.month, f.units) for f in facts] == [
         ("id-acme", "wfbss", "2026-11", 35)]
     assert errors == {}
+
+
+def test_the_gateway_reads_count_the_fewest_requests_they_needed():
+    """1,001 tickets take two pages; additions cost one listing per active agreement (the
+    cancelled one is not read); a note read costs one; a fake has no discovery to make."""
+    fake = FakeGateway()
+    acme = fake.add_company(1, "ACME")
+    active = [fake.add_agreement(10 + i, acme, "Managed Service", f"A{i}") for i in range(2)]
+    fake.add_agreement(20, acme, "Managed Service", "Old", cancelled=True)
+    fake.add_addition(30, active[0], "TM-WFBSS", quantity=3)
+    for i in range(1001):
+        key = send_key("hosted_email_security", "ACME", f"2026-11-{i % 28 + 1:02d}")
+        fake.add_ticket(100 + i, key, entered="2026-12-01T11:31:00Z")
+    reads = gather_module.GatewayReads(fake)
+    assert len(reads.tickets_by_key_prefix(["tmrm:hes:ACME:2026-"])) == 1001
+    assert [a.id for a in reads.additions(["ACME"], ["TM-WFBSS"])] == [30]
+    reads.ticket_note(100)
+    cost = reads.cost()
+    assert dict(cost.parts) == {"tickets": 2, "agreements": 1, "additions": 2, "notes": 1}
+    assert cost.made == fake.request_count  # every call the reads made

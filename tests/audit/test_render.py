@@ -13,10 +13,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from reconciler.audit.engine import audit
-from reconciler.audit.model import AuditReport, CustomerAudit, Finding, Row
+from reconciler.audit.model import AuditReport, CustomerAudit, Finding, Requests, Row
 from reconciler.audit.render import FORMATS, render
 from reconciler.audit.render.data import CSV_COLUMNS
 from reconciler.audit.render.markdown import render_markdown
+from reconciler.config.model import frozen_map
 from reconciler.domain.keys import send_key
 from reconciler.plan.render.markdown import LIMIT
 from tests.audit.audit_factories import clean_world, scope
@@ -112,6 +113,29 @@ def test_markdown_of_a_huge_fleet_fits_a_comment_and_says_what_it_left_out():
     assert f"**Left out to fit a comment:** {left} customers ({left * 6} findings, " \
            f"{left * 3} about money)" in md
     assert "| 3000 | 0 |" in md  # the totals still count everyone
+
+
+def test_the_huge_fleets_comment_keeps_its_requests_line():
+    cost = Requests(2612, frozen_map({"discovery": 1, "tickets": 50, "agreements": 3,
+                                      "additions": 2000, "notes": 4}))
+    md = render_markdown(replace(_huge_report(3000), requests=cost))
+    assert len(md) < LIMIT
+    assert md.rstrip().endswith(
+        "<sub>2612 requests to ConnectWise; minimum 2058 (1 discovery, 50 ticket pages, "
+        "3 agreement pages, 2000 addition lists, 4 notes): 1.27x.</sub>")
+
+
+def test_requests_in_every_format_that_has_a_footer(faulty):
+    cost = Requests(9, frozen_map({"tickets": 1, "additions": 3}))
+    report = replace(faulty, requests=cost)
+    line = "9 requests to ConnectWise; minimum 4 (1 ticket pages, 3 addition lists): 2.25x."
+    assert render(report, "text").rstrip().endswith(line)
+    assert line in render(report, "html")
+    assert json.loads(render(report, "json"))["requests"] == {
+        "made": 9, "minimum": 4, "minimum_by_read": {"tickets": 1, "additions": 3}}
+    # facts built by hand: ConnectWise was not read, and no format pretends it was
+    assert json.loads(render(faulty, "json"))["requests"] is None
+    assert "requests to ConnectWise" not in render(faulty, "text") + render(faulty, "markdown")
 
 
 def test_markdown_puts_money_first():

@@ -72,3 +72,19 @@ def where(finding: Finding) -> str:
 def units_text(units) -> str:
     """`cas=4;wfbss=38` (sorted, so spreadsheets and diffs stay stable)."""
     return ";".join(f"{p}={format_units(v)}" for p, v in sorted(units.items()))
+
+
+_READ_NAMES = {"discovery": "discovery", "tickets": "ticket pages",
+               "agreements": "agreement pages", "additions": "addition lists", "notes": "notes"}
+
+
+def requests_line(report: AuditReport) -> str | None:
+    """`412 requests to ConnectWise; minimum 380 (1 discovery, 12 ticket pages, ...): 1.08x`,
+    or None when ConnectWise was not read."""
+    cost = report.requests
+    if cost is None:
+        return None
+    parts = ", ".join(f"{n} {_READ_NAMES.get(k, k)}" for k, n in cost.parts.items())
+    ratio = f": {cost.made / cost.minimum:.2f}x" if cost.minimum else ""
+    return (f"{plural(cost.made, 'request')} to ConnectWise; minimum {cost.minimum}"
+            + (f" ({parts})" if parts else "") + ratio + ".")

@@ -22,6 +22,7 @@ from reconciler.audit.render.common import (
     STATUS_LABELS,
     headline,
     kind_label,
+    requests_line,
     scope_line,
     status_counts,
     where,
@@ -277,6 +278,7 @@ def render_html(report: AuditReport) -> str:
         f'<nav aria-label="Customers"><ul><li><a href="#fleet">Fleet overview</a></li>{nav}'
         "</ul></nav><main>" + _overview(report)
         + "".join(_customer(c, report, months, i) for i, c in enumerate(report.customers, 1))
-        + notes + f'</main><footer class="muted"><p>reconciler {esc(__version__)}</p></footer>'
+        + notes + f'</main><footer class="muted"><p>reconciler {esc(__version__)}'
+        + (f" &middot; {esc(cost)}" if (cost := requests_line(report)) else "") + "</p></footer>"
         "</body></html>\n"
     )

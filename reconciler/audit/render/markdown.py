@@ -15,6 +15,7 @@ from reconciler.audit.render.common import (
     headline,
     kind_label,
     plural,
+    requests_line,
     scope_line,
     status_counts,
     where,
@@ -22,7 +23,7 @@ from reconciler.audit.render.common import (
 from reconciler.plan.render.markdown import LIMIT
 from reconciler.review.render import md_escape
 
-RESERVE = 400  # room for the "left out" note
+RESERVE = 650  # room for the "left out" note and the requests line
 
 
 def _worst(customer: CustomerAudit) -> tuple:
@@ -77,4 +78,7 @@ def render_markdown(report: AuditReport, limit: int = LIMIT) -> str:
         out += (f"\n> **Left out to fit a comment:** {plural(len(left), 'customer')} "
                 f"({plural(findings, 'finding')}, {money} about money). The full report is "
                 "in the `audit.html` and `audit.json` artifacts.\n")
+    cost = requests_line(report)
+    if cost:
+        out += f"\n<sub>{cost}</sub>\n"
     return out

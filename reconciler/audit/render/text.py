@@ -9,6 +9,7 @@ from reconciler.audit.render.common import (
     headline,
     kind_label,
     plural,
+    requests_line,
     scope_line,
     status_counts,
     where,
@@ -37,4 +38,7 @@ def render_text(report: AuditReport) -> str:
                 lines.append(f"            ({printable(origin)})")
     if report.notes:
         lines += ["", "Notes:", *(f"  - {printable(n)}" for n in report.notes)]
+    cost = requests_line(report)
+    if cost:
+        lines += ["", cost]
     return "\n".join(lines) + "\n"
