@@ -40,6 +40,7 @@ from reconciler.domain.fold import fold
 from reconciler.domain.keys import KIND_TAGS, NOW_TAG, PREFIX
 from reconciler.errors import ReconcilerError
 from reconciler.review.history import history
+from reconciler.review.snapshots import FleetSnapshots
 from reconciler.review.timeline import FleetAt, policy_timeline
 from reconciler.schedule import Period
 from reconciler.sources import DetectionSource, SourceError, UsageSource
@@ -225,9 +226,10 @@ class _OnDemand:
         return CountsFact(frozen_map(found), self.detections.description)
 
 
-def _changes(root: Path, companies: Mapping[str, object]) -> tuple[PolicyChange, ...]:
+def _changes(root: Path, companies: Mapping[str, object], snapshots: FleetSnapshots
+             ) -> tuple[PolicyChange, ...]:
     out = []
-    for entry in history(root).entries:
+    for entry in history(root, snapshots=snapshots).entries:
         for change in entry.changes:
             if fold(change.company) in companies:
                 out.append(PolicyChange(entry.commit, entry.date, entry.author,
@@ -238,16 +240,18 @@ def _changes(root: Path, companies: Mapping[str, object]) -> tuple[PolicyChange,
 def gather(root: Path, scope: AuditScope, *, connectwise: ConnectWiseReads,
            usage: UsageSource, detections: DetectionSource) -> AuditFacts:
     """Every fact the engine needs for `scope`, read in bulk."""
-    entries = policy_timeline(Path(root))
-    timeline = policies(entries)
-    audited = customers_of(timeline, scope.customers)
     notes = []
-    if not timeline:
-        notes.append("no commit of the fleet in git: nothing was due")
-    unknown = [w for w in scope.customers if not customers_of(timeline, (w,))]
-    if timeline and unknown:
-        raise ReconcilerError(f"no customer {', '.join(unknown)} in the git history of the "
-                              "fleet (give a file name without .yaml or a company id)")
+    with FleetSnapshots(Path(root)) as snapshots:  # one load per version, for both walks
+        entries = policy_timeline(Path(root), snapshots=snapshots)
+        timeline = policies(entries)
+        audited = customers_of(timeline, scope.customers)
+        if not timeline:
+            notes.append("no commit of the fleet in git: nothing was due")
+        unknown = [w for w in scope.customers if not customers_of(timeline, (w,))]
+        if timeline and unknown:
+            raise ReconcilerError(f"no customer {', '.join(unknown)} in the git history of "
+                                  "the fleet (give a file name without .yaml or a company id)")
+        changes = _changes(Path(root), audited, snapshots)
     notes += [f"{p.commit[:7]}: {p.error} (the configuration before it stayed in force)"
               for p in timeline if p.error]
     companies = [a.company for a in audited.values()]
@@ -261,4 +265,4 @@ def gather(root: Path, scope: AuditScope, *, connectwise: ConnectWiseReads,
                                            scope.start, scope.end)
     return AuditFacts(timeline, tuple(tickets), tuple(additions), tuple(usage_facts),
                       _OnDemand(connectwise, detections), frozen_map(usage_errors),
-                      _changes(Path(root), audited), tuple(notes))
+                      changes, tuple(notes))

@@ -12,6 +12,7 @@ file versions (cached by blob ids), and blobs are read in one batch per commit.
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -157,15 +158,19 @@ def _matches(change: CustomerPolicyChange, customer: str | None) -> bool:
     return customer is None or change.slug == customer or change.company.lower() == customer.lower()
 
 
-def history(root: Path, customer: str | None = None, *, since: str | None = None) -> History:
+def history(root: Path, customer: str | None = None, *, since: str | None = None,
+            snapshots: FleetSnapshots | None = None) -> History:
     """Commits (newest first) that changed the effective policy of `customer` (slug or
-    ConnectWise company id; every customer when None), optionally only after `since`."""
+    ConnectWise company id; every customer when None), optionally only after `since`.
+    `snapshots` (whole fleets of `root`) may be shared with `policy_timeline`; it serves
+    the whole fleet only (a customer's history loads just its file)."""
     root = Path(root)
     slug = _slug_with_history(root, customer)
     specs = fleet_pathspecs(root, slug)
     entries: list[HistoryEntry] = []
     seen: set[str] = set()  # slugs and company ids that ever existed, for a clear error
-    with FleetSnapshots(root, only=slug) as snapshots:
+    shared = snapshots if snapshots is not None and slug is None else None
+    with nullcontext(shared) if shared else FleetSnapshots(root, only=slug) as snapshots:
         for c in log_commits(root, since, specs):
             head = snapshots.fleet(c.commit)
             before = snapshots.entries(c.parent) if c.parent else {}

@@ -11,6 +11,7 @@ Fleets are loaded through `FleetSnapshots`, one load per distinct set of file ve
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -33,13 +34,15 @@ class FleetAt:
     error: str | None = None  # the commit's configuration does not load (fleet: the last valid)
 
 
-def policy_timeline(root: Path) -> tuple[FleetAt, ...]:
+def policy_timeline(root: Path, *, snapshots: FleetSnapshots | None = None
+                    ) -> tuple[FleetAt, ...]:
     """The fleet in force after each first-parent commit of HEAD that touched it, oldest
-    first; a repository without commits has an empty timeline."""
+    first; a repository without commits has an empty timeline. `snapshots` (whole fleets
+    of `root`) may be shared with `history`, so each version is loaded once for both."""
     root = Path(root)
     entries: list[FleetAt] = []
     in_force: Fleet | None = None
-    with FleetSnapshots(root) as snapshots:
+    with nullcontext(snapshots) if snapshots else FleetSnapshots(root) as snapshots:
         for c in log_commits(root, None, fleet_pathspecs(root), first_parent=True):
             fleet = snapshots.fleet(c.commit)
             since = datetime.fromisoformat(c.committed)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from reconciler.review import snapshots as snapshots_module
+from reconciler.review.history import history
+from reconciler.review.snapshots import FleetSnapshots
 from reconciler.review.timeline import policy_timeline
 
 
@@ -56,3 +59,27 @@ def test_no_commits_no_timeline(tmp_path):
 
     GitRepo(tmp_path)
     assert policy_timeline(tmp_path) == ()
+
+
+def test_history_and_the_timeline_share_one_load_per_version(fleet_repo, monkeypatch):
+    r = fleet_repo
+    r.replace("customers/acme.yaml", "day: 31", "day: 5")
+    r.commit("Acme bills on the 5th")
+    r.replace("reconciler.yaml", 'send_at: "06:00"', 'send_at: "07:00"')
+    r.commit("Later sends")
+    loads = []
+    real = snapshots_module.load_fleet
+    monkeypatch.setattr(snapshots_module, "load_fleet",
+                        lambda *a, **k: loads.append(1) or real(*a, **k))
+    with FleetSnapshots(r.root) as alone:
+        policy_timeline(r.root, snapshots=alone)
+    timeline_loads = len(loads)
+    history(r.root)
+    assert len(loads) >= 2 * timeline_loads  # on its own, history loads them again
+    loads.clear()
+    with FleetSnapshots(r.root) as shared:
+        timeline = policy_timeline(r.root, snapshots=shared)
+        changes = history(r.root, snapshots=shared)
+    assert len(loads) == timeline_loads  # history loaded nothing more
+    assert len(timeline) == 3 and len(changes.entries) == 3
+    assert changes == history(r.root)  # and says what it says on its own
