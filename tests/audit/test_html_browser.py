@@ -13,6 +13,7 @@ import shutil
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -21,7 +22,7 @@ from reconciler.audit.facts import PolicyChange
 from reconciler.audit.model import FINDING_KINDS
 from reconciler.audit.render import render
 from reconciler.domain.keys import send_key
-from tests.audit.audit_factories import clean_world, fleet_customers, policy, scope
+from tests.audit.audit_factories import TZ, clean_world, fleet_customers, policy, scope
 from tests.required_tools import need
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -59,6 +60,21 @@ def known_report():
     return audit(world.facts(), scope())
 
 
+def _days_with_sends(report) -> int:
+    """Distinct local days (New York) per customer on which a send went out or was due and
+    missed."""
+    tz = ZoneInfo(TZ)
+    return sum(len({(r.sent or r.due).astimezone(tz).date() for r in c.rows
+                    if r.sent or r.status == "missed"}) for c in report.customers)
+
+
+def _customers_with_sends_in(report, year: int, month: int) -> int:
+    tz = ZoneInfo(TZ)
+    return sum(1 for c in report.customers
+               if any(r.sent and (r.sent.astimezone(tz).year, r.sent.astimezone(tz).month)
+                      == (year, month) for r in c.rows))
+
+
 def test_the_report_opens_offline_with_the_expected_marks(tmp_path, screenshots):
     need("chromium", _browser_missing())
     from playwright.sync_api import sync_playwright
@@ -85,6 +101,7 @@ def test_the_report_opens_offline_with_the_expected_marks(tmp_path, screenshots)
                 "kinds": count('[data-mark="kind-bar"]'),
                 "units": count('[data-mark="units-bar"]'),
                 "days": count('[data-mark="calendar-day"]'),
+                "months": count('[data-mark="calendar-day-month"]'),
                 "missed": count('[data-mark="calendar-day"][data-status="missed"]'),
                 "late": count('[data-mark="calendar-day"][data-status="late"]'),
             }
@@ -119,7 +136,10 @@ def test_the_report_opens_offline_with_the_expected_marks(tmp_path, screenshots)
         # acme: 2 products x 11 billed months (March missed); globex: 1 x 11 (December's
         # billing falls due on January 31st, after the report); initech: 1 x 12
         "units": 22 + 11 + 12,
-        "days": 3 * 365,  # one cell per day of 2026 per customer
+        "days": _days_with_sends(report),  # a cell per day with a send (or a missed one)
+        # and a row per month of 2026 per customer, and January 2027 for those with a send in
+        # it
+        "months": 3 * 12 + _customers_with_sends_in(report, 2027, 1),
         "missed": 1,
         "late": 1,
     }

@@ -16,11 +16,13 @@ from reconciler.audit.engine import audit
 from reconciler.audit.model import AuditReport, CustomerAudit, Finding, Requests, Row
 from reconciler.audit.render import FORMATS, render
 from reconciler.audit.render.data import CSV_COLUMNS
+from reconciler.audit.render.html import DETAIL_ALL, render_html
 from reconciler.audit.render.markdown import render_markdown
 from reconciler.config.model import frozen_map
 from reconciler.domain.keys import send_key
 from reconciler.plan.render.markdown import LIMIT
 from tests.audit.audit_factories import clean_world, scope
+from tests.review.review_factories import customer as review_customer
 
 
 @pytest.fixture(scope="module")
@@ -165,3 +167,54 @@ def test_unknown_format_is_refused(faulty):
 def test_rendering_is_deterministic(faulty):
     for fmt in FORMATS:
         assert render(faulty, fmt) == render(faulty, fmt)
+
+
+def _fleet_report(n: int, faulty: tuple[int, ...]) -> AuditReport:
+    """n billing customers for 2026; customer i in `faulty` missed i+1 months (so the
+    higher the number, the worse), the others are clean."""
+    customers = tuple(review_customer(f"c{i:03d}") for i in range(n))
+    world = clean_world(customers)
+    for i in faulty:
+        for month in range(1, i + 2):
+            world.drop(send_key("billing", f"C{i:03d}", f"2026-{month:02d}"))
+    return audit(world.facts(), scope())
+
+
+def _sections(html: str) -> list[str]:
+    return re.findall(r'<section class="customer" id="c-([^"]+)"', html)
+
+
+def test_html_of_a_small_fleet_details_every_customer(clean):
+    html = render(clean, "html")
+    assert _sections(html) == ["acme", "globex", "initech"]
+    assert 'id="not-detailed"' not in html
+
+
+def test_html_of_a_large_fleet_details_only_customers_with_findings():
+    report = _fleet_report(DETAIL_ALL + 5, faulty=(3, 17))
+    html = render(report, "html")
+    assert _sections(html) == ["c003", "c017"]
+    assert (f"{DETAIL_ALL + 3} customers without findings are not detailed here"
+            in html)
+    # the overview still has a line for everyone, linking only to the detailed ones
+    assert html.count('<a href="#c-') == 2 * 2  # nav and overview, each customer once
+    for i in range(DETAIL_ALL + 5):
+        assert f"c{i:03d} <span class=\"muted\">" in html or f'#c-c{i:03d}"' in html
+
+
+def test_html_past_its_size_budget_details_the_worst_and_names_the_rest():
+    report = _fleet_report(DETAIL_ALL + 5, faulty=(2, 5, 9))
+    one = len(render_html(report, budget=10**9)) - len(render_html(
+        replace(report, customers=tuple(c for c in report.customers if c.slug != "c009")),
+        budget=10**9))
+    html = render_html(report, budget=int(one * 1.5))  # room for one section
+    assert _sections(html) == ["c009"]  # the most missed months
+    assert ("2 customers with findings (9 findings, 9 about money) are not detailed, to keep "
+            "this file within its size budget") in html
+    assert "(worst first): c005, c002." in html
+
+
+def test_html_weighs_little_per_clean_customer():
+    small = len(render(_fleet_report(DETAIL_ALL + 1, faulty=(0,)), "html"))
+    large = len(render(_fleet_report(DETAIL_ALL + 101, faulty=(0,)), "html"))
+    assert (large - small) / 100 < 600  # one overview line each, no chart

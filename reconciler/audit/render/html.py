@@ -7,6 +7,16 @@ calendar (chart) and its policy changes from git. Every chart is a `<figure>` wi
 for copying). Styles are inline; a Content-Security-Policy forbids every script and
 every load, so even a text that slipped past escaping could neither run nor call out.
 Every text from configuration, git or ConnectWise is escaped.
+
+Size: a customer's full detail weighs 10-30 KB a year (most of it the sends' calendar
+and its table), so a fleet of thousands cannot have every customer in full and still
+open in a browser. The rule: a report of at most `DETAIL_ALL` customers details every
+one (a team's fleet, a `--customer` run: clean customers' charts are what an auditor
+shows); a larger one details only the customers with findings, worst first, until the
+file reaches `SIZE_BUDGET`, and every other customer is one line of the overview table
+(the counts per status and severity). What is not detailed is said in the report, with
+where to find it (`audit.json`, `audit.csv`, or `--customer`); nothing is left out
+silently. `bench/audit` measures the size on 2,000 customers.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ from reconciler.audit.render.common import (
     STATUS_LABELS,
     headline,
     kind_label,
+    plural,
     requests_line,
     scope_line,
     status_counts,
@@ -30,6 +41,9 @@ from reconciler.audit.render.common import (
 from reconciler.audit.render.svg import Series, bar_chart, calendar_chart, esc, hbar_chart
 from reconciler.schedule import zone
 from reconciler.sources import format_units
+
+DETAIL_ALL = 25  # customers: up to this many, every customer is detailed
+SIZE_BUDGET = 8_000_000  # characters: past it, customers with findings are not detailed
 
 # Worst first: the status a calendar day shows when several sends share it.
 DAY_ORDER = ("missed", "disabled", "not_due", "late", "pending", "sent_now", "on_time")
@@ -108,7 +122,7 @@ def _legend(items: Sequence[tuple[str, str]]) -> str:
     ) + "</ul>"
 
 
-def _overview(report: AuditReport) -> str:
+def _overview(report: AuditReport, detailed: set[str]) -> str:
     counts = status_counts(report.rows)
     sev = report.counts_by_severity()
     totals = _table(
@@ -132,8 +146,9 @@ def _overview(report: AuditReport) -> str:
     customers = _table(
         ["customer", "company", "periods", "on time", "late", "missed", "money", "warnings",
          "notices"],
-        [[f'<a href="#c-{esc(c.slug)}">{esc(c.slug)}</a> <span class="muted">{esc(c.name)}'
-          "</span>", esc(c.company), str(len(c.rows)),
+        [[(f'<a href="#c-{esc(c.slug)}">{esc(c.slug)}</a>' if c.slug in detailed
+           else esc(c.slug)) + f' <span class="muted">{esc(c.name)}</span>',
+          esc(c.company), str(len(c.rows)),
           *(str(status_counts(c.rows)[s]) for s in ("on_time", "late", "missed")),
           *(str(sum(1 for f in c.findings if f.severity == s)) for s in SEVERITIES)]
          for c in report.customers],
@@ -225,10 +240,16 @@ def _calendar(customer: CustomerAudit, report: AuditReport, months, ident: str) 
                           f'<span class="swatch st-{esc(r.status)}"></span>'
                           f"{esc(STATUS_LABELS[r.status])}",
                           "" if r.ticket is None else f"#{r.ticket}"])
+    # the range's months, and any month after (or before) it holding a send: a month's
+    # billing goes out in the next month
+    shown = {(d.year, d.month) for d in days} | set(months)
+    first, last = min(shown), max(shown)
+    span = [(y, m) for y in range(first[0], last[0] + 1) for m in range(1, 13)
+            if first <= (y, m) <= last]
     chart = calendar_chart(f"Sends on a calendar, {customer.slug}",
                            "Each cell is a day; a coloured day had a send (or a missed one) "
                            "and shows the worst of them. The table beside lists every send.",
-                           months, days, mark="calendar-day", ident=f"{ident}-cal")
+                           span, days, mark="calendar-day", ident=f"{ident}-cal")
     used = sorted({s for s, _ in days.values()}, key=DAY_ORDER.index)
     legend = _legend([(f"st-{s}", STATUS_LABELS[s]) for s in used] + [("st-none", "nothing")])
     table = _table(["day", "send", "period", "status", "ticket"], lines, numeric={4},
@@ -260,11 +281,54 @@ def _customer(customer: CustomerAudit, report: AuditReport, months, index: int) 
     )
 
 
-def render_html(report: AuditReport) -> str:
+def _worst(customer: CustomerAudit) -> tuple:
+    return (*(-sum(1 for f in customer.findings if f.severity == s) for s in SEVERITIES),
+            customer.slug)
+
+
+def _sections(report: AuditReport, months, budget: int) -> tuple[list[tuple[str, str]], str]:
+    """(slug, section) of the customers detailed, in report order, and a note on those
+    that are not."""
+    everyone = len(report.customers) <= DETAIL_ALL
+    candidates = list(report.customers) if everyone else sorted(
+        (c for c in report.customers if c.findings), key=_worst)
+    index = {c.slug: i for i, c in enumerate(report.customers, 1)}
+    chosen: dict[str, str] = {}
+    over: list[CustomerAudit] = []
+    used = 0
+    for customer in candidates:
+        section = _customer(customer, report, months, index[customer.slug])
+        if not everyone and used + len(section) > budget:
+            over.append(customer)
+            continue
+        used += len(section)
+        chosen[customer.slug] = section
+    clean = 0 if everyone else sum(1 for c in report.customers if not c.findings)
+    notes = []
+    if clean:
+        notes.append(f"{plural(clean, 'customer')} without findings "
+                     f"{'is' if clean == 1 else 'are'} not detailed here: "
+                     "each is one line of the overview (every period is in audit.json and "
+                     "audit.csv; `reconciler audit --customer ID` details one).")
+    if over:
+        money = sum(1 for c in over for f in c.findings if f.money)
+        notes.append(f"{plural(len(over), 'customer')} with findings "
+                     f"({plural(sum(len(c.findings) for c in over), 'finding')}, {money} about "
+                     f"money) {'is' if len(over) == 1 else 'are'} not detailed, to keep this "
+                     f"file within its size budget ({budget:,} characters); their findings "
+                     "are in audit.json and audit.csv (worst first): "
+                     + ", ".join(c.slug for c in over) + ".")
+    note = ('<section id="not-detailed"><h2>Not detailed here</h2>'
+            + "".join(f"<p>{esc(n)}</p>" for n in notes) + "</section>") if notes else ""
+    return [(c.slug, chosen[c.slug]) for c in report.customers if c.slug in chosen], note
+
+
+def render_html(report: AuditReport, *, budget: int = SIZE_BUDGET) -> str:
     months = [(m.start.year, m.start.month) for m in months_in(report.start, report.end)]
     title = f"reconciler audit {report.start:%Y-%m} to {report.end:%Y-%m}"
-    nav = "".join(f'<li><a href="#c-{esc(c.slug)}">{esc(c.slug)}</a></li>'
-                  for c in report.customers)
+    sections, left_out = _sections(report, months, budget)
+    detailed = {slug for slug, _ in sections}
+    nav = "".join(f'<li><a href="#c-{esc(slug)}">{esc(slug)}</a></li>' for slug, _ in sections)
     notes = ("<section><h2>Notes</h2><ul>" + "".join(f"<li>{esc(n)}</li>" for n in report.notes)
              + "</ul></section>") if report.notes else ""
     return (
@@ -276,8 +340,8 @@ def render_html(report: AuditReport) -> str:
         f" &middot; times in {esc(report.timezone)}</p>"
         f'<p class="headline">{esc(headline(report))}</p></header>'
         f'<nav aria-label="Customers"><ul><li><a href="#fleet">Fleet overview</a></li>{nav}'
-        "</ul></nav><main>" + _overview(report)
-        + "".join(_customer(c, report, months, i) for i, c in enumerate(report.customers, 1))
+        "</ul></nav><main>" + _overview(report, detailed) + left_out
+        + "".join(section for _, section in sections)
         + notes + f'</main><footer class="muted"><p>reconciler {esc(__version__)}'
         + (f" &middot; {esc(cost)}" if (cost := requests_line(report)) else "") + "</p></footer>"
         "</body></html>\n"

@@ -115,28 +115,37 @@ def hbar_chart(title: str, desc: str, items: Sequence[tuple[str, float, str]], *
 
 def calendar_chart(title: str, desc: str, months: Sequence[tuple[int, int]],
                    days: Mapping[date, tuple[str, str]], *, mark: str, ident: str) -> str:
-    """One row per month, one cell per day; a day with sends has `data-status` (its
-    worst status) and a tooltip listing them; `days`: date -> (status, text)."""
+    """One row per month, one cell per day; a day with sends is a mark with
+    `data-status` (its worst status) and a tooltip listing them; `days`: date -> (status,
+    text). Days without sends are drawn by one patterned rectangle per month (a mark
+    `<mark>-month`): a year of empty cells per customer would weigh more than the rest of
+    the report."""
     cell, gap, left, top = 14, 2, 58, 16
-    width = left + 31 * (cell + gap) + 4
-    height = top + len(months) * (cell + gap) + 4
-    body = [f'<text class="label" x="{left + (d - 1) * (cell + gap) + cell / 2}" y="11" '
-            f'text-anchor="middle">{d}</text>' for d in (1, 5, 10, 15, 20, 25, 31)]
+    step = cell + gap
+    width = left + 31 * step + 4
+    height = top + len(months) * step + 4
+    pattern = f"{esc(ident)}-empty"
+    body = [f'<defs><pattern id="{pattern}" width="{step}" height="{step}" '
+            f'patternUnits="userSpaceOnUse" x="{left}" y="{top}"><rect class="st-none" '
+            f'width="{cell}" height="{cell}"/></pattern></defs>']
+    body += [f'<text class="label" x="{left + (d - 1) * step + cell / 2}" y="11" '
+             f'text-anchor="middle">{d}</text>' for d in (1, 5, 10, 15, 20, 25, 31)]
     for r, (year, month) in enumerate(months):
-        y = top + r * (cell + gap)
+        y = top + r * step
+        length = calendar.monthrange(year, month)[1]
         body.append(f'<text x="{left - 6}" y="{y + 11}" text-anchor="end">'
-                    f"{year}-{month:02d}</text>")
-        for d in range(1, calendar.monthrange(year, month)[1] + 1):
+                    f"{year}-{month:02d}</text>"
+                    f'<rect fill="url(#{pattern})" data-mark="{esc(mark)}-month" '
+                    f'data-month="{year}-{month:02d}" x="{left}" y="{y}" '
+                    f'width="{length * step - gap}" height="{cell}"/>')
+        for d in range(1, length + 1):
             day = date(year, month, d)
-            x = left + (d - 1) * (cell + gap)
             found = days.get(day)
             if found is None:
-                # no tooltip on empty days: a year of them per customer adds up
-                body.append(f'<rect class="st-none" data-mark="{esc(mark)}" '
-                            f'data-date="{day}" x="{x}" y="{y}" width="{cell}" height="{cell}"/>')
                 continue
             status, text = found
             body.append(f'<rect class="st-{esc(status)}" data-mark="{esc(mark)}" '
-                        f'data-date="{day}" data-status="{esc(status)}" x="{x}" y="{y}" '
-                        f'width="{cell}" height="{cell}"><title>{day}: {esc(text)}</title></rect>')
+                        f'data-date="{day}" data-status="{esc(status)}" '
+                        f'x="{left + (d - 1) * step}" y="{y}" width="{cell}" height="{cell}">'
+                        f"<title>{day}: {esc(text)}</title></rect>")
     return _frame(ident, title, desc, width, height, body)
