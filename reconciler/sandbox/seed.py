@@ -2,7 +2,9 @@
 
 Seed records go through the same write rules as API requests, so a seed cannot hold a
 record the API would refuse. References may be written as a plain identifier or name
-(`company: ACME`, `type: Managed Service`) or as `{id: N}`.
+(`company: ACME`, `type: Managed Service`) or as `{id: N}`. A record may say when it was
+entered (`_info: {dateEntered: 2026-11-05T11:00:00Z}`, e.g. a history of sent tickets);
+otherwise it was entered at `seeded_at`.
 """
 
 from __future__ import annotations
@@ -188,6 +190,7 @@ def _add(state: State, collection: str, rec: Any, children: Mapping, now: dt.dat
         raise SeedError(f"{kind.resource} seed records must be mappings")
     body = {k: v for k, v in rec.items() if k not in children}
     record_id = body.pop("id", None)
+    now = _entered(body.pop("_info", None), kind.resource, rec) or now
     try:
         stored = prepare(kind, body, state, now=now, parent_id=parent_id, record_id=record_id)
     except ApiError as exc:
@@ -199,6 +202,19 @@ def _add(state: State, collection: str, rec: Any, children: Mapping, now: dt.dat
     for key, child_collection in children.items():
         for child in rec.get(key) or []:
             _add(state, child_collection, child, {}, now, new["id"])
+
+
+def _entered(info: Any, resource: str, rec: Mapping) -> dt.datetime | None:
+    """The `_info.dateEntered` a seed record gives (None: none given)."""
+    if info is None:
+        return None
+    if not isinstance(info, dict) or set(info) - {"dateEntered"}:
+        raise SeedError(f"seed {resource} {_describe(rec)}: _info may only give dateEntered")
+    try:
+        return parse_datetime(str(info.get("dateEntered")))
+    except ConditionError:
+        raise SeedError(f"seed {resource} {_describe(rec)}: _info.dateEntered must be a "
+                        "datetime like 2026-11-05T11:00:00Z") from None
 
 
 def _describe(rec: Mapping) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
-from reconciler.sandbox.seed import build_state
+from reconciler.sandbox.seed import SeedError, build_state
 
 ROOT = Path(__file__).resolve().parents[2]
 MANAGED = {"TM-WFBSS", "TM-APEXONE", "TM-HES", "TM-EMS", "TM-CAS"}
@@ -110,3 +111,29 @@ def test_lmpi_usage_covers_every_billed_product_of_every_customer():
                 key = (month, lmpi_names[customer["trend_micro"]["customer_id"]], names[product])
                 assert key in rows, key
     assert any(r["used"] is None for r in state.lmpi_usage)
+
+
+def _ticket_seed(**extra) -> dict:
+    base = yaml.safe_load((ROOT / "reconciler" / "sandbox" / "seed.yaml").read_text())
+    seed = {k: base[k] for k in ("seeded_at", "lookups", "companies", "boards", "priorities")}
+    seed["tickets"] = [{"summary": "Trend Micro billing 2026-10", "company": "ACME",
+                        "board": "Trend Micro Billing", "status": "New",
+                        "priority": "Priority 4 - Low", "externalXRef": "tmrm:billing:ACME:2026-10",
+                        "notes": [{"text": "billed", "detailDescriptionFlag": True}], **extra}]
+    return seed
+
+
+def test_a_seeded_ticket_may_say_when_it_was_entered():
+    state = build_state(_ticket_seed(_info={"dateEntered": "2026-10-05T11:00:00Z"}))
+    (ticket,) = state.records("tickets")
+    (note,) = state.records("notes")
+    assert ticket["_info"]["dateEntered"] == "2026-10-05T11:00:00Z"
+    assert note["_info"]["dateEntered"] == "2026-10-05T11:00:00Z"  # entered with it
+    (plain,) = build_state(_ticket_seed()).records("tickets")
+    assert plain["_info"]["dateEntered"] == "2026-10-01T12:00:00Z"  # seeded_at
+
+
+@pytest.mark.parametrize("info", [{"dateEntered": "last Tuesday"}, {"lastUpdated": "x"}, "x"])
+def test_a_seeded_entry_time_must_be_a_datetime_and_nothing_else(info):
+    with pytest.raises(SeedError, match=r"summary=.*_info"):
+        build_state(_ticket_seed(_info=info))
