@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import math
 import os
 import shutil
@@ -30,7 +31,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import yaml
@@ -155,19 +156,30 @@ def naive(client, fleet, sample: int) -> tuple[float, int, int]:
     return time.perf_counter() - t0, client.request_count - start_requests, len(customers)
 
 
+def _seed_datetime(value: object) -> str:
+    """Dates and datetimes (a YAML seed's seeded_at) as ConnectWise writes them, in UTC."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, date):
+        return f"{value.isoformat()}T00:00:00Z"
+    raise TypeError(f"{type(value).__name__} in a seed")
+
+
 @contextlib.contextmanager
-def served(seed: dict, latency_ms: int):
+def served(seed: dict, latency_ms: int, work: Path = WORK):
     """`reconciler sandbox serve` in its own process (like a remote ConnectWise, it does
-    not share the client's interpreter lock); yields its base URL."""
-    seed_file = WORK / "seed.yaml"
-    seed_file.write_text(yaml.safe_dump(seed, sort_keys=False))
+    not share the client's interpreter lock), its seed written under `work`; yields its
+    base URL."""
+    seed_file = work / "seed.yaml"
+    # JSON is YAML too, and far quicker to write and read for a big seed
+    seed_file.write_text(json.dumps(seed, default=_seed_datetime))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
         [sys.executable, "-m", "reconciler", "sandbox", "serve", "--port", str(port),
          "--seed", str(seed_file), "--latency-ms", str(latency_ms)],
-        cwd=WORK, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 300
