@@ -132,6 +132,11 @@ class CatalogItem:
     id: int
     identifier: str
     inactive: bool = False
+    # The item's price (CatalogItem.price, nullable Float64 in ConnectWise's OpenAPI
+    # document, reference/connectwise-schemas.json): what a reviewer's billing impact
+    # prices a new addition at. That ConnectWise copies it onto a new addition's unitPrice
+    # is unverified (the sandbox does); the impact says "catalog price" where it uses it.
+    price: float | None = None
 
 
 @dataclass(frozen=True)

@@ -357,9 +357,9 @@ class FakeGateway:
         self._agreement_types.append(kind)
         return kind
 
-    def add_catalog_item(self, id: int, identifier: str, *, inactive: bool = False
-                         ) -> CatalogItem:
-        item = CatalogItem(id, identifier, inactive)
+    def add_catalog_item(self, id: int, identifier: str, *, inactive: bool = False,
+                         price: float | None = None) -> CatalogItem:
+        item = CatalogItem(id, identifier, inactive, price)
         self._catalog.append(item)
         return item
 

@@ -20,7 +20,7 @@ def fake_from_seed(seed: Mapping[str, Any] | None = None) -> FakeGateway:
     prices = {item["identifier"]: item.get("price") for item in data.get("catalog") or []}
     for item in data.get("catalog") or []:
         fake.add_catalog_item(item["id"], item["identifier"],
-                              inactive=bool(item.get("inactiveFlag")))
+                              inactive=bool(item.get("inactiveFlag")), price=item.get("price"))
     for kind in data.get("agreement_types") or []:
         fake.add_agreement_type(kind["id"], kind["name"],
                                 inactive=bool(kind.get("inactiveFlag")))

@@ -64,7 +64,7 @@ NOTE_FIELDS = "id,text"
 REF_FIELDS = "id,name"
 STATUS_FIELDS = "id,name,closedStatus,inactive"
 AGREEMENT_TYPE_FIELDS = "id,name,inactiveFlag"
-CATALOG_FIELDS = "id,identifier,inactiveFlag"
+CATALOG_FIELDS = "id,identifier,inactiveFlag,price"
 # One small page: enough to tell whether the API member may read a kind of record.
 PEEK = {"fields": "id", "pageSize": 1, "page": 1}
 

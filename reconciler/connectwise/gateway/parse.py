@@ -214,7 +214,8 @@ def agreement_type(raw: Any) -> Ref:
 
 def catalog_item(raw: Any) -> CatalogItem:
     f = _Fields(raw, "catalog item")
-    return CatalogItem(f.id, f.text("identifier"), inactive=f.flag("inactiveFlag"))
+    return CatalogItem(f.id, f.text("identifier"), inactive=f.flag("inactiveFlag"),
+                       price=f.number("price"))
 
 
 def board_status(raw: Any) -> Ref:

@@ -158,9 +158,16 @@ def site_world(cw: ConnectWiseClient, env: Mapping[str, str] = os.environ) -> Wo
         writable_agreement=writable_agreement, writable_company=writable_company,
         catalog_item=item,
         inactive_catalog_item=inactive_item["identifier"] if inactive_item else None,
+        catalog_item_price=_price(cw, item),
         api_version=cw.api_version,
         run=datetime.now(UTC).strftime("R%Y%m%dT%H%M%S-"),
     )
+
+
+def _price(cw: ConnectWiseClient, item: str | None) -> float | None:
+    found = _first(cw, "/procurement/catalog", conditions.eq("identifier", item),
+                   "id,price") if item else None
+    return found.get("price") if found else None
 
 
 def _board(cw: ConnectWiseClient, name: str) -> dict:

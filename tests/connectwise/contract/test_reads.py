@@ -149,3 +149,4 @@ def test_agreement_types_and_catalog_items_by_name(gateway, world):
     inactive = need(world.inactive_catalog_item, "inactive catalog item")
     items = gateway.catalog_items([item, inactive, "NOPE"])
     assert {(i.identifier, i.inactive) for i in items} == {(item, False), (inactive, True)}
+    assert next(i.price for i in items if i.identifier == item) == world.catalog_item_price

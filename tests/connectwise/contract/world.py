@@ -57,6 +57,7 @@ class World:
     writable_company: str | None  # ... of this company
     catalog_item: str | None  # a catalog item that may be added to it
     inactive_catalog_item: str | None  # read-only: a catalog item marked inactive
+    catalog_item_price: float | None  # catalog_item's price (None: it has none)
     api_version: str | None  # the API version the gateway asks for
     run: str = ""  # in keys the write tests make: unique per run on a real site
 
@@ -112,5 +113,7 @@ def seed_world() -> World:
         catalog_item="TM-APEXONE",
         inactive_catalog_item=next(c["identifier"] for c in seed["catalog"]
                                    if c.get("inactiveFlag")),
+        catalog_item_price=next(c["price"] for c in seed["catalog"]
+                                if c["identifier"] == "TM-APEXONE"),
         api_version="2025.1",
     )
