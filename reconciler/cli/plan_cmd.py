@@ -64,11 +64,12 @@ def command(ctx: click.Context, patterns, changed_since, fmt, out, detailed_exit
         selection = selection_for(rt.root, fleet, patterns, changed_since)
         at = rt.now()
         plan = make_plan(fleet, rt.gateway, selection, now=at, scan_unmanaged=scan_unmanaged)
+        if changed_since:  # what the change set does to policies and billing, with its plan
+            review = policy_review(rt.root, changed_since, fleet, at=at, gateway=rt.gateway)
     if out:
         write_plan(out, plan)  # the plan file: what apply applies, without the review
-    if changed_since:  # what the change set does to policies, shown with its plan
-        section = ReviewSection(policy_review(rt.root, changed_since, fleet, at=at))
-        plan = replace(plan, policy_review=section)
+    if changed_since:
+        plan = replace(plan, policy_review=ReviewSection(review))
     click.echo(render(plan, fmt, color=use_color()), nl=False)
     if out and fmt != "json":
         click.echo(f"Saved the plan to {out}; apply it with: reconciler apply {out}", err=True)

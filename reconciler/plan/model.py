@@ -211,7 +211,12 @@ class Fingerprint:
 
 class ReviewSection(Protocol):
     """What a pull request changes in policy, shown beside its plan (`plan --changed-since`):
-    rendered with the plan, never applied and never saved in the plan file."""
+    rendered with the plan, never applied and never saved in the plan file. Its headline
+    (the fleet's billing impact) opens every format."""
+
+    def headline(self) -> str | None: ...
+
+    def headline_json(self) -> dict | None: ...
 
     def text(self) -> str: ...
 

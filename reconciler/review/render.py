@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from reconciler.review.history import History
+from reconciler.review.impact import ImpactLine, money
 from reconciler.review.policy import CustomerPolicyChange
 from reconciler.review.service import PolicyReview
 
@@ -28,6 +29,26 @@ def _who(change: CustomerPolicyChange) -> str:
     return f"{change.slug} ({change.name}, ConnectWise {change.company})"
 
 
+def impact_headline(review: PolicyReview) -> str | None:
+    """The fleet's billing impact in one line (or why it is not there); None when it was
+    not asked for."""
+    if review.impact is not None:
+        return review.impact.headline()
+    return review.impact_note
+
+
+def _impact_lines(review: PolicyReview, change: CustomerPolicyChange) -> list[ImpactLine]:
+    if review.impact is None:
+        return []
+    found = next((c for c in review.impact.customers if c.slug == change.slug), None)
+    return list(found.lines) if found else []
+
+
+def _impact_text(line: ImpactLine) -> str:
+    delta = "unknown" if line.delta is None else f"{money(line.delta)} a month"
+    return f"{line.product} {line.kind}: {delta} ({line.note})"
+
+
 def review_text(review: PolicyReview) -> str:
     """The review as plain text, one block per customer."""
     head = f"Policy changes since {review.base_ref} ({review.base_commit[:7]})"
@@ -40,21 +61,24 @@ def review_text(review: PolicyReview) -> str:
     )
     if not review.changes:
         return f"{head}: none\n" + "".join(f"{line}\n" for line in skipped)
-    lines = [f"{head}:"]
+    headline = impact_headline(review)
+    lines = [f"{head}:", *([f"  {headline}"] if headline else [])]
     for change in review.changes:
         lines.append(f"  {_who(change)}:")
         lines.extend(f"    - {text}" for text in change.sentences)
         lines.extend(f"    > {move}" for move in change.moves)
+        lines.extend(f"    $ {_impact_text(line)}" for line in _impact_lines(review, change))
     return "\n".join([*lines, *skipped]) + "\n"
 
 
-def _md_block(change: CustomerPolicyChange) -> str:
+def _md_block(change: CustomerPolicyChange, impact: list[ImpactLine]) -> str:
     lines = [
         f"**{md_escape(change.slug)}** ({md_escape(change.name)}, "
         f"ConnectWise `{change.company.replace('`', '')}`)"
     ]
     lines.extend(f"- {md_escape(text)}" for text in change.sentences)
     lines.extend(f"- ⏱ {md_escape(move)}" for move in change.moves)
+    lines.extend(f"- 💲 {md_escape(_impact_text(line))}" for line in impact)
     return "\n".join(lines) + "\n"
 
 
@@ -68,9 +92,10 @@ def review_markdown(review: PolicyReview, *, max_chars: int | None = None) -> st
         head += f"Not compared (the file has errors): {names}\n\n"
     if not review.changes:
         return head + "No customer's effective policy changes.\n"
-    out = head
+    headline = impact_headline(review)
+    out = head + (f"**{md_escape(headline)}**\n\n" if headline else "")
     for shown, change in enumerate(review.changes):
-        block = _md_block(change) + "\n"
+        block = _md_block(change, _impact_lines(review, change)) + "\n"
         left = len(review.changes) - shown
         if max_chars is not None and len(out) + len(block) > max_chars - 120:
             return out + f"_{left} more customer(s) not shown: see the full plan artifact._\n"
@@ -88,6 +113,18 @@ class ReviewSection:
     (`reconciler.plan.model.ReviewSection`)."""
 
     review: PolicyReview
+
+    def headline(self) -> str | None:
+        return impact_headline(self.review)
+
+    def headline_json(self) -> dict | None:
+        impact = self.review.impact
+        if impact is None:
+            return None if self.review.impact_note is None else {
+                "headline": self.review.impact_note, "delta_per_month": None, "unknown": None,
+                "customers": None}
+        return {"headline": impact.headline(), "delta_per_month": round(impact.delta, 2) + 0.0,
+                "unknown": impact.unknown, "customers": len(impact.customers)}
 
     def text(self) -> str:
         return review_text(self.review)

@@ -6,9 +6,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from reconciler.config.model import Fleet
+from reconciler.connectwise.errors import ConnectWiseError
+from reconciler.connectwise.gateway import Gateway
 from reconciler.gitrefs import FleetInvalidAtRef, NoFleetAtRef, fleet_at, merge_base
+from reconciler.review.impact import BillingImpact, billing_impact
+from reconciler.review.live import read_live_billing
 from reconciler.review.moves import sends_moved
 from reconciler.review.policy import CustomerPolicyChange, policy_changes
 
@@ -25,6 +30,8 @@ class PolicyReview:
     changes: tuple[CustomerPolicyChange, ...]
     note: str | None = None  # why the base could not be compared, when it could not
     skipped: tuple[str, ...] = ()  # customers whose file has errors at base or head
+    impact: BillingImpact | None = None  # None: not computed (see impact_note)
+    impact_note: str | None = None  # why the billing impact is not there
 
     def to_json(self) -> dict:
         return {
@@ -33,6 +40,8 @@ class PolicyReview:
             "base_commit": self.base_commit,
             "at": self.at.isoformat(),
             "note": self.note,
+            "billing_impact": self.impact.to_json() if self.impact else None,
+            "billing_impact_note": self.impact_note,
             "customers": [c.to_json() for c in self.changes],
             "skipped": list(self.skipped),
         }
@@ -57,6 +66,7 @@ def policy_review(
     *,
     at: datetime,
     slugs: Iterable[str] | None = None,
+    gateway: Gateway | None = None,
 ) -> PolicyReview:
     """Compare the fleet at the merge base of `base_ref` with `head_fleet` (the working tree).
 
@@ -64,7 +74,9 @@ def policy_review(
     does not load is reported in `note` (the review then has no changes) rather than
     failing the plan it is part of. A customer file with errors (at the base, or left out
     of a partial `head_fleet`) is listed in `skipped`, never as added or removed.
-    Unknown refs raise `GitError`.
+    With a `gateway`, the billing impact of the changed customers is read and computed;
+    a failed read is said in `impact_note`, never a failed plan. Unknown refs raise
+    `GitError`.
     """
     commit = merge_base(Path(root), base_ref)
     try:
@@ -79,4 +91,21 @@ def policy_review(
     wanted = known if slugs is None else known & set(slugs)
     changes = review_fleets(base, head_fleet, at=at, slugs=wanted)
     skipped = sorted(rejected if slugs is None else rejected & set(slugs))
-    return PolicyReview(base_ref, commit, at, changes, skipped=tuple(skipped))
+    impact, impact_note = (None, None) if gateway is None else _impact(
+        gateway, base, head_fleet, changes, at)
+    return PolicyReview(base_ref, commit, at, changes, skipped=tuple(skipped), impact=impact,
+                        impact_note=impact_note)
+
+
+def _impact(gateway: Gateway, base: Fleet | None, head: Fleet,
+            changes: tuple[CustomerPolicyChange, ...], at: datetime
+            ) -> tuple[BillingImpact | None, str | None]:
+    start = gateway.request_count
+    settings = [head.settings, *([base.settings] if base else [])]
+    try:
+        live = read_live_billing(gateway, [c.company for c in changes], settings)
+    except ConnectWiseError as exc:
+        return None, f"billing impact not computed: reading ConnectWise failed: {exc}"
+    today = at.astimezone(ZoneInfo(head.settings.timezone)).date()
+    return billing_impact(base, head, [c.slug for c in changes], live, today,
+                          requests=gateway.request_count - start), None

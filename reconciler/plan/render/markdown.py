@@ -24,14 +24,16 @@ def render_markdown(plan: Plan, limit: int = LIMIT) -> str:
     if plan.policy_review is None:
         return _plan_markdown(plan, limit)
     section = plan.policy_review.markdown(REVIEW_LIMIT)
-    return _plan_markdown(plan, limit - len(section) - 2) + "\n" + section
+    headline = plan.policy_review.headline()
+    return _plan_markdown(plan, limit - len(section) - 2, headline) + "\n" + section
 
 
-def _plan_markdown(plan: Plan, limit: int) -> str:
+def _plan_markdown(plan: Plan, limit: int, headline: str | None = None) -> str:
     n = plan.counts()
     head = [
         "## reconciler plan",
         "",
+        *([f"**{_escape(headline)}**", ""] if headline else []),
         f"**{totals(plan)}**",
         "",
         "| create | update | cancel | errors | warnings | customers | requests |",

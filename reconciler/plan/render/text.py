@@ -41,5 +41,8 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     )
     text = "\n".join(lines) + "\n"
     if plan.policy_review is not None:
+        headline = plan.policy_review.headline()
+        if headline:
+            text = style(headline, bold=True) + "\n\n" + text
         text += "\n" + plan.policy_review.text()
     return text
