@@ -37,8 +37,10 @@ def _month(value: str | None, option: str) -> Period | None:
               help="Only this customer: file name without .yaml or company id (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json", "csv", "html"]),
               default="text", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report to this file instead of standard output.")
+@click.option("--out", "outs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to this file instead of standard output, in the format "
+              "its suffix names (.txt .md .json .csv .html; another suffix: --format); "
+              "repeatable, so one audit can write every format it is kept in.")
 @click.option("--fail-on", type=click.Choice(["money", "warning", "any", "none"]),
               default="money", show_default=True,
               help="Exit 1 on a finding of this severity or worse (any: every finding).")
@@ -46,13 +48,15 @@ def _month(value: str | None, option: str) -> Period | None:
               help="Audit as of this instant (default: now); without an offset it is read "
               "in the configured time zone.")
 @click.pass_context
-def command(ctx: click.Context, start, end, customers, fmt, out, fail_on, at_text) -> None:
+def command(ctx: click.Context, start, end, customers, fmt, outs, fail_on, at_text) -> None:
     """Every customer and period from --from to --to: sent on time, late or missed,
     duplicates, quantities and counts against the sources, sends the policy of the time
     had off, additions changed by hand since their last billing.
 
     Reads git, ConnectWise and the sources; changes nothing. Exit 0 when nothing at or
     above --fail-on is found, 1 otherwise."""
+    explicit = ctx.get_parameter_source("fmt") == click.core.ParameterSource.COMMANDLINE
+    targets = [(out, _format_of(out, fmt, explicit)) for out in outs]
     with runtime(ctx) as rt:
         fleet = rt.fleet
         # An empty --at (e.g. an unset CI variable) is an error, never a silent "now".
@@ -68,16 +72,32 @@ def command(ctx: click.Context, start, end, customers, fmt, out, fail_on, at_tex
         facts = gathering.gather(rt.root, scope, connectwise=reads, usage=rt.usage,
                                  detections=rt.detections)
         report = replace(audit(facts, scope), requests=reads.cost())
-    text = render(report, fmt)
-    if out is None:
-        click.echo(text, nl=False)
-    else:
+    if not targets:
+        click.echo(render(report, fmt), nl=False)
+    for out, out_fmt in targets:
         try:
-            out.write_text(redact.text(text), encoding="utf-8")
+            out.write_text(redact.text(render(report, out_fmt)), encoding="utf-8")
         except OSError as exc:
             raise ReconcilerError(f"cannot write {out}: {exc.strerror or exc}") from None
-        click.echo(f"audit written to {out} ({len(report.findings)} findings)", err=True)
+        click.echo(f"audit written to {out} ({out_fmt}, {len(report.findings)} findings)",
+                   err=True)
     ctx.exit(1 if report.fails(fail_on) else 0)
+
+
+SUFFIXES = {".txt": "text", ".md": "markdown", ".json": "json", ".csv": "csv", ".html": "html",
+            ".htm": "html"}
+
+
+def _format_of(out: Path, fmt: str, explicit: bool) -> str:
+    """The format a file is written in: the one its suffix names, else --format; an
+    explicit --format that contradicts the suffix is refused (never a .json of text)."""
+    named = SUFFIXES.get(out.suffix.lower())
+    if named is None:
+        return fmt
+    if explicit and named != fmt:
+        raise click.BadParameter(f"{out} names {named} by its suffix, but --format is {fmt}",
+                                 param_hint="--out")
+    return named
 
 
 def _months_before(period: Period, n: int) -> Period:

@@ -333,3 +333,27 @@ def test_the_gateway_reads_count_the_fewest_requests_they_needed():
     cost = reads.cost()
     assert dict(cost.parts) == {"tickets": 2, "agreements": 1, "additions": 2, "notes": 1}
     assert cost.made == fake.request_count  # every call the reads made
+
+
+def test_one_audit_writes_every_format_its_files_name(repo, monkeypatch, tmp_path):
+    fake = acme_november(repo.root)
+    outs = [tmp_path / n for n in ("audit.html", "audit.json", "audit.md", "audit.data")]
+    result = _run(repo, fake, monkeypatch, "--customer", "acme",
+                  *(a for out in outs for a in ("--out", str(out))))
+    assert result.exit_code == 0, result.output
+    assert fake.prefixes == key_prefixes(["ACME"], *NOVEMBER)  # read once for all four
+    html, data, md, other = (out.read_text() for out in outs)
+    assert html.startswith("<!doctype html>") and md.startswith("## reconciler audit")
+    assert json.loads(data)["format_version"] == 1
+    assert other.startswith("Audit 2026-11 to 2026-11")  # no known suffix: --format (text)
+    assert "audit written to" in result.output and "No findings" not in result.output
+
+
+def test_a_suffix_that_contradicts_the_format_is_refused_before_reading(repo, monkeypatch,
+                                                                        tmp_path):
+    fake = acme_november(repo.root)
+    result = _run(repo, fake, monkeypatch, "--format", "json", "--out",
+                  str(tmp_path / "audit.html"))
+    assert result.exit_code == 2 and "names html by its suffix, but --format is json" \
+        in result.output
+    assert fake.prefixes == [] and not (tmp_path / "audit.html").exists()
