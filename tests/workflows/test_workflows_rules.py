@@ -27,13 +27,20 @@ def steps(workflow: dict):
         yield from job.get("steps", [])
 
 
-@pytest.mark.parametrize("name", ["pr.yml", "apply.yml", "drift.yml", "run-due.yml"])
+@pytest.mark.parametrize("name", ["pr.yml", "apply.yml", "drift.yml", "run-due.yml",
+                                  "audit.yml"])
 def test_actions_pinned_checkout_without_credentials_no_templates_in_scripts(name):
     workflow = load(name)
     text = (WORKFLOWS / name).read_text()
     assert workflow["permissions"] == {}, "default to no permissions; grant per job"
+    for job in workflow["jobs"].values():
+        uses = [s.get("uses", "") for s in job.get("steps", [])]
+        for i, used in enumerate(uses):
+            if used.startswith("./"):  # a local action: ours, from the checkout before it
+                assert (WORKFLOWS.parents[1] / used / "action.yml").is_file(), used
+                assert any(u.startswith("actions/checkout@") for u in uses[:i]), used
     for step in steps(workflow):
-        if "uses" in step:
+        if "uses" in step and not step["uses"].startswith("./.github/actions/"):
             assert PINNED.match(step["uses"]), f"{step['uses']} is not pinned by commit SHA"
             assert re.search(re.escape(step["uses"]) + r" # v\d", text), "say which version"
         if step.get("uses", "").startswith("actions/checkout@"):
@@ -74,6 +81,78 @@ def test_apply_never_overlaps_and_needs_the_protected_environment():
     job = apply["jobs"]["apply"]
     assert job["environment"] == "production"
     assert "apply --yes" in "\n".join(s.get("run", "") for s in job["steps"])
+
+
+def test_local_actions_keep_the_rules():
+    """Composite actions run inside the callers' jobs: no templates in their scripts
+    either, and the data branch is only ever read."""
+    for path in sorted((WORKFLOWS.parent / "actions").glob("*/action.yml")):
+        action = yaml.safe_load(path.read_text())
+        assert action["runs"]["using"] == "composite"
+        for step in action["runs"]["steps"]:
+            assert "${{" not in step.get("run", ""), f"{path}: pass values through env"
+            assert "push" not in step.get("run", ""), f"{path}: reads only"
+
+
+def test_audit_runs_monthly_read_only_with_the_history_and_keeps_its_reports():
+    audit = load("audit.yml")
+    assert audit["on"]["schedule"][0]["cron"].split()[2:] == ["2", "*", "*"]  # monthly
+    assert audit["concurrency"] == {"group": "reconciler-audit", "cancel-in-progress": False}
+    job = audit["jobs"]["audit"]
+    assert job["environment"] == "connectwise-read"  # the read-only API member
+    assert job["permissions"] == {"contents": "read"}
+    checkout = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] == 0  # the policy in force comes from history
+    run = step_named(audit, "audit", "Audit")
+    assert all("secrets." in run["env"][v] for v in ("CW_COMPANY_ID", "CW_PRIVATE_KEY"))
+    keep = step_named(audit, "audit", "Keep the report")
+    assert keep["if"] == "always()"
+    assert set(keep["with"]["path"].split()) == {"audit.html", "audit.json", "audit.md"}
+
+
+AUDIT_FAKE = """echo "$*" > args.txt
+for f in audit.html audit.json audit.md; do echo "report" > "$f"; done
+echo "## reconciler audit" > audit.md
+exit "${AUDIT_EXIT:-0}"
+"""
+
+
+@pytest.mark.parametrize(("today", "inputs", "args"), [
+    ("2027 01", {}, "--from 2026-01 --to 2026-12"),  # January: the previous year in full
+    ("2026 12", {}, "--from 2026-01 --to 2026-11"),
+    ("2026 08", {"FROM": "2025-06", "TO": "2026-03"}, "--from 2025-06 --to 2026-03"),
+    ("2026 08", {"TO": "2025-11"}, "--from 2025-01 --to 2025-11"),
+])
+def test_audit_covers_the_year_through_the_month_that_ended(tmp_path, today, inputs, args):
+    step = step_named(load("audit.yml"), "audit", "Audit")
+    (tmp_path / "bin").mkdir()
+    fake(tmp_path / "bin", "date", f"echo '{today}'\n")
+    fake(tmp_path / "bin", "reconciler", AUDIT_FAKE)
+    summary = tmp_path / "summary.md"
+    env = {"GITHUB_STEP_SUMMARY": str(summary), "FAIL_ON": "money", "FROM": "", "TO": "",
+           **inputs}
+    done = run_step(step["run"], tmp_path, env)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "args.txt").read_text().split() == [
+        "audit", *args.split(), "--fail-on", "money", "--out", "audit.html", "--out",
+        "audit.json", "--out", "audit.md"]
+    assert summary.read_text() == "## reconciler audit\n"
+
+
+def test_audit_findings_fail_the_job_and_the_summary_says_a_failed_run(tmp_path):
+    step = step_named(load("audit.yml"), "audit", "Audit")
+    (tmp_path / "bin").mkdir()
+    fake(tmp_path / "bin", "reconciler", AUDIT_FAKE)
+    env = {"GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"), "FAIL_ON": "money",
+           "AUDIT_EXIT": "1"}
+    done = run_step(step["run"], tmp_path, env)
+    assert done.returncode == 1  # findings about money: the job fails, watchers hear
+    assert (tmp_path / "summary.md").read_text() == "## reconciler audit\n"
+    fake(tmp_path / "bin", "reconciler", "exit 1\n")  # failed before any report
+    (tmp_path / "audit.md").unlink()
+    done = run_step(step["run"], tmp_path, env)
+    assert done.returncode == 1
+    assert "failed (exit 1) before writing a report" in (tmp_path / "summary.md").read_text()
 
 
 def fake(bin_dir: Path, name: str, script: str) -> None:
@@ -275,9 +354,26 @@ def test_collected_counts_are_committed_to_the_data_branch_run_after_run(tmp_pat
     assert "ghs_not-a-real-token" not in first.stdout + first.stderr + second.stdout
 
 
+def fetch_counts_step() -> dict:
+    """The one step of the local action that checks out the collected counts."""
+    action = yaml.safe_load((WORKFLOWS.parent / "actions" / "collected-counts" / "action.yml")
+                            .read_text())
+    (step,) = action["runs"]["steps"]
+    return step
+
+
+@pytest.mark.parametrize(("workflow", "job"), [("run-due.yml", "run-due"),
+                                               ("audit.yml", "audit")])
+def test_run_due_and_audit_fetch_the_collected_counts_read_only(workflow, job):
+    used = step_named(load(workflow), job, "Fetch the collected counts")
+    assert used["uses"] == "./.github/actions/collected-counts"
+    assert used["with"] == {"token": "${{ github.token }}"}
+    assert load(workflow)["jobs"][job]["permissions"] == {"contents": "read"}
+
+
 def test_run_due_reads_the_data_branch_or_warns_when_there_is_none(tmp_path, data_remote):
     _, env = data_remote
-    step = step_named(load("run-due.yml"), "run-due", "Fetch the collected counts")
+    step = fetch_counts_step()
     work = tmp_path / "work"
     (work / "bin").mkdir(parents=True)
     fake(work / "bin", "python", 'echo "data/collected/email_security"\n')  # the setting
