@@ -61,6 +61,7 @@ class Runtime:
         self.fleet = fleet
         self._env = env
         self._clock = clock
+        self._simulated: datetime | None = None  # the in-process sandbox's instant, if pinned
         self._client_options = dict(client_options or {})
         self._cw_transport = cw_transport
         self._gateway: HttpGateway | None = None
@@ -78,8 +79,21 @@ class Runtime:
         `collect detections --at`."""
         self._clock = lambda: instant
 
+    def simulate_at(self, instant: datetime) -> None:
+        """From here on the in-process sandbox (and the LMPI signer talking to it) reads
+        `instant`, while everything real keeps real time: `run-due --at` in the sandbox
+        enters its tickets at that instant, so a scripted history (the demo, the README's
+        examples, an audit of them) reads as if each run happened when it says."""
+        self._simulated = instant
+
+    def _sandbox_now(self) -> datetime:
+        return self._simulated or self.now()
+
     def _unix_now(self) -> float:
         return self.now().timestamp()
+
+    def _sandbox_unix_now(self) -> float:
+        return self._sandbox_now().timestamp()
 
     @property
     def env(self) -> Mapping[str, str]:
@@ -126,11 +140,12 @@ class Runtime:
     def _open_sources(self) -> tuple[UsageSource, DetectionSource]:
         if self._sources is None:
             usage_settings = self.fleet.settings.usage_source
-            lmpi_transport = None
+            lmpi_transport, clock = None, self._unix_now
             if usage_settings.kind == "lmpi" and is_sandbox(usage_settings.url):
-                lmpi_transport = self._sandbox_transport()
+                # signed on the simulated clock the simulator judges the skew by
+                lmpi_transport, clock = self._sandbox_transport(), self._sandbox_unix_now
             self._sources = open_sources(self.fleet, self._env, lmpi_transport=lmpi_transport,
-                                         clock=self._unix_now)
+                                         clock=clock)
             for source in self._sources:
                 if isinstance(source, _Closeable):
                     self._closing.callback(source.close)
@@ -170,10 +185,11 @@ class Runtime:
                     raise SiteError(f"cannot keep the sandbox state in {state.parent}: "
                                     f"{exc.strerror or type(exc).__name__}") from None
                 self._sandbox_app = sandbox.create_app(state_path=state, seed=None,
-                                                       clock=self.now)
+                                                       clock=self._sandbox_now)
             else:
                 self._sandbox_app = sandbox.create_app(
-                    state_path=state if state.is_file() else None, seed=None, clock=self.now)
+                    state_path=state if state.is_file() else None, seed=None,
+                    clock=self._sandbox_now)
         return sandbox.transport(self._sandbox_app)  # closed by the client that uses it
 
     # -- lifetime -------------------------------------------------------------------------

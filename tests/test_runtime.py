@@ -153,3 +153,21 @@ def test_only_the_sandbox_branch_loads_the_simulator(tmp_path):
                               text=True, timeout=60, check=True)
         loaded[name] = done.stdout.strip()
     assert loaded == {"site": "False", "sandbox": "True"}
+
+
+def test_a_simulated_instant_moves_the_sandbox_and_its_lmpi_signer_only(tmp_path):
+    """`simulate_at` (run-due --at in the sandbox): tickets are entered at that instant and
+    LMPI's signatures follow the simulator's clock, while the runtime keeps real time."""
+    real = datetime(2026, 11, 25, 12, tzinfo=UTC)
+    simulated = real + timedelta(days=400)
+    root = sandbox_fleet(tmp_path, lmpi_url="sandbox")
+    with open_runtime(root, env={}, clock=lambda: real) as rt:
+        rt.simulate_at(simulated)
+        assert rt.now() == real
+        assert rt.usage.usage(2026, 10).lines  # signed at the simulated instant: accepted
+        board = next(b for b in rt.gateway.boards() if b.name == "Trend Micro Billing")
+        status = rt.gateway.board_statuses(board.id)[0]
+        priority = rt.gateway.priorities()[0]
+        ticket = rt.gateway.create_ticket(NewTicket(
+            "tmrm:probe:ACME:1", "probe", "ACME", "probe", board.id, status.id, priority.id))
+        assert ticket.entered_at == simulated

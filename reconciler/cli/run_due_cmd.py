@@ -45,6 +45,8 @@ def command(ctx: click.Context, at_text, dry_run, patterns, approve, fmt) -> Non
         tz = zone(fleet.settings.timezone)
         # An empty --at (e.g. an unset CI variable) is an error, never a silent "now".
         at = rt.now() if at_text is None else parse_instant(at_text, tz)
+        if at_text is not None:
+            rt.simulate_at(at)  # in the sandbox, its tickets are entered at --at
         selection = select(fleet, patterns)
         report = run_due(fleet, rt.gateway, at, usage=rt.usage, detections=rt.detections,
                          customers=selection.enabled, dry_run=dry_run, approve=approve,
