@@ -2,7 +2,8 @@
 # The main job end to end against the embedded ConnectWise sandbox:
 # validate -> verify -> plan (changes) -> saved plan -> apply -> plan (no changes)
 # -> upcoming sends -> run-due (sends) -> run-due again (nothing sent twice)
-# -> Email Security detections collected hourly, and a summary sent from them.
+# -> Email Security detections collected hourly, and a summary sent from them
+# -> an audit of what was sent.
 # The sandbox starts from its packaged seed each time, so the demo is repeatable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,4 +49,13 @@ sed -i 's#^    path: data/detections$#    path: data/detections\n    email_secur
 expect 0 --root "$col" collect detections --at 2026-11-25T06:07
 expect 0 --root "$col" collect detections --at 2026-11-25T07:07
 expect 0 --root "$col" run-due --at 2026-11-25T07:30 --customer initech --dry-run
+# An auditor's view of what run-due just sent: a throwaway git copy of the fleet, as if it
+# had landed on main two hours before, with this sandbox's state. Every period due since
+# then was sent on time, under that policy, with the source's numbers.
+aud=$(mktemp -d); trap 'rm -rf "$pr" "$col" "$aud"' EXIT
+cp -r reconciler.yaml customers data .reconciler "$aud"/
+git -C "$aud" init -q -b main && git -C "$aud" add reconciler.yaml customers
+GIT_AUTHOR_DATE=2026-12-01T10:00:00-05:00 GIT_COMMITTER_DATE=2026-12-01T10:00:00-05:00 \
+  git -C "$aud" -c user.name=Demo -c user.email=demo@example.com commit -qm "example fleet"
+expect 0 --root "$aud" audit --from 2026-11 --to 2026-12 --at "$AT"
 printf '\nDemo finished: every command above ran against the embedded sandbox (.reconciler/).\n'
