@@ -22,24 +22,13 @@ from reconciler.audit.facts import PolicyChange
 from reconciler.audit.model import FINDING_KINDS
 from reconciler.audit.render import render
 from reconciler.domain.keys import send_key
+from tests import browser
 from tests.audit.audit_factories import TZ, clean_world, fleet_customers, policy, scope
+from tests.browser import browser_missing
 from tests.required_tools import need
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run"]
 HOSTILE = '<script>window.__pwned = 1</script><img src="http://127.0.0.1:9/x" onerror="1">'
 PROJECT = Path(__file__).resolve().parents[2]
-
-
-def _browser_missing() -> str | None:
-    if not CHROMIUM.is_file():
-        return "no /usr/bin/chromium (apt-get install -y chromium; `make test` does)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is missing (pip install -e '.[test]')"
-    return None
 
 
 def known_report():
@@ -76,57 +65,48 @@ def _customers_with_sends_in(report, year: int, month: int) -> int:
 
 
 def test_the_report_opens_offline_with_the_expected_marks(tmp_path, screenshots):
-    need("chromium", _browser_missing())
-    from playwright.sync_api import sync_playwright
-
+    need("chromium", browser_missing())
     report = known_report()
     page_file = tmp_path / "audit.html"
     page_file.write_text(render(report, "html"), encoding="utf-8")
     url = page_file.as_uri()
     requests: list[str] = []
     console_errors: list[str] = []
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True,
-            args=FLAGS, timeout=120_000, viewport={"width": 1200, "height": 900})
-        try:
-            page = context.new_page()
-            page.on("request", lambda r: requests.append(r.url))
-            page.on("console", lambda m: console_errors.append(m.text)
-                    if m.type == "error" else None)
-            page.on("pageerror", lambda e: console_errors.append(str(e)))
-            page.goto(url, wait_until="load", timeout=60_000)
-            count = lambda selector: page.locator(selector).count()  # noqa: E731
-            marks = {
-                "kinds": count('[data-mark="kind-bar"]'),
-                "units": count('[data-mark="units-bar"]'),
-                "days": count('[data-mark="calendar-day"]'),
-                "months": count('[data-mark="calendar-day-month"]'),
-                "missed": count('[data-mark="calendar-day"][data-status="missed"]'),
-                "late": count('[data-mark="calendar-day"][data-status="late"]'),
-            }
-            kind_total = page.evaluate(
-                "[...document.querySelectorAll('[data-mark=kind-bar]')]"
-                ".reduce((n, e) => n + Number(e.dataset.value), 0)")
-            scripts = count("script")
-            images = count("img")
-            pwned = page.evaluate("window.__pwned === undefined ? null : window.__pwned")
-            heading = page.locator("#c-acme h2").inner_text()
-            subject = page.locator("#c-acme table", has_text="Onboard").inner_text()
-            figures = page.evaluate(
-                "[...document.querySelectorAll('figure')].map(f => [!!f.querySelector("
-                "'figcaption'), f.querySelector('svg').getAttribute('role'), "
-                "!!f.querySelector('svg > title'), f.nextElementSibling.querySelector('table')"
-                " !== null])")
-            shot = tmp_path / "audit.png"
-            page.screenshot(path=str(shot), full_page=False)
-            page.emulate_media(media="print")  # printable: no navigation, tables in full
-            printed = page.evaluate(
-                "[getComputedStyle(document.querySelector('nav')).display, "
-                "getComputedStyle(document.querySelector('.scroll')).overflow, "
-                "getComputedStyle(document.querySelector('section.customer')).breakBefore]")
-        finally:
-            context.close()
+    with browser.page(tmp_path / "profile") as page:
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("console", lambda m: console_errors.append(m.text)
+                if m.type == "error" else None)
+        page.on("pageerror", lambda e: console_errors.append(str(e)))
+        page.goto(url, wait_until="load", timeout=60_000)
+        count = lambda selector: page.locator(selector).count()  # noqa: E731
+        marks = {
+            "kinds": count('[data-mark="kind-bar"]'),
+            "units": count('[data-mark="units-bar"]'),
+            "days": count('[data-mark="calendar-day"]'),
+            "months": count('[data-mark="calendar-day-month"]'),
+            "missed": count('[data-mark="calendar-day"][data-status="missed"]'),
+            "late": count('[data-mark="calendar-day"][data-status="late"]'),
+        }
+        kind_total = page.evaluate(
+            "[...document.querySelectorAll('[data-mark=kind-bar]')]"
+            ".reduce((n, e) => n + Number(e.dataset.value), 0)")
+        scripts = count("script")
+        images = count("img")
+        pwned = page.evaluate("window.__pwned === undefined ? null : window.__pwned")
+        heading = page.locator("#c-acme h2").inner_text()
+        subject = page.locator("#c-acme table", has_text="Onboard").inner_text()
+        figures = page.evaluate(
+            "[...document.querySelectorAll('figure')].map(f => [!!f.querySelector("
+            "'figcaption'), f.querySelector('svg').getAttribute('role'), "
+            "!!f.querySelector('svg > title'), f.nextElementSibling.querySelector('table')"
+            " !== null])")
+        shot = tmp_path / "audit.png"
+        page.screenshot(path=str(shot), full_page=False)
+        page.emulate_media(media="print")  # printable: no navigation, tables in full
+        printed = page.evaluate(
+            "[getComputedStyle(document.querySelector('nav')).display, "
+            "getComputedStyle(document.querySelector('.scroll')).overflow, "
+            "getComputedStyle(document.querySelector('section.customer')).breakBefore]")
     assert console_errors == []
     assert requests == [url]  # the file itself, and nothing else
     assert (scripts, images, pwned) == (0, 0, None)

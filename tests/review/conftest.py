@@ -20,10 +20,11 @@ class GitRepo:
         self._tick = 0
         self.git("init", "-q", "-b", "main")
 
-    def git(self, *args: str, author: str = "Ada Admin <ada@example.com>") -> str:
+    def git(self, *args: str, author: str = "Ada Admin <ada@example.com>",
+            at: str | None = None) -> str:
         name, email = author[: author.index("<")].strip(), author[author.index("<") + 1 : -1]
-        # Fixed, increasing dates so history output is reproducible.
-        date = f"2026-11-{1 + self._tick:02d}T09:00:00+00:00"
+        # Fixed, increasing dates so history output is reproducible (or the one given).
+        date = at or f"2026-11-{1 + self._tick:02d}T09:00:00+00:00"
         env = {
             **os.environ,
             "GIT_AUTHOR_NAME": name,
@@ -53,9 +54,11 @@ class GitRepo:
         assert old in text, f"{old!r} not in {rel}"
         self.write(rel, text.replace(old, new, 1))
 
-    def commit(self, message: str, *, author: str = "Ada Admin <ada@example.com>") -> str:
+    def commit(self, message: str, *, author: str = "Ada Admin <ada@example.com>",
+               at: str | None = None) -> str:
+        """Commit everything; dated `at` (ISO 8601) when given."""
         self.git("add", "-A", author=author)
-        self.git("commit", "-q", "--allow-empty", "-m", message, author=author)
+        self.git("commit", "-q", "--allow-empty", "-m", message, author=author, at=at)
         self._tick += 1
         return self.git("rev-parse", "HEAD")
 
