@@ -121,6 +121,7 @@ def _steps() -> list[Example]:
                 "sed -i 's/^settings: global$/settings: custom/' customers/globex.yaml",
                 "printf 'custom:\\n  billing:\\n    day: 1\\n    products: [wfbss, hes, cas]\\n'"
                 " >> customers/globex.yaml",
+                "sed -i 's/products: \\[wfbss, hes\\]/products: [wfbss]/' customers/stark.yaml",
             ],
             max_lines=60,
         ),
@@ -325,6 +326,102 @@ def _serve(root: Path, env: dict) -> tuple[subprocess.Popen, int, str]:
     return proc, port, shown
 
 
+# The auditors' example: two months of the example fleet's sends, run as the hourly
+# workflow would (the sandbox's clock following each run's --at), with the faults the
+# audit looks for made as they happen in real life (tests/audit/test_audit_e2e.py makes
+# the same ones and checks every finding).
+AUDIT_LANDED = "2026-10-30T12:00:00+00:00"
+AUDIT_ARGS = "audit --from 2026-10 --to 2026-11 --at 2027-01-02T12:00"
+INITECH = "9a3e1f7b-5c2d-4a8e-91f6-3c0b8d2e7a03"
+HAND_EDIT = """
+from reconciler.runtime import open_runtime
+with open_runtime(".") as rt:
+    ids = [a.id for a in rt.gateway.agreements_of_identifiers(["HOOLI"]).records if a.active]
+    cas = next(x for x in rt.gateway.additions(ids).records
+               if x.product == "TM-CAS" and x.cancelled_date is None)
+    rt.gateway.set_quantity(cas.agreement_id, cas.id, cas.quantity + 7)
+"""
+SCREENSHOTS = PROJECT / "docs"
+
+
+def _runs() -> list[str]:
+    """run-due half an hour after the fleet landed, then every morning to 2026-12-31."""
+    out = ["2026-10-30T08:30"]
+    day = 31
+    for month, days in ((10, 31), (11, 30), (12, 31)):
+        while day <= days:
+            out.append(f"2026-{month:02d}-{day:02d}T06:30")
+            day += 1
+        day = 1
+    return out
+
+
+def audit_session(tmp: Path, env: dict) -> dict[str, str]:
+    """The auditors' examples on a fleet of their own; also writes the README's
+    screenshots of the HTML report (docs/audit-*.png) when Chromium is there."""
+    root = tmp / "audited"
+    root.mkdir()
+    for name in ("reconciler.yaml", "customers", "schemas", "data"):
+        src = PROJECT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
+    quiet = "> /dev/null 2>&1 || true"  # failed sends are part of the story
+    _dated("printf '.reconciler/\\ndata/\\naudit.html\\n' > .gitignore && git init -q -b main "
+           "&& git add -A && git commit -q -m 'Fleet of nine customers' && "
+           f"reconciler apply --yes > /dev/null && sed -i '/^{INITECH}/d' data/usage/2026-10.csv",
+           root, env, AUDIT_LANDED)
+    for at in _runs():
+        if at == "2026-11-21T06:30":  # Vandelay is off on main, a stale checkout sends
+            _dated("sed -i 's/integration: enabled/integration: disabled/' "
+                   "customers/vandelay.yaml && git commit -qam 'Vandelay: off while its "
+                   "contract is renewed' && git checkout -q HEAD~1 -- customers/vandelay.yaml",
+                   root, env, "2026-11-20T12:00:00+00:00")
+        subprocess.run(["bash", "-c", f"reconciler run-due --at {at} {quiet}"], cwd=root,
+                       env=env, check=True)
+        if at == "2026-11-21T06:30":
+            _dated("git commit -qam 'Vandelay: renewed, integration on'", root, env,
+                   "2026-11-21T12:00:00+00:00")
+    subprocess.run([sys.executable, "-c", HAND_EDIT], cwd=root, env=env, check=True)
+    _dated("sed -i '/^6f1c2a9e/s/seats,45,42$/seats,48,45/' data/usage/2026-11.csv", root, env,
+           AUDIT_LANDED)
+    blocks = {
+        "audit-markdown": _fenced(_run(f"{AUDIT_ARGS} --format markdown", root, env, 80)),
+        "audit-text": _fenced(_run(f"{AUDIT_ARGS} --customer acme --customer globex",
+                                   root, env, 40)),
+    }
+    _run(f"{AUDIT_ARGS} --out audit.html", root, env, 5)
+    _screenshots(root / "audit.html", tmp)
+    return blocks
+
+
+def _dated(script: str, cwd: Path, env: dict, date: str) -> None:
+    """A setup script whose commits are dated `date`."""
+    dated = {**env, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+    subprocess.run(["bash", "-ec", script], cwd=cwd, env=dated, check=True)
+
+
+def _screenshots(report: Path, tmp: Path) -> None:
+    """The report's first screen and a customer with findings, as the README shows them."""
+    sys.path.insert(0, str(PROJECT))
+    from tests.browser import browser_missing, page
+
+    missing = browser_missing()
+    if missing:
+        print(f"screenshots not taken: {missing}", file=sys.stderr)
+        return
+    with page(tmp / "profile", width=1200, height=1000) as shown:
+        shown.goto(report.as_uri(), wait_until="load")
+        shown.screenshot(path=str(SCREENSHOTS / "audit-overview.png"))
+        shown.locator("#c-hooli").scroll_into_view_if_needed()
+        shown.evaluate("document.querySelector('#c-hooli').scrollIntoView()")
+        shown.screenshot(path=str(SCREENSHOTS / "audit-customer.png"))
+
+
+def _fenced(body: str) -> str:
+    # A fence longer than any backtick run inside (markdown reports contain ```).
+    fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", body)), default=0))
+    return f"{fence}console\n{body}\n{fence}\n"
+
+
 def generate() -> dict[str, str]:
     """Runs every example in order (they share one fleet) and returns name -> markdown."""
     blocks: dict[str, str] = {}
@@ -357,10 +454,8 @@ def generate() -> dict[str, str]:
             if server:
                 server[0].terminate()
                 server[0].wait(timeout=10)
-            body = "\n".join(outputs)
-            # A fence longer than any backtick run inside (markdown plans contain ```).
-            fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", body)), default=0))
-            blocks[example.name] = f"{fence}console\n{body}\n{fence}\n"
+            blocks[example.name] = _fenced("\n".join(outputs))
+        blocks.update(audit_session(Path(tmp), env))
     return blocks
 
 
