@@ -13,8 +13,11 @@ company's active agreements, quantity x unit price each. After apply, the produc
 addition on the agreement the head configuration resolves to: the addition already there
 (its unit price), or a new one priced at the catalog item's price (that ConnectWise copies
 the catalog price onto a new addition is unverified: the line says "catalog price"). Its
-units are the latest billed units (contract 1's record of the latest billing) where known,
-else the live additions' quantity. Where a quantity or a price is unknown the line says
+units are what apply gives it (DESIGN: quantity is desired state): the latest billed
+units (contract 1's record of the latest billing); an existing addition no billing
+recorded keeps its quantity; a new one starts at 0 when the company was never billed or
+its latest billing did not bill the product, and a newly billed product's units are
+unknown until a billing bills it. Where a quantity or a price is unknown the line says
 so and its amount is unknown: it is left out of the totals, which say how many are.
 Amounts are per month in the site's currency (quantity x unit price: an addition bills
 every cycle of its agreement, monthly for the agreements this tool bills on).
@@ -45,7 +48,8 @@ class LiveBilling:
     # fold(catalog item) -> its catalog price; None: the catalog could not be read
     prices: Mapping[str, float | None] | None = None
     billed: Mapping[str, float] | None = None  # product -> latest billed units (None: unknown)
-    billed_from: str = ""  # where `billed` comes from ("ticket #12 (tmrm:billing:...)")
+    billed_from: str = ""  # where `billed` comes from ("billed on ticket #12 (...)")
+    never_billed: bool = False  # no billing ticket at all: new additions start at 0
     problem: str | None = None  # why its records cannot be trusted (a malformed record)
 
 
@@ -189,21 +193,28 @@ class _Customer:
                 if fold(x.product) == fold(item) and x.live_on(self.today)
                 and (agreement_id is None or x.agreement_id == agreement_id)]
 
-    def after(self, product: str, item: str, ref, now: Amount) -> tuple[Amount, str]:
+    def after(self, product: str, item: str, ref, kind: ImpactKind) -> tuple[Amount, str]:
         """What the product bills once applied on the agreement `ref` resolves to."""
         try:
             target = resolve_agreement(ref, self.live.agreements,
                                        self.settings.default_agreement_types)
         except ResolutionError as exc:
             return Amount(None, None), f"its agreement is not resolved ({exc.message})"
-        billed = self.live.billed or {}
-        if product in billed:
+        there = sorted(self.additions(item, target.id), key=lambda x: x.id)
+        billed = self.live.billed
+        units: float | None
+        if billed is not None and product in billed:
             units, whence = billed[product], f"latest billed units, {self.live.billed_from}"
-        elif now.units:
-            units, whence = now.units, "the live additions' quantity"
+        elif there:  # apply leaves a quantity no billing recorded as it is
+            units = there[0].quantity
+            whence = f"addition #{there[0].id}'s quantity, which no billing recorded"
+        elif kind == "added":
+            units, whence = None, "units unknown until a billing bills it"
+        elif billed is not None or self.live.never_billed:
+            units, whence = 0.0, ("a new addition starts at 0 until a billing bills it ("
+                                  + (self.live.billed_from or "never billed") + ")")
         else:
-            units, whence = None, "units unknown until its first billing"
-        there = self.additions(item, target.id)
+            units, whence = None, "its latest billing's record is unknown"
         if there:
             price = there[0].unit_price
             priced = (f"addition #{there[0].id}'s unit price" if price is not None
@@ -263,7 +274,7 @@ def customer_impact(base: Customer | None, head: Customer | None, live: LiveBill
                                "no longer managed: its additions go on billing as they are, "
                                "their quantity no longer updated"))
         else:
-            then, note = reader.after(product, item, after[product], now)
+            then, note = reader.after(product, item, after[product], kind)
             lines.append(_line(product, kind, now, then, note))
     if not lines:
         return None

@@ -1,28 +1,34 @@
 """Reading what ConnectWise bills for the customers a change set touches (the billing
 impact's facts), in bulk: their agreements (chunked by identifier), the additions of the
-active ones (one listing each: ConnectWise lists additions per agreement) and the catalog
-items' prices (one chunked read). A malformed record makes its company's impact unknown,
-never zero.
+active ones (one listing each: ConnectWise lists additions per agreement), the catalog
+items' prices (one chunked read), and what each company was last billed (its billing
+tickets in one chunked read, a note only where the latest one's digest does not match the
+live additions: `plan.quantities`, as plan reads desired quantities). A malformed record
+makes its company's impact unknown, never zero.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 from reconciler.config.model import Settings
 from reconciler.connectwise.gateway import Gateway
-from reconciler.connectwise.records import MalformedRecord
+from reconciler.connectwise.records import Company, MalformedRecord
 from reconciler.domain.fold import fold
+from reconciler.plan.quantities import BilledQuantities, read_quantities
 from reconciler.review.impact import LiveBilling
 
 
-def read_live_billing(gateway: Gateway, companies: Iterable[str], settings: Iterable[Settings]
-                      ) -> dict[str, LiveBilling]:
+def read_live_billing(gateway: Gateway, companies: Iterable[str], head: Settings,
+                      base: Settings | None, today: date) -> dict[str, LiveBilling]:
     """LiveBilling by folded company identifier for `companies`, with the catalog prices
-    of every product the given settings define."""
+    of every product either configuration defines, and the units each company was last
+    billed (by the head configuration's products)."""
     wanted = sorted({fold(c): c for c in companies}.values(), key=fold)
     if not wanted:
         return {}
+    settings = [head, *([base] if base else [])]
     items = sorted({p.catalog_item for s in settings for p in s.products.values()}, key=fold)
     agreements = gateway.agreements_of_identifiers(wanted)
     by_company: dict[str, list] = {fold(c): [] for c in wanted}
@@ -47,8 +53,31 @@ def read_live_billing(gateway: Gateway, companies: Iterable[str], settings: Iter
                                for i in gateway.catalog_items(items)}
     except MalformedRecord:
         prices = None  # unread: a new addition's price is then unknown, said so
-    return {
-        company: LiveBilling(tuple(by_company[company]), tuple(on.get(company, ())), prices,
-                             problem=problems.get(company))
-        for company in by_company
-    }
+    billed = _billed(gateway, head, agreements.records, additions.records, today)
+    out = {}
+    for company in by_company:
+        quantities = billed.get(company)
+        out[company] = LiveBilling(
+            tuple(by_company[company]), tuple(on.get(company, ())), prices,
+            billed=quantities.units if quantities else None,
+            billed_from=quantities.source() if quantities else "",
+            never_billed=quantities is not None and quantities.billing is None,
+            problem=problems.get(company))
+    return out
+
+
+def _billed(gateway: Gateway, settings: Settings, agreements, additions, today: date
+            ) -> dict[str, BilledQuantities]:
+    """What each company was last billed (a company whose billing cannot be read has
+    none: its units then come from the live additions, said so)."""
+    companies = {a.company_id: Company(a.company_id, a.company_identifier, a.company_name)
+                 for a in agreements}
+    by_company: dict[int, list] = {}
+    for agreement in agreements:
+        by_company.setdefault(agreement.company_id, []).append(agreement)
+    by_agreement: dict[int, list] = {}
+    for addition in additions:
+        by_agreement.setdefault(addition.agreement_id, []).append(addition)
+    found, _ = read_quantities(gateway, settings, companies.values(), by_company,
+                               by_agreement, today)
+    return found

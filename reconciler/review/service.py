@@ -101,11 +101,11 @@ def _impact(gateway: Gateway, base: Fleet | None, head: Fleet,
             changes: tuple[CustomerPolicyChange, ...], at: datetime
             ) -> tuple[BillingImpact | None, str | None]:
     start = gateway.request_count
-    settings = [head.settings, *([base.settings] if base else [])]
+    today = at.astimezone(ZoneInfo(head.settings.timezone)).date()
     try:
-        live = read_live_billing(gateway, [c.company for c in changes], settings)
+        live = read_live_billing(gateway, [c.company for c in changes], head.settings,
+                                 base.settings if base else None, today)
     except ConnectWiseError as exc:
         return None, f"billing impact not computed: reading ConnectWise failed: {exc}"
-    today = at.astimezone(ZoneInfo(head.settings.timezone)).date()
     return billing_impact(base, head, [c.slug for c in changes], live, today,
                           requests=gateway.request_count - start), None

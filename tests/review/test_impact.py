@@ -10,6 +10,8 @@ import pytest
 
 from reconciler.config.model import AgreementRef, BillingPolicy, Policy, frozen_map
 from reconciler.connectwise.records import Addition, Agreement
+from reconciler.domain import records
+from reconciler.domain.keys import send_key
 from reconciler.review.impact import LiveBilling, billing_impact, money
 from reconciler.review.live import read_live_billing
 from tests.fakes.gateway import FakeGateway
@@ -58,23 +60,44 @@ def test_an_added_product_has_the_catalog_price_and_units_unknown_until_billed()
     cas = only_lines(result)["cas"]
     assert cas.kind == "added" and cas.now.amount == 0 and cas.after.units is None
     assert cas.delta is None  # said, not guessed
-    assert "units unknown until its first billing; catalog price" in cas.note
+    assert "units unknown until a billing bills it; catalog price" in cas.note
     assert result.delta == 0 and result.unknown == 1
     assert result.headline() == ("Billing impact: 0.00 a month (1 customer, 1 product; "
                                  "1 unknown amount not counted).")
 
 
+BILLED = {"billed": frozen_map({"wfbss": 40.0, "hes": 10.0}),
+          "billed_from": "billed on ticket #12 (tmrm:billing:ACME:2026-10)"}
+
+
 def test_a_moved_product_is_billed_on_the_new_agreement_at_the_catalog_price():
     """Moving loses the negotiated unit price: 40 units at 4.00 become 40 at 4.50."""
     moved = acme(agreements=frozen_map({"wfbss": AgreementRef("Managed Service", "Security")}))
-    result = impact([acme()], [moved], live(WFBSS, HES, agreements=(MAIN, OTHER)))
+    result = impact([acme()], [moved], live(WFBSS, HES, agreements=(MAIN, OTHER), **BILLED))
     wfbss = only_lines(result)["wfbss"]
     assert wfbss.kind == "moved"
     assert (wfbss.now.amount, wfbss.after.units, wfbss.after.amount) == (160, 40, 180)
     assert wfbss.delta == pytest.approx(20.0)
-    assert "on Managed Service / Security (id 2): the live additions' quantity; catalog " \
-           "price" in wfbss.note
+    assert "on Managed Service / Security (id 2): latest billed units, billed on ticket #12 " \
+           "(tmrm:billing:ACME:2026-10); catalog price" in wfbss.note
     assert result.headline() == "Billing impact: +20.00 a month (1 customer, 1 product)."
+
+
+@pytest.mark.parametrize(("found", "units", "why"), [
+    ({"never_billed": True, "billed_from": "never billed"}, 0,
+     "a new addition starts at 0 until a billing bills it (never billed)"),
+    ({"billed": frozen_map({"hes": 10.0}), "billed_from": "billed on ticket #12"}, 0,
+     "a new addition starts at 0 until a billing bills it (billed on ticket #12)"),
+    ({}, None, "its latest billing's record is unknown"),
+])
+def test_a_move_starts_the_new_addition_where_apply_starts_it(found, units, why):
+    """Quantity is desired state: a new addition holds the latest billed units, 0 when
+    the company was never billed or that billing did not bill the product."""
+    moved = acme(agreements=frozen_map({"wfbss": AgreementRef("Managed Service", "Security")}))
+    wfbss = only_lines(impact([acme()], [moved], live(WFBSS, HES, agreements=(MAIN, OTHER),
+                                                      **found)))["wfbss"]
+    assert wfbss.after.units == units and why in wfbss.note
+    assert wfbss.delta == (None if units is None else -160)
 
 
 def test_latest_billed_units_win_over_the_live_quantity():
@@ -91,10 +114,12 @@ def test_a_move_onto_an_agreement_that_already_bills_it_keeps_that_additions_pri
     moved = acme(agreements=frozen_map({"wfbss": AgreementRef("Managed Service", "Security")}))
     wfbss = only_lines(impact([acme()], [moved], live(WFBSS, there, HES,
                                                       agreements=(MAIN, OTHER))))["wfbss"]
-    # now: both additions bill (160 + 140); after: only the one on Security stays
+    # now: both additions bill (160 + 140); after: only the one on Security stays, with the
+    # quantity no billing recorded (apply leaves it)
     assert (wfbss.now.units, wfbss.now.amount) == (80, 300)
-    assert (wfbss.after.units, wfbss.after.amount) == (80, 280)  # the live quantity, at 3.50
-    assert "addition #9's unit price" in wfbss.note
+    assert (wfbss.after.units, wfbss.after.amount) == (40, 140)
+    assert "addition #9's quantity, which no billing recorded; addition #9's unit price" \
+        in wfbss.note
 
 
 def test_billing_turned_off_cancels_every_product():
@@ -146,10 +171,33 @@ def test_the_reads_are_bulk_and_a_malformed_addition_makes_its_company_unknown()
     gw.add_agreement(3, company, "Managed Service", "Old", cancelled=True)
     gw.add_addition(7, main, "TM-WFBSS", quantity=40, unit_price=4.0)
     gw.add_catalog_item(1, "TM-wfbss", price=4.5)
-    found = read_live_billing(gw, ["acme"], [settings()])
+    found = read_live_billing(gw, ["acme"], settings(), None, TODAY)
     assert [a.id for a in found["acme"].agreements] == [1, 3]
     assert [x.id for x in found["acme"].additions] == [7]  # the cancelled agreement: not read
     assert dict(found["acme"].prices) == {"tm-wfbss": 4.5}  # the others are not in the catalog
-    assert gw.request_count == 3  # agreements, additions, catalog
+    assert found["acme"].billed is None and found["acme"].billed_from == "never billed"
+    assert gw.request_count == 4  # agreements, additions, catalog, billing tickets
     gw.answer_malformed("additions", "addition", owner=1)
-    assert "malformed addition" in read_live_billing(gw, ["ACME"], [settings()])["acme"].problem
+    assert "malformed addition" in read_live_billing(gw, ["ACME"], settings(), None,
+                                                     TODAY)["acme"].problem
+
+
+def test_units_come_from_the_latest_billing_record_reading_a_note_only_on_a_mismatch():
+    gw = FakeGateway()
+    company = gw.add_company(10, "ACME")
+    main = gw.add_agreement(1, company, "Managed Service", "Main")
+    gw.add_addition(7, main, "TM-wfbss", quantity=40, unit_price=4.0)  # edited by hand
+    key = send_key("billing", "ACME", "2026-10")
+    billed = records.billing_record(key, {"wfbss": 38})
+    gw.add_ticket(50, key, "ACME", records.tagged_summary("Trend Micro billing", billed),
+                  text=records.record_line(billed), entered="2026-11-05T11:00:00Z")
+    found = read_live_billing(gw, ["ACME"], settings(), None, TODAY)["acme"]
+    assert dict(found.billed) == {"wfbss": 38}
+    assert found.billed_from == f"billed on ticket #50 ({key})"
+    assert gw.request_count == 5  # the four reads, and the one note (digests differ)
+    # the additions hold what was billed: the digest matches, no note is read
+    gw.add_addition(7, main, "TM-wfbss", quantity=38, unit_price=4.0)
+    before = gw.request_count
+    assert dict(read_live_billing(gw, ["ACME"], settings(), None, TODAY)["acme"].billed) \
+        == {"wfbss": 38}
+    assert gw.request_count - before == 4

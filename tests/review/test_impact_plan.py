@@ -8,6 +8,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import shutil
+from datetime import UTC, datetime
 
 import pytest
 import yaml
@@ -17,6 +19,7 @@ from reconciler.cli import cli
 from reconciler.runtime import open_runtime
 from reconciler.sandbox import create_app, serve, transport
 from reconciler.sandbox.seed import load_seed
+from tests.review.conftest import PROJECT
 from tests.served_fleet import CLIENT_ID
 
 NEGOTIATED = 4.0  # ACME's wfbss unit price, below the catalog's
@@ -89,9 +92,10 @@ def plan(request, fleet_repo, monkeypatch):
 
 def expected_total(data: dict) -> float:
     removed = live(data, "HOOLI", "TM-CAS") * price(data, "TM-CAS")
-    moved = live(data, "ACME", "TM-WFBSS") * (price(data, "TM-WFBSS") - NEGOTIATED)
+    # the seed's companies were never billed: a moved product's new addition starts at 0
+    moved = live(data, "ACME", "TM-WFBSS") * NEGOTIATED
     off = live(data, "UMBRELLA", "TM-HES") * price(data, "TM-HES")
-    return round(moved - removed - off, 2)
+    return round(-moved - removed - off, 2)
 
 
 def test_the_billing_impact_opens_the_comment_and_names_each_product(plan):
@@ -99,7 +103,7 @@ def test_the_billing_impact_opens_the_comment_and_names_each_product(plan):
     result = run("--format", "markdown")
     assert result.exit_code == 0, result.output
     total = expected_total(data)
-    assert total == pytest.approx(-1266.10)  # the seed as this test knows it
+    assert total == pytest.approx(-1455.10)  # the seed as this test knows it
     first = result.output.splitlines()[:3]
     assert first == ["## reconciler plan", "",
                      f"**Billing impact: {total:+,.2f} a month (5 customers, 8 products; "
@@ -107,12 +111,12 @@ def test_the_billing_impact_opens_the_comment_and_names_each_product(plan):
     md = result.output.replace("\\", "")  # markdown escapes: (, ), > and + are shown as is
     assert "- 💲 cas removed: -797.50 a month (290 units, 797.50 -> 0 units, 0.00; its " \
            "additions are cancelled)" in md
-    assert "- 💲 wfbss moved: +21.00 a month (42 units, 168.00 -> 42 units, 189.00; on " \
-           "Managed Service / ACME Endpoint Protection (id 102): the live additions' " \
-           "quantity; catalog price)" in md
+    assert "- 💲 wfbss moved: -168.00 a month (42 units, 168.00 -> 0 units, 0.00; on " \
+           "Managed Service / ACME Endpoint Protection (id 102): a new addition starts at 0 " \
+           "until a billing bills it (never billed); catalog price)" in md
     assert "- 💲 cas added: unknown (0 units, 0.00 -> ? units, ?; on TMRM Management " \
-           "Solution / ACME Trend Micro Services (id 101): units unknown until its first " \
-           "billing; catalog price)" in md
+           "Solution / ACME Trend Micro Services (id 101): units unknown until a billing " \
+           "bills it; catalog price)" in md
     assert "- 💲 hes removed: -489.60 a month" in md
     assert "- 💲 tmems left as is: 0.00 a month (51 units, 158.10 -> 51 units, 158.10; no " \
            "longer managed" in md  # initech's file removed
@@ -139,4 +143,38 @@ def test_the_billing_impact_tops_the_text_and_the_json(plan):
         "product": "cas", "change": "removed", "now": {"units": 290, "amount": 797.5},
         "after": {"units": 0, "amount": 0.0}, "delta": -797.5,
         "note": "290 units, 797.50 -> 0 units, 0.00; its additions are cancelled"}]
-    assert impact["requests"] >= 3  # agreements, additions, catalog
+    assert impact["requests"] >= 4  # agreements, additions, catalog, billing tickets
+
+
+def test_after_a_billing_a_move_keeps_the_billed_units(fleet_repo):
+    """Acme billed by run-due (its record names the units); moving wfbss prices the new
+    addition's latest billed units at the catalog price."""
+    shutil.copytree(PROJECT / "data", fleet_repo.root / "data")
+    clock = {"now": datetime(2026, 11, 30, 11, 30, tzinfo=UTC)}
+    app = create_app(seed=seed(), clock=lambda: clock["now"])
+    obj = {"open_runtime": functools.partial(
+        open_runtime, cw_transport=transport(app),
+        client_options={"rate_limit_per_minute": None})}
+
+    def run(*args: str):
+        return CliRunner().invoke(cli, ["--root", str(fleet_repo.root), *args], obj=dict(obj))
+
+    assert run("apply", "--yes").exit_code == 0
+    sent = run("run-due", "--at", "2026-11-30T06:30", "--customer", "acme", "--format", "json")
+    billing = next(r for r in json.loads(sent.output)["results"] if r["kind"] == "billing")
+    assert billing["outcome"] == "sent", billing
+    # billed on November 30th: October's usage (contract 2), Acme's wfbss row
+    acme_id = "6f1c2a9e-0d4b-4c61-9a57-1b2f0e8c3a01"
+    row = next(line for line in (fleet_repo.root / "data/usage/2026-10.csv").read_text()
+               .splitlines() if line.startswith(acme_id) and "Worry-Free" in line)
+    billed = int(row.rsplit(",", 1)[1])
+    fleet_repo.replace("customers/acme.yaml", "  wfbss: default\n", "  wfbss:\n    type: "
+                       "Managed Service\n    name: ACME Endpoint Protection\n")
+    result = run("plan", "--changed-since", "HEAD", "--format", "json")
+    impact = json.loads(result.output)["policy_review"]["billing_impact"]
+    (acme,) = impact["customers"]
+    (line,) = acme["lines"]
+    assert (line["product"], line["change"]) == ("wfbss", "moved")
+    assert line["after"] == {"units": billed,
+                             "amount": round(billed * price(seed(), "TM-WFBSS"), 2)}
+    assert "latest billed units, billed on ticket #" in line["note"]
