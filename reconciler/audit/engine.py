@@ -34,9 +34,11 @@ from reconciler.audit.model import (
 )
 from reconciler.config.model import Customer
 from reconciler.domain import records
+from reconciler.domain.billed import billed_month
 from reconciler.domain.fold import fold
-from reconciler.domain.keys import NOW_TAG, TAG_KINDS, parse_key
-from reconciler.schedule import KINDS, Period, ScheduleError
+from reconciler.domain.keys import NOW_TAG, TAG_KINDS, WAIVED, parse_key
+from reconciler.schedule import KINDS, Period, ScheduleError, zone
+from reconciler.schedule.coverage import Coverage
 from reconciler.sources import format_units
 
 
@@ -49,6 +51,7 @@ class _Slot:
     period: Period | None
     expected: Expected | None = None
     tickets: list[SentTicket] = field(default_factory=list)
+    waiver: SentTicket | None = None  # a `reconciler waive` mark for this period
 
 
 def audit(facts: AuditFacts, scope: AuditScope) -> AuditReport:
@@ -60,10 +63,17 @@ def audit(facts: AuditFacts, scope: AuditScope) -> AuditReport:
         if k[0] in who:
             slots[k] = _Slot(exp.kind, exp.period.label, exp.period, expected=exp)
     billing_tickets: dict[str, list[tuple[Period, SentTicket]]] = {}  # all, for additions
+    covered: dict[tuple[str, str], list[Period]] = {}  # (company, kind) -> sent or waived
+    tz = zone(facts.timeline[-1].timezone if facts.timeline else "UTC")
     for ticket in sorted(facts.tickets, key=lambda t: t.id):
         parsed = parse_key(ticket.key)
         if parsed is None or fold(parsed.company) not in who or ticket.created > scope.now:
             continue  # not ours, not selected, or entered after the instant audited
+        company = fold(parsed.company)
+        if parsed.mark is not None:  # owed marks are run-due's; a waiver is a decision
+            if parsed.mark == WAIVED and parsed.kind and ticket.duplicate_of is None:
+                _waiver(slots, covered, company, parsed.kind, parsed.label, ticket, scope)
+            continue
         kind = NOW_TAG if parsed.tag == NOW_TAG else TAG_KINDS.get(parsed.tag)
         if kind is None:
             continue
@@ -73,16 +83,22 @@ def audit(facts: AuditFacts, scope: AuditScope) -> AuditReport:
                 period = Period.parse(parsed.label)
             except ScheduleError:
                 continue  # not one of ours after all
+            if ticket.duplicate_of is None:
+                covered.setdefault((company, kind), []).append(period)
             if kind == "billing" and ticket.duplicate_of is None:
-                billing_tickets.setdefault(fold(parsed.company), []).append((period, ticket))
+                billing_tickets.setdefault(company, []).append((period, ticket))
             if not scope.start <= period.start <= scope.end:
                 continue
-        elif not scope.start <= ticket.created.date() <= scope.end:
-            continue
-        k = (fold(parsed.company), kind, parsed.label)
+        else:
+            billed = billed_month(ticket.key, tz)  # a send now bills a month too
+            if billed is not None and ticket.duplicate_of is None:
+                covered.setdefault((company, "billing"), []).append(billed)
+            if not scope.start <= ticket.created.date() <= scope.end:
+                continue
+        k = (company, kind, parsed.label)
         slots.setdefault(k, _Slot(kind, parsed.label, period)).tickets.append(ticket)
 
-    checker = _Checker(facts, scope)
+    checker = _Checker(facts, scope, {k: Coverage(v) for k, v in covered.items()})
     rows: dict[str, list[Row]] = {c: [] for c in who}
     for (company, _, _), slot in slots.items():
         rows[company].append(checker.row(who[company], slot))
@@ -107,6 +123,19 @@ def audit(facts: AuditFacts, scope: AuditScope) -> AuditReport:
                        timezone)
 
 
+def _waiver(slots: dict, covered: dict, company: str, kind: str, label: str,
+            ticket: SentTicket, scope: AuditScope) -> None:
+    """A waiver covers its period like a send (run-due neither sends nor reports it)."""
+    try:
+        period = Period.parse(label)
+    except ScheduleError:
+        return
+    covered.setdefault((company, kind), []).append(period)
+    if scope.start <= period.start <= scope.end:
+        slot = slots.setdefault((company, kind, label), _Slot(kind, label, period))
+        slot.waiver = slot.waiver or ticket
+
+
 def _row_order(row: Row) -> tuple:
     kinds = (*KINDS, NOW_TAG)
     return (kinds.index(row.send), row.period)
@@ -128,9 +157,11 @@ def _units(value: float) -> float | int:
 class _Checker:
     """Builds rows; holds the facts, the usage index and notes about what it skipped."""
 
-    def __init__(self, facts: AuditFacts, scope: AuditScope):
+    def __init__(self, facts: AuditFacts, scope: AuditScope,
+                 coverage: Mapping[tuple[str, str], Coverage]):
         self.facts = facts
         self.scope = scope
+        self.coverage = coverage
         self.grace = timedelta(hours=scope.grace_hours)
         self.usage: dict[tuple[str, str, str], UsageFact] = {
             (u.customer_id, u.product, u.month): u for u in facts.usage
@@ -153,6 +184,15 @@ class _Checker:
                                     slot.kind, slot.label, message, **where))
 
         findings += self._duplicates(who, slot, winner)
+        if winner is None and slot.waiver is not None:
+            finding("waived", f"not to be sent: waived on ticket #{slot.waiver.id} "
+                    f"({_when(slot.waiver.created)}; the ticket says who and why)",
+                    ticket=slot.waiver.id)
+            return replace(base, status="waived", ticket=slot.waiver.id,
+                           duplicates=tuple(t.id for t in tickets), findings=tuple(findings))
+        if winner is None and exp is not None and self._covered(who, slot):
+            return replace(base, status="covered", duplicates=tuple(t.id for t in tickets),
+                           findings=tuple(findings))
         if winner is None:
             status = self._unsent(exp, finding)
             return replace(base, status=status, duplicates=tuple(t.id for t in tickets),
@@ -172,6 +212,15 @@ class _Checker:
             duplicates=tuple(t.id for t in tickets if t is not winner),
             commit=base.commit or (in_force.commit if in_force else None),
             units=units, source_units=source, findings=tuple(findings))
+
+    def _covered(self, who: Audited, slot: _Slot) -> bool:
+        """Whether other sends of the kind (any frequency, spans, a send now) or waivers
+        cover every day of the period: run-due's catch-up by coverage sends it no more."""
+        coverage = self.coverage.get((fold(who.company), slot.kind))
+        period = slot.period
+        return bool(coverage) and period is not None and all(
+            coverage.covers(period.start + timedelta(days=d))
+            for d in range((period.end - period.start).days + 1))
 
     def _unsent(self, exp: Expected | None, finding) -> Status:
         if exp is None:
@@ -206,6 +255,8 @@ class _Checker:
             return "disabled"
         if slot.kind == NOW_TAG:
             return "sent_now"
+        if slot.period is not None and slot.period.frequency == "span":
+            return "partial"  # the uncovered days of a period, after a frequency change
         if exp is None or ticket.created < exp.due - self.grace:
             due = f" (due {_when(exp.due)})" if exp else ""
             finding("sent_not_due", f"ticket #{ticket.id} sent {_when(ticket.created)} for a "

@@ -2,10 +2,11 @@
 
 - git: `review.timeline` gives the fleet in force after each commit of the branch,
   `review.history` who changed which customer's policy and how;
-- ConnectWise, through `ConnectWiseReads` (bulk reads by key prefix, one per company and
-  send tag, the summary ones narrowed to the years in range; the additions of the
-  audited companies; a ticket's note only when its digest does not match), implemented
-  over the gateway by `GatewayReads` (tests pass their own `ConnectWiseReads`);
+- ConnectWise, through `ConnectWiseReads` (in bulk: billings and waivers in chunks of
+  companies, summaries by key prefix narrowed to the years in range; the additions of
+  the audited companies; a ticket's note only when its digest does not match),
+  implemented over the gateway by `GatewayReads` (tests pass their own
+  `ConnectWiseReads`);
 - the usage source once per month in range; detection counts on demand per period.
 """
 
@@ -36,8 +37,9 @@ from reconciler.connectwise.client import MAX_PAGE_SIZE
 from reconciler.connectwise.gateway import Batch, Gateway
 from reconciler.connectwise.records import instant_of
 from reconciler.domain import records
+from reconciler.domain.billed import BILLING_KEYS
 from reconciler.domain.fold import fold
-from reconciler.domain.keys import KIND_TAGS, NOW_TAG, PREFIX
+from reconciler.domain.keys import KIND_TAGS, PREFIX, WAIVED
 from reconciler.errors import ReconcilerError
 from reconciler.review.history import history
 from reconciler.review.snapshots import FleetSnapshots
@@ -51,6 +53,12 @@ class ConnectWiseReads(Protocol):
 
     def tickets_by_key_prefix(self, prefixes: Sequence[str]) -> list[SentTicket]:
         """Every ticket whose externalXRef starts with one of `prefixes` (in bulk)."""
+        ...
+
+    def tickets_of_companies(self, companies: Sequence[str], prefixes: Sequence[str]
+                             ) -> list[SentTicket]:
+        """Every ticket of these companies whose externalXRef starts with one of the
+        company-free `prefixes` (in bulk: chunks of companies)."""
         ...
 
     def additions(self, companies: Sequence[str], catalog_items: Sequence[str]
@@ -95,16 +103,27 @@ class GatewayReads:
         self.start = gateway.request_count
         client = getattr(gateway, "client", None)
         self.minimum = Counter({"discovery": int(client is not None and not client.discovered)})
+        self.tickets_read = 0
 
     def cost(self) -> Requests:
         parts = {k: v for k, v in self.minimum.items() if v}
         return Requests(self.gateway.request_count - self.start, frozen_map(parts))
 
     def tickets_by_key_prefix(self, prefixes: Sequence[str]) -> list[SentTicket]:
+        if not prefixes:
+            return []
+        return self._sent(self.gateway.tickets(key_prefixes=prefixes))
+
+    def tickets_of_companies(self, companies: Sequence[str], prefixes: Sequence[str]
+                             ) -> list[SentTicket]:
+        if not companies:
+            return []
+        return self._sent(self.gateway.tickets_of_companies(companies, prefixes))
+
+    def _sent(self, batch: Batch) -> list[SentTicket]:
+        self.tickets_read += len(batch.records) + len(batch.malformed)
+        self.minimum["tickets"] = pages(self.tickets_read)  # every read's tickets, paged
         found = []
-        batch = self.gateway.tickets(key_prefixes=prefixes)
-        if prefixes:
-            self.minimum["tickets"] += pages(len(batch.records) + len(batch.malformed))
         for ticket in _well_formed(batch):
             entered = ticket.entered_at
             if entered is None:
@@ -160,18 +179,22 @@ def policies(entries: Sequence[FleetAt]) -> tuple[PolicyAt, ...]:
     return tuple(out)
 
 
+# Read for every audited company, in chunks of companies (`Gateway.tickets_of_companies`):
+# every billing and send now (`tmrm:billing` starts both), which the latest billing needs
+# whatever the range, and every waiver (`reconciler waive`), few by nature.
+COMPANY_PREFIXES = (BILLING_KEYS, f"{PREFIX}:{WAIVED}-")
+
+
 def key_prefixes(companies: Sequence[str], start: date, end: date) -> list[str]:
-    """The key prefixes to read: every billing of each company (the latest one judges
-    the additions), and its summaries of periods that can start in [start, end]: labels
-    start with the year (2026-11, 2026-11-24, 2026-W47), an ISO week's with its ISO year,
-    which is the next one only for a week starting on 29-31 December."""
+    """The summaries' key prefixes to read: each company's of the periods that can start
+    in [start, end]: labels start with the year (2026-11, 2026-11-24, 2026-W47, a span
+    2026-11-25/2026-11-29), an ISO week's with its ISO year, which is the next one only
+    for a week starting on 29-31 December."""
     years = [f"{y}-" for y in range(start.year, end.year + 1)]
     if end >= date(end.year, 12, 29):
         years.append(f"{end.year + 1}-W01")
     out = []
     for company in sorted(companies, key=fold):
-        out.append(f"{PREFIX}:{KIND_TAGS['billing']}:{company}:")
-        out.append(f"{PREFIX}:{NOW_TAG}:{company}:")
         for kind in ("hosted_email_security", "email_security"):
             out.extend(f"{PREFIX}:{KIND_TAGS[kind]}:{company}:{y}" for y in years)
     return out
@@ -258,7 +281,9 @@ def gather(root: Path, scope: AuditScope, *, connectwise: ConnectWiseReads,
     products = {p.catalog_item: p.key for e in entries if e.fleet
                 for p in e.fleet.settings.products.values()}  # latest settings win
     catalog = {fold(item): product for item, product in products.items()}
-    tickets = connectwise.tickets_by_key_prefix(key_prefixes(companies, scope.start, scope.end))
+    tickets = [*connectwise.tickets_of_companies(companies, COMPANY_PREFIXES),
+               *connectwise.tickets_by_key_prefix(key_prefixes(companies, scope.start,
+                                                               scope.end))]
     additions = [replace(a, product=a.product or catalog.get(fold(a.catalog_item), ""))
                  for a in connectwise.additions(companies, sorted(products))]
     usage_facts, usage_errors = read_usage(usage, {a.trend_micro_id for a in audited.values()},

@@ -34,12 +34,15 @@ FINDING_KINDS: dict[str, tuple[Severity, Severity, str]] = {
     "product_not_billed": ("money", "money", "billed a product the policy did not bill"),
     "counts_mismatch": ("warning", "warning", "summary counts differ from the source's"),
     "unverified": ("warning", "warning", "the record or the source is missing"),
+    "waived": ("notice", "notice", "waived: decided not to be sent"),
 }
 
 # Row statuses: how a period's send went.
-Status = Literal["on_time", "late", "missed", "pending", "not_due", "disabled", "sent_now"]
+Status = Literal["on_time", "late", "missed", "pending", "not_due", "disabled", "sent_now",
+                 "waived", "covered", "partial"]
 STATUSES: tuple[Status, ...] = (
-    "on_time", "late", "missed", "pending", "not_due", "disabled", "sent_now")
+    "on_time", "late", "missed", "pending", "not_due", "disabled", "sent_now", "waived",
+    "covered", "partial")
 
 FAIL_ON = ("money", "warning", "any", "none")  # --fail-on choices
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import json
 import shutil
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -188,3 +188,18 @@ def test_every_fault_is_found_and_named(history):
 def _ticket(data: dict, customer: str, period: str) -> int:
     return next(r["ticket"] for r in data["rows"]
                 if (r["customer"], r["send"], r["period"]) == (customer, "billing", period))
+
+
+def test_a_waived_month_is_a_decision_not_a_miss(history):
+    """`reconciler waive` records that Initech's October is not to be billed: the audit
+    reads the waiver and reports it (a notice naming its ticket) instead of a miss.
+    (Runs last: the test above expects the miss.)"""
+    history.now = datetime(2027, 1, 2, 9, tzinfo=UTC)
+    result = history.run("waive", "billing", "--customer", "initech", "--period", "2026-10",
+                         "--reason", "usage lost; credited on the November invoice")
+    assert result.exit_code == 0, result.output
+    _, data = history.audit("--customer", "initech")
+    (waived,) = data["findings"]
+    assert (waived["kind"], waived["period"], waived["severity"]) == ("waived", "2026-10",
+                                                                      "notice")
+    assert f"#{waived['ticket']}" in result.output

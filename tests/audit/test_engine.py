@@ -11,7 +11,7 @@ from reconciler.audit.engine import audit
 from reconciler.audit.model import FINDING_KINDS
 from reconciler.config.model import Policy
 from reconciler.domain import records
-from reconciler.domain.keys import send_key
+from reconciler.domain.keys import OWED, WAIVED, mark_key, now_key, send_key
 from reconciler.schedule import Clock, Period, cadences
 from tests.audit.audit_factories import (
     FIRST_COMMIT,
@@ -19,6 +19,7 @@ from tests.audit.audit_factories import (
     TZ,
     billing_record,
     clean_world,
+    counts_for,
     fleet_customers,
     policy,
     scope,
@@ -303,3 +304,58 @@ def test_billing_turned_off_in_a_policy_change_is_not_missed():
     assert report.findings == ()
     assert [r.period for r in report.rows if (r.customer, r.send) == ("initech", "billing")
             ] == [f"2026-{m:02d}" for m in range(1, 9)]
+
+
+def test_a_waived_period_is_a_notice_naming_the_waiver_not_a_miss():
+    world = clean_world()
+    world.drop(send_key("billing", "ACME", "2026-03"))
+    waiver = world.send(mark_key(WAIVED, "billing", "ACME", "2026-03"), {"v": 1},
+                        datetime(2026, 4, 20, 15, tzinfo=UTC), tag=False)
+    report = audit(world.facts(), scope())
+    (waived,) = only(report, "waived")
+    assert (waived.customer, waived.period, waived.ticket) == ("acme", "2026-03", waiver.id)
+    assert waived.severity == "notice" and not report.fails("warning")
+    row = next(r for r in report.rows if (r.customer, r.send, r.period)
+               == ("acme", "billing", "2026-03"))
+    assert (row.status, row.ticket) == ("waived", waiver.id)
+    assert report.counts_by_kind() == {"waived": 1}
+
+
+def test_owed_marks_are_run_dues_bookkeeping_not_sends():
+    world = clean_world()
+    world.drop(send_key("billing", "ACME", "2026-03"))
+    world.send(mark_key(OWED, "billing", "ACME", "2026-03"), {"v": 1},
+               datetime(2026, 4, 6, 10, tzinfo=UTC), tag=False)
+    assert audit(world.facts(), scope()).counts_by_kind() == {"missed": 1}  # still missed
+
+
+def test_a_period_other_sends_cover_is_not_missed_and_a_span_is_no_stray_send():
+    """After a frequency change run-due sends only the uncovered days, as a span: a week
+    whose days a span covers is `covered`, and the span is part of a period, not a send
+    for a period that was not due."""
+    world = clean_world()
+    world.drop(send_key("hosted_email_security", "ACME", "2026-W10"))
+    days = Period.parse("2026-W10")
+    label = f"{days.start}/{days.end}"
+    span = send_key("hosted_email_security", "ACME", label)
+    record = records.summary_record(span, ACME.policy.summary("hosted_email_security")
+                                    .detections, counts_for("hosted_email_security",
+                                                            ACME.trend_micro_id, label))
+    world.send(span, record, datetime(2026, 3, 9, 11, 30, tzinfo=UTC))
+    report = audit(world.facts(), scope())
+    assert report.findings == ()
+    statuses = {r.period: r.status for r in report.rows if r.customer == "acme"
+                and r.send == "hosted_email_security"}
+    assert (statuses["2026-W10"], statuses[label]) == ("covered", "partial")
+
+
+def test_a_month_billed_by_send_now_is_covered():
+    world = clean_world()
+    world.drop(send_key("billing", "INITECH", "2026-05"))
+    now = datetime(2026, 6, 2, 15, 4, tzinfo=UTC)  # in June: bills May, the latest complete
+    world.send(now_key("INITECH", now), billing_record(INITECH, "2026-05"), now)
+    report = audit(world.facts(), scope())
+    assert "missed" not in report.counts_by_kind()
+    row = next(r for r in report.rows if (r.customer, r.send, r.period)
+               == ("initech", "billing", "2026-05"))
+    assert row.status == "covered"

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from reconciler.audit import gather as gather_module
 from reconciler.audit.facts import AdditionFact, AuditScope, SentTicket
-from reconciler.audit.gather import gather, key_prefixes
+from reconciler.audit.gather import COMPANY_PREFIXES, gather, key_prefixes
 from reconciler.audit.model import Requests
 from reconciler.cli import cli
 from reconciler.config import load_fleet
@@ -58,6 +58,11 @@ class FakeConnectWise:
     def tickets_by_key_prefix(self, prefixes):
         self.prefixes += prefixes
         return [t for t in self.tickets if any(t.key.startswith(p) for p in prefixes)]
+
+    def tickets_of_companies(self, companies, prefixes):
+        self.prefixes += [f"{c}/{p}" for c in companies for p in prefixes]
+        return [t for t in self.tickets if any(t.key.startswith(p) for p in prefixes)
+                and any(f":{c}:".casefold() in t.key.casefold() for c in companies)]
 
     def additions(self, companies, catalog_items):
         return [a for a in self.adds if a.company in companies
@@ -114,8 +119,10 @@ def test_gather_reads_git_sources_and_connectwise_in_bulk(repo):
     assert entry.commit == repo.git("rev-parse", "HEAD")
     assert entry.since == datetime(2026, 11, 1, 9, tzinfo=UTC)
     assert entry.customer("acme").slug == "acme"  # companies fold case
-    assert fake.prefixes == key_prefixes(["ACME"], *NOVEMBER)
-    assert "tmrm:billing:ACME:" in fake.prefixes and "tmrm:hes:ACME:2026-" in fake.prefixes
+    # billings and waivers by company, summaries by key prefix
+    assert fake.prefixes == ["ACME/tmrm:billing", "ACME/tmrm:waived-",
+                             *key_prefixes(["ACME"], *NOVEMBER)]
+    assert "tmrm:hes:ACME:2026-" in fake.prefixes
     assert {(u.product, u.units) for u in facts.usage} == {("wfbss", 42), ("apex-one", 38)}
     assert {a.product for a in facts.additions} == {"wfbss", "apex-one"}  # from catalog
     assert facts.changes[0].sentences[0] == "customer added"
@@ -229,22 +236,24 @@ def test_the_audit_reads_what_run_due_sent_through_the_gateway(repo):
     # run-due's tickets carry their records (contract 1): units and counts check out,
     # with no note read (every digest matches)
     assert data["findings"] == []
-    # one customer's reads fit one request each: made is the minimum, counted read by read
+    # one customer's reads: discovery, its agreements, one listing per active agreement,
+    # and two ticket reads (billings and waivers by company, summaries by key prefix)
+    # for one page of tickets: one request over the minimum, counted read by read
     with app.store.session() as state:
         agreements = [a for a in state.records("agreements")
                       if a["company"]["identifier"] == "ACME"
                       and a["agreementStatus"] == "Active" and not a.get("cancelledFlag")]
+    minimum = 3 + len(agreements)
     assert data["requests"] == {
-        "made": data["requests"]["minimum"],
-        "minimum": 3 + len(agreements),
+        "made": minimum + 1, "minimum": minimum,
         "minimum_by_read": {"discovery": 1, "tickets": 1, "agreements": 1,
                             "additions": len(agreements)}}
     text = run("audit", "--at", AT, "--customer", "acme", "--from", "2026-11", "--to",
                "2026-11").output
-    assert text.rstrip().endswith(f"{data['requests']['made']} requests to ConnectWise; "
-                                  f"minimum {data['requests']['minimum']} (1 discovery, "
-                                  f"1 ticket pages, 1 agreement pages, {len(agreements)} "
-                                  "addition lists): 1.00x.")
+    assert text.rstrip().endswith(f"{minimum + 1} requests to ConnectWise; minimum "
+                                  f"{minimum} (1 discovery, 1 ticket pages, 1 agreement "
+                                  f"pages, {len(agreements)} addition lists): "
+                                  f"{(minimum + 1) / minimum:.2f}x.")
 
 
 def test_outside_git_the_audit_says_it_needs_the_history(tmp_path, monkeypatch):
@@ -257,15 +266,15 @@ def test_outside_git_the_audit_says_it_needs_the_history(tmp_path, monkeypatch):
     assert result.exit_code == 1 and "not inside a git repository" in result.output
 
 
-def test_key_prefixes_cover_every_label_form_of_periods_starting_in_range():
+def test_key_prefixes_cover_every_summary_label_form_of_periods_starting_in_range():
     prefixes = key_prefixes(["ACME"], *NOVEMBER)
-    for key in ("tmrm:billing:ACME:2019-01", "tmrm:billing-now:ACME:2026-11-25T18:57Z",
-                "tmrm:hes:ACME:2026-W47", "tmrm:tmems:ACME:2026-11-24",
+    for key in ("tmrm:hes:ACME:2026-W47", "tmrm:tmems:ACME:2026-11-24",
                 "tmrm:tmems:ACME:2026-11", "tmrm:hes:ACME:2026-11-02/2026-11-08"):
         assert any(key.startswith(p) for p in prefixes), key
-    for key in ("tmrm:hes:ACME:2019-01", "tmrm:hes:ACME:2025-W47", "tmrm:hes:ACME:2027-W01"):
+    for key in ("tmrm:hes:ACME:2019-01", "tmrm:hes:ACME:2025-W47", "tmrm:hes:ACME:2027-W01",
+                "tmrm:billing:ACME:2026-11"):  # billings are read by company
         assert not any(key.startswith(p) for p in prefixes), key
-    assert len(prefixes) == 4  # billing, send now, one year of each summary kind
+    assert len(prefixes) == 2  # one year of each summary kind
     # a range ending on 29-31 December: the week starting then is the next ISO year's W01
     december = key_prefixes(["ACME"], datetime(2025, 12, 1).date(), datetime(2026, 12, 31).date())
     for key in ("tmrm:hes:ACME:2025-W49", "tmrm:hes:ACME:2026-W52", "tmrm:hes:ACME:2026-12-31",
@@ -273,6 +282,9 @@ def test_key_prefixes_cover_every_label_form_of_periods_starting_in_range():
         assert any(key.startswith(p) for p in december), key
     assert not any("tmrm:hes:ACME:2027-W02".startswith(p) for p in december)
     assert not any("tmrm:hes:ACME:2027-01-01".startswith(p) for p in december)
+    for key in ("tmrm:billing:ACME:2019-01", "tmrm:billing-now:ACME:2026-11-25T18:57Z",
+                "tmrm:waived-billing:ACME:2026-10", "tmrm:waived-hes:ACME:2026-W44"):
+        assert any(key.startswith(p) for p in COMPANY_PREFIXES), key
 
 
 def test_the_gateway_reads_tell_the_audit_which_tickets_are_settled_duplicates():
@@ -341,7 +353,8 @@ def test_one_audit_writes_every_format_its_files_name(repo, monkeypatch, tmp_pat
     result = _run(repo, fake, monkeypatch, "--customer", "acme",
                   *(a for out in outs for a in ("--out", str(out))))
     assert result.exit_code == 0, result.output
-    assert fake.prefixes == key_prefixes(["ACME"], *NOVEMBER)  # read once for all four
+    assert fake.prefixes == ["ACME/tmrm:billing", "ACME/tmrm:waived-",
+                             *key_prefixes(["ACME"], *NOVEMBER)]  # read once for all four
     html, data, md, other = (out.read_text() for out in outs)
     assert html.startswith("<!doctype html>") and md.startswith("## reconciler audit")
     assert json.loads(data)["format_version"] == 1

@@ -19,6 +19,9 @@ STATUS_LABELS = {
     "not_due": "not due",
     "disabled": "sent while off",
     "sent_now": "sent now",
+    "waived": "waived",
+    "covered": "covered by other sends",
+    "partial": "part of a period",
 }
 
 

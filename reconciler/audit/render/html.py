@@ -46,7 +46,8 @@ DETAIL_ALL = 25  # customers: up to this many, every customer is detailed
 SIZE_BUDGET = 8_000_000  # characters: past it, customers with findings are not detailed
 
 # Worst first: the status a calendar day shows when several sends share it.
-DAY_ORDER = ("missed", "disabled", "not_due", "late", "pending", "sent_now", "on_time")
+DAY_ORDER = ("missed", "disabled", "not_due", "late", "pending", "waived", "sent_now",
+             "partial", "on_time", "covered")
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 CSS = """
@@ -74,7 +75,8 @@ svg .grid { stroke: var(--line); }
 .sev-notice { fill: var(--notice); }
 .st-none { fill: #eef1f4; } .st-on_time { fill: var(--ok); } .st-late { fill: #f0a030; }
 .st-missed { fill: var(--money); } .st-pending { fill: #9bb7d4; } .st-disabled { fill: #6a1b9a; }
-.st-not_due { fill: #ad1457; } .st-sent_now { fill: #26a69a; }
+.st-not_due { fill: #ad1457; } .st-sent_now { fill: #26a69a; } .st-waived { fill: #8d6e63; }
+.st-partial { fill: #66bb6a; } .st-covered { fill: #c5e1a5; }
 .legend { list-style: none; padding: 0; margin: .3rem 0; display: flex; flex-wrap: wrap;
   gap: .2rem .9rem; font-size: 12px; }
 .swatch { display: inline-block; width: .8rem; height: .8rem; vertical-align: -1px;
@@ -87,6 +89,8 @@ svg .grid { stroke: var(--line); }
 .swatch.st-missed { background: #b3261e; } .swatch.st-pending { background: #9bb7d4; }
 .swatch.st-disabled { background: #6a1b9a; } .swatch.st-not_due { background: #ad1457; }
 .swatch.st-sent_now { background: #26a69a; } .swatch.st-none { background: #eef1f4; }
+.swatch.st-waived { background: #8d6e63; } .swatch.st-partial { background: #66bb6a; }
+.swatch.st-covered { background: #c5e1a5; }
 .swatch.sev-money { background: #b3261e; } .swatch.sev-warning { background: #b26a00; }
 .swatch.sev-notice { background: #35618f; }
 .badge { font-weight: 600; } .badge.money { color: var(--money); }
@@ -216,7 +220,7 @@ def _units(customer: CustomerAudit, months: list[tuple[int, int]], ident: str) -
 
 
 def _day_of(row: Row, report: AuditReport) -> date | None:
-    instant = row.sent or (row.due if row.status in ("missed", "pending") else None)
+    instant = row.sent or (row.due if row.status in ("missed", "pending", "waived") else None)
     return instant.astimezone(zone(report.timezone)).date() if instant else None
 
 
