@@ -52,10 +52,10 @@ from reconciler.audit.render import render  # noqa: E402
 from reconciler.config import load_fleet  # noqa: E402
 from reconciler.connectwise import conditions as cond  # noqa: E402
 from reconciler.connectwise.gateway import http as cw  # noqa: E402
+from reconciler.domain import records  # noqa: E402
 from reconciler.domain.keys import send_key  # noqa: E402
 from reconciler.runtime import open_runtime  # noqa: E402
 from reconciler.schedule import Clock, cadences  # noqa: E402
-from reconciler.sends import records  # noqa: E402
 
 TZ, SEND_AT = "America/New_York", "06:00"
 START, END = date(2026, 1, 1), date(2026, 12, 31)
