@@ -13,8 +13,9 @@ ConnectWise, it does not share the audit's interpreter lock) with a fixed latenc
 request; then, in the same run:
 1. the audit (git, ConnectWise, sources, engine): requests against the minimum its reads
    allow (`reconciler.audit.gather.GatewayReads`), and wall time;
-2. a naive baseline: per customer, sequentially, one request per key prefix, one for its
-   agreements and one per active agreement's additions (measured on a sample, scaled:
+2. a naive baseline: per customer, sequentially, one request for its billings, one for
+   its waivers, one per summary key prefix, one for its agreements and one per active
+   agreement's additions (measured on a sample, scaled:
    each customer costs the same requests);
 3. the reports' sizes: the HTML as rendered (only customers with findings detailed, see
    reconciler/audit/render/html.py) against every customer detailed (its former rule),
@@ -216,11 +217,15 @@ class Timed:
 
 
 def naive(client, companies: list[str]) -> tuple[float, int]:
-    """Per customer, sequentially: one ticket read per key prefix, its agreements, each
-    active agreement's additions."""
+    """Per customer, sequentially: its billings, its waivers, one read per summary key
+    prefix, its agreements, each active agreement's additions."""
     before = client.request_count
     t0 = time.perf_counter()
     for company in companies:
+        for prefix in gathering.COMPANY_PREFIXES:  # the company's billings, its waivers
+            client.list(cw.TICKETS, conditions=cond.and_(
+                cond.eq("company/identifier", company),
+                cond.like("externalXRef", f"{prefix}%")), fields=cw.TICKET_FIELDS)
         for prefix in gathering.key_prefixes([company], START, END):
             client.list(cw.TICKETS, conditions=cond.like("externalXRef", f"{prefix}%"),
                         fields=cw.TICKET_FIELDS)
