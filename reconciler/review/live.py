@@ -60,10 +60,18 @@ def read_live_billing(gateway: Gateway, companies: Iterable[str], head: Settings
         out[company] = LiveBilling(
             tuple(by_company[company]), tuple(on.get(company, ())), prices,
             billed=quantities.units if quantities else None,
-            billed_from=quantities.source() if quantities else "",
+            billed_from=_described(quantities),
             never_billed=quantities is not None and quantities.billing is None,
             problem=problems.get(company))
     return out
+
+
+def _described(quantities: BilledQuantities | None) -> str:
+    if quantities is None:
+        return ""
+    if quantities.billing is None:
+        return "never billed"
+    return f"billed on {quantities.billing.describe()}"
 
 
 def _billed(gateway: Gateway, settings: Settings, agreements, additions, today: date
