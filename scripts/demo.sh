@@ -57,5 +57,5 @@ cp -r reconciler.yaml customers data .reconciler "$aud"/
 git -C "$aud" init -q -b main && git -C "$aud" add reconciler.yaml customers
 GIT_AUTHOR_DATE=2026-12-01T10:00:00-05:00 GIT_COMMITTER_DATE=2026-12-01T10:00:00-05:00 \
   git -C "$aud" -c user.name=Demo -c user.email=demo@example.com commit -qm "example fleet"
-expect 0 --root "$aud" audit --from 2026-11 --to 2026-12 --at "$AT"
+expect 0 --root "$aud" audit --from 2026-10 --to 2026-12 --at "$AT"
 printf '\nDemo finished: every command above ran against the embedded sandbox (.reconciler/).\n'
