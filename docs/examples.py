@@ -334,8 +334,10 @@ AUDIT_LANDED = "2026-10-30T12:00:00+00:00"
 AUDIT_ARGS = "audit --from 2026-10 --to 2026-11 --at 2027-01-02T12:00"
 INITECH = "9a3e1f7b-5c2d-4a8e-91f6-3c0b8d2e7a03"
 HAND_EDIT = """
+from datetime import UTC, datetime
 from reconciler.runtime import open_runtime
 with open_runtime(".") as rt:
+    rt.simulate_at(datetime(2027, 1, 1, 15, 12, tzinfo=UTC))  # someone, on New Year's Day
     ids = [a.id for a in rt.gateway.agreements_of_identifiers(["HOOLI"]).records if a.active]
     cas = next(x for x in rt.gateway.additions(ids).records
                if x.product == "TM-CAS" and x.cancelled_date is None)
@@ -365,7 +367,9 @@ def audit_session(tmp: Path, env: dict) -> dict[str, str]:
         src = PROJECT / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
     quiet = "> /dev/null 2>&1 || true"  # failed sends are part of the story
-    _dated("printf '.reconciler/\\ndata/\\naudit.html\\n' > .gitignore && git init -q -b main "
+    # one request at a time: tickets get their ids in the same order on every run
+    _dated("sed -i 's/^  concurrency: 8/  concurrency: 1/' reconciler.yaml && "
+           "printf '.reconciler/\\ndata/\\naudit.html\\n' > .gitignore && git init -q -b main "
            "&& git add -A && git commit -q -m 'Fleet of nine customers' && "
            f"reconciler apply --yes > /dev/null && sed -i '/^{INITECH}/d' data/usage/2026-10.csv",
            root, env, AUDIT_LANDED)
