@@ -209,7 +209,7 @@ class _Customer:
             units = there[0].quantity
             whence = f"addition #{there[0].id}'s quantity, which no billing recorded"
         elif kind == "added":
-            units, whence = None, "units unknown until a billing bills it"
+            units, whence = None, "it starts at 0; units unknown until a billing bills it"
         elif billed is not None or self.live.never_billed:
             units, whence = 0.0, ("a new addition starts at 0 until a billing bills it ("
                                   + (self.live.billed_from or "never billed") + ")")

@@ -115,8 +115,8 @@ def test_the_billing_impact_opens_the_comment_and_names_each_product(plan):
            "Managed Service / ACME Endpoint Protection (id 102): a new addition starts at 0 " \
            "until a billing bills it (never billed); catalog price)" in md
     assert "- 💲 cas added: unknown (0 units, 0.00 -> ? units, ?; on TMRM Management " \
-           "Solution / ACME Trend Micro Services (id 101): units unknown until a billing " \
-           "bills it; catalog price)" in md
+           "Solution / ACME Trend Micro Services (id 101): it starts at 0; units unknown " \
+           "until a billing bills it; catalog price)" in md
     assert "- 💲 hes removed: -489.60 a month" in md
     assert "- 💲 tmems left as is: 0.00 a month (51 units, 158.10 -> 51 units, 158.10; no " \
            "longer managed" in md  # initech's file removed
