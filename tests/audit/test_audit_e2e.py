@@ -17,11 +17,13 @@ the faults an auditor looks for are made as they happen in real life:
   after Acme was billed from it.
 The audit of October and November finds each one, naming the ticket, addition, commit and
 source row it comes from, and nothing else; the customers the faults did not touch have
-a clean history: no finding, exit 0.
+a clean history: no finding, exit 0. All of it runs twice: with the sandbox in process,
+and served on 127.0.0.1 (real HTTP).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import shutil
@@ -36,7 +38,7 @@ from reconciler.cli import cli
 from reconciler.connectwise.records import NewTicket
 from reconciler.domain.keys import send_key
 from reconciler.runtime import open_runtime
-from reconciler.sandbox import create_app, transport
+from reconciler.sandbox import create_app, serve, transport
 from tests.review.conftest import PROJECT, new_fleet_repo
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -49,19 +51,28 @@ STALE_RUN = datetime(2026, 11, 21, 6, 30, tzinfo=NEW_YORK)  # a checkout from be
 INITECH = "9a3e1f7b-5c2d-4a8e-91f6-3c0b8d2e7a03"
 ACME = "6f1c2a9e-0d4b-4c61-9a57-1b2f0e8c3a01"
 FAULTY = {"initech", "vandelay", "hooli", "stark", "acme"}
+SANDBOX_ENV = {"CW_COMPANY_ID": "sandbox", "CW_PUBLIC_KEY": "sandbox-public",
+               "CW_PRIVATE_KEY": "sandbox-private",
+               "CW_CLIENT_ID": "7c1f9f5e-0d6b-4a8e-9d8a-5a3f2c1b0e42"}
 
 
 class History:
     """The fleet's repository, the sandbox on a clock the test moves, and the CLI."""
 
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, url: str | None = None):
+        """In process, or (`url`: where the app is served) over HTTP on 127.0.0.1."""
         self.repo = new_fleet_repo(tmp)
         shutil.copytree(PROJECT / "data", self.repo.root / "data")  # not in git: data
+        if url is not None:
+            self.repo.replace("reconciler.yaml", "url: sandbox ", f"url: {url} ")
+        self.repo.git("add", "-A", "reconciler.yaml")
         self.repo.git("commit", "-q", "--amend", "--no-edit", at=LANDED)
         self.now = datetime.fromisoformat(LANDED)
         self.app = create_app(clock=lambda: self.now)
-        self.factory = functools.partial(open_runtime, cw_transport=transport(self.app),
-                                         client_options={"rate_limit_per_minute": None})
+        options = {"client_options": {"rate_limit_per_minute": None}}
+        if url is None:
+            options["cw_transport"] = transport(self.app)
+        self.factory = functools.partial(open_runtime, env=SANDBOX_ENV, **options)
 
     def run(self, *args: str):
         return CliRunner().invoke(cli, ["--root", str(self.repo.root), *args],
@@ -85,9 +96,21 @@ class History:
         path.write_text("".join(edit(line) for line in path.read_text().splitlines(True)))
 
 
-@pytest.fixture(scope="module")
-def history(tmp_path_factory) -> History:
-    h = History(tmp_path_factory.mktemp("audit-e2e"))
+@pytest.fixture(scope="module", params=["in process", "over HTTP"])
+def history(request, tmp_path_factory):
+    with contextlib.ExitStack() as stack:
+        url = None
+        if request.param == "over HTTP":
+            app = create_app(clock=lambda: h.now)
+            url = stack.enter_context(serve(app))
+        h = History(tmp_path_factory.mktemp("audit-e2e"), url)
+        if url is not None:
+            h.app = app  # the served one
+        _replay(h)
+        yield h
+
+
+def _replay(h: History) -> None:
     assert h.run("apply", "--yes").exit_code == 0
     # the missed month: Initech's October rows are not in the file when it is billed
     h.edit_usage("2026-10", lambda line: "" if line.startswith(INITECH) else line)
@@ -99,7 +122,6 @@ def history(tmp_path_factory) -> History:
         else:
             h.run_due(day)
         day += timedelta(days=1)
-    return h
 
 
 def _send_while_disabled(h: History) -> None:
@@ -132,7 +154,7 @@ def test_a_clean_history_reports_nothing(history):
 def test_every_fault_is_found_and_named(history):
     h = history
     # after the last run: a hand edit, a racing duplicate, a corrected usage row
-    with open_runtime(h.repo.root, cw_transport=transport(h.app)) as rt:
+    with open_runtime(h.repo.root, env=SANDBOX_ENV, cw_transport=transport(h.app)) as rt:
         agreements = rt.gateway.agreements_of_identifiers(["HOOLI"]).records
         cas = next(x for x in rt.gateway.additions([a.id for a in agreements if a.active])
                    .records if x.product == "TM-CAS" and x.cancelled_date is None)
