@@ -246,7 +246,8 @@ def test_pr_comment_too_long_points_to_the_artifact(tmp_path):
 @pytest.mark.parametrize(
     ("validate", "plan", "fork", "says", "not_says"),
     [
-        ("0", "0", "false", "## reconciler plan\n\n## plan body", "errors"),
+        # the plan brings its own heading: none is added above it
+        ("0", "0", "false", "## plan body", "## reconciler plan"),
         ("1", "", "false", "**Validation failed**: nothing was planned.", "plan body"),
         ("0", "1", "false", "**The plan has errors** (exit 1)", "forks get no ConnectWise"),
         ("0", "1", "true", "Pull requests from forks get no ConnectWise credentials", "nope"),
@@ -397,3 +398,24 @@ def test_an_unreachable_data_branch_fails_the_collection_and_creates_nothing(tmp
     done = run_step(step["run"], work, {**env, "GITHUB_REPOSITORY": "owner/absent"})
     assert done.returncode == 1 and "::error title=Data branch unreachable::" in done.stdout
     assert not (work / "data" / "collected" / "email_security").exists()
+
+
+@pytest.mark.parametrize(("validate", "plan", "plan_md", "first"), [
+    ("0", "0", "## reconciler plan\n\n**Billing impact: -180.00 a month (1 customer, 1 "
+     "product).**\n\nplan\n", "**Billing impact: -180.00 a month (1 customer, 1 product).**"),
+    ("0", "1", "", "**The plan has errors** (exit 1):"),
+    ("1", "", "", "**Validation failed**: nothing was planned."),
+])
+def test_the_comment_opens_with_one_heading_and_the_billing_impact(tmp_path, validate, plan,
+                                                                   plan_md, first):
+    step = step_named(load("pr.yml"), "plan", "Write the comment")
+    for name, text in {"plan.md": plan_md, "validate.txt": "acme.yaml:3:1: error",
+                       "plan-errors.txt": "error: ConnectWise refused"}.items():
+        (tmp_path / name).write_text(text)
+    env = {"VALIDATE_STATUS": validate, "PLAN_STATUS": plan, "FROM_FORK": "false",
+           "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")}
+    done = run_step(step["run"], tmp_path, env)
+    assert done.returncode == 0, done.stderr
+    lines = (tmp_path / "comment.md").read_text().splitlines()
+    assert lines[:3] == ["## reconciler plan", "", first]
+    assert lines.count("## reconciler plan") == 1
