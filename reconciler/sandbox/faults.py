@@ -1,8 +1,13 @@
 """Faults on demand, in front of the ConnectWise API paths like the CDN and load balancers
 of a cloud instance: latency, 429 with Retry-After, 5xx, dropped connections and a
-per-minute throttle. Random faults come from `random.Random(seed)` so runs repeat;
-`fail_next` queues exact faults for tests; `forbid` stands in for a security role that
-lacks one permission (403 to matching requests).
+per-minute throttle. `fail_next` queues exact faults for tests; `forbid` stands in for a
+security role that lacks one permission (403 to matching requests).
+
+Random faults repeat exactly: the fault of the app's n-th API request is decided by
+`random.Random(f"{seed}:{n}")` alone (`fault_for(n)`), never by a generator shared
+between threads, so the same seed gives the same fault sequence on every run and machine
+whichever thread happens to draw first. (With concurrent clients, which request gets
+number n still follows the threads' timing: tests assert what holds for every order.)
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ class Faults:
     rate_drop: float = 0.0
     throttle_per_minute: int = 0
     seed: int = 0
-    _rng: random.Random = field(init=False, repr=False, compare=False)
+    _requests: int = field(init=False, repr=False, compare=False)
     _queue: deque = field(init=False, repr=False, compare=False)
     _window: deque = field(init=False, repr=False, compare=False)
     _lock: threading.Lock = field(init=False, repr=False, compare=False)
@@ -51,7 +56,7 @@ class Faults:
                 raise ValueError(f"{name} must not be negative")
         if self.rate_429 + self.rate_5xx + self.rate_drop > 1.0:
             raise ValueError("rate_429 + rate_5xx + rate_drop must not exceed 1")
-        self._rng = random.Random(self.seed)
+        self._requests = 0
         self._queue = deque()
         self._window = deque()
         self._lock = threading.Lock()
@@ -80,11 +85,34 @@ class Faults:
         with self._lock:
             return any(m == method.upper() and p.search(path) for m, p in self._forbidden)
 
+    @property
+    def requests(self) -> int:
+        """API requests seen so far (the number of the latest one)."""
+        with self._lock:
+            return self._requests
+
+    def fault_for(self, n: int) -> str | None:
+        """The random fault of API request number `n` (from 1), or None: a pure function
+        of (seed, n) and the rates."""
+        if not (self.rate_drop or self.rate_429 or self.rate_5xx):
+            return None
+        draw = random.Random(f"{self.seed}:{n}")
+        value = draw.random()
+        if value < self.rate_drop:
+            return "drop"
+        if value < self.rate_drop + self.rate_429:
+            return "429"
+        if value < self.rate_drop + self.rate_429 + self.rate_5xx:
+            return draw.choice(("500", "502", "503", "504"))
+        return None
+
     def apply(self, now: float) -> None:
         """Run before an API request: sleep, then maybe raise a fault. `now` in seconds."""
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000)
         with self._lock:
+            self._requests += 1  # every API request has its number, faulted or not
+            n = self._requests
             if self._queue:
                 _raise(self._queue.popleft(), self.retry_after)
             if self.throttle_per_minute:
@@ -93,13 +121,9 @@ class Faults:
                 if len(self._window) >= self.throttle_per_minute:
                     wait = max(1, math.ceil(60 - (now - self._window[0])))
                     _raise("429", wait)
-            draw = self._rng.random() if (self.rate_drop or self.rate_429 or self.rate_5xx) else 1
-            if draw < self.rate_drop:
-                _raise("drop", 0)
-            if draw < self.rate_drop + self.rate_429:
-                _raise("429", self.retry_after)
-            if draw < self.rate_drop + self.rate_429 + self.rate_5xx:
-                _raise(self._rng.choice(("500", "502", "503", "504")), 0)
+            kind = self.fault_for(n)
+            if kind is not None:
+                _raise(kind, self.retry_after if kind == "429" else 0)
             if self.throttle_per_minute:
                 self._window.append(now)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import Counter
 
 import httpx
 import pytest
@@ -71,6 +73,51 @@ def test_random_faults_repeat_with_the_same_seed():
     first = run(3)
     assert first == run(3)
     assert {429, 200} <= set(first) and any(s >= 500 for s in first)
+
+
+def test_the_fault_of_request_n_is_decided_by_seed_and_n_alone():
+    rates = {"rate_429": 0.1, "rate_5xx": 0.1, "rate_drop": 0.05}
+    first = [Faults(**rates, seed=9).fault_for(n) for n in range(1, 2001)]
+    assert first == [Faults(**rates, seed=9).fault_for(n) for n in range(1, 2001)]
+    assert first != [Faults(**rates, seed=10).fault_for(n) for n in range(1, 2001)]
+    share = Counter(kind for kind in first if kind)
+    assert set(share) == {"drop", "429", "500", "502", "503", "504"}
+    assert 0.2 < sum(share.values()) / len(first) < 0.3  # 25% asked for
+    # Known values: the derivation (string-seeded random.Random, the same on every
+    # platform and Python version) must not drift, or every seeded test changes meaning.
+    assert [Faults(rate_5xx=0.5, seed=1).fault_for(n) for n in range(1, 9)] == \
+        [None, "502", "503", None, None, None, None, None]
+
+
+def test_faults_drawn_from_many_threads_are_those_of_the_request_numbers():
+    """Which thread draws first does not change the faults: request n gets fault_for(n),
+    so eight threads see, between them, exactly the faults of requests 1..400."""
+    faults = Faults(rate_429=0.15, rate_5xx=0.15, rate_drop=0.1, seed=4, retry_after=0)
+    app = create_app(faults=faults)
+    seen: Counter[str] = Counter()
+    lock = threading.Lock()
+    barrier = threading.Barrier(8)
+
+    def worker() -> None:
+        with make_client(app) as c:
+            barrier.wait(timeout=30)
+            for _ in range(50):
+                try:
+                    status = str(c.get("system/info").status_code)
+                except httpx.RemoteProtocolError:
+                    status = "drop"
+                with lock:
+                    seen[status] += 1
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    assert faults.requests == 400
+    expected = Counter(faults.fault_for(n) or "200" for n in range(1, 401))
+    assert seen == expected
 
 
 def test_rate_drop_everything():
