@@ -207,6 +207,8 @@ class ConnectWiseClient:
             all_headers["Content-Type"] = "application/json"
         attempt = 0
         maybe_applied = False  # an earlier attempt may have reached the server
+        # this request's own backoff jitter, whichever thread retries first
+        jitter = self.retry.stream(f"{method} {url} {params}")
         while True:
             attempt += 1
             self.limiter.acquire()
@@ -219,7 +221,8 @@ class ConnectWiseClient:
                                         max_bytes=self.max_response_bytes)
             except httpx.RequestError as exc:  # transport failures, stalls, oversized bodies
                 log.debug("%s %s -> %s (attempt %d)", method, path, type(exc).__name__, attempt)
-                delay = self.retry.next_delay(attempt, retry_safe=retry_safe, error=exc)
+                delay = self.retry.next_delay(attempt, retry_safe=retry_safe, error=exc,
+                                              jitter=jitter)
                 if delay is None:
                     raise self._transport_error(exc, method, path, attempt, retry_safe) from exc
                 maybe_applied = maybe_applied or not isinstance(exc, NOT_SENT_ERRORS)
@@ -232,7 +235,8 @@ class ConnectWiseClient:
             response.read()
             # 429 comes from the throttle in front of the API: the request was refused,
             # not processed, so the policy repeats it for every method including POST.
-            delay = self.retry.next_delay(attempt, retry_safe=retry_safe, response=response)
+            delay = self.retry.next_delay(attempt, retry_safe=retry_safe, response=response,
+                                          jitter=jitter)
             if delay is not None:
                 maybe_applied = maybe_applied or status != 429
                 self._wait(method, path, attempt, str(status), delay, throttled=status == 429)

@@ -71,31 +71,44 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
 @dataclass
 class RetryPolicy:
     """Exponential backoff with full jitter; Retry-After honoured up to a cap; at most
-    `max_retries` repeats after the first attempt."""
+    `max_retries` repeats after the first attempt.
+
+    A client may give each request a jitter source of its own (`stream(request)`, seeded
+    from `rng` once and the request's identity), so that a seeded client waits the same
+    delays whichever of its threads retries first; without one, `rng` is drawn from."""
 
     max_retries: int = 5
     backoff_base: float = 0.5
     backoff_max: float = 30.0
     retry_after_max: float = 120.0
     rng: random.Random = field(default_factory=random.Random)
+    _seed: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._seed = self.rng.getrandbits(64)
 
     @property
     def attempts(self) -> int:
         """Attempts in all, the first included."""
         return self.max_retries + 1
 
-    def backoff(self, failures: int) -> float:
+    def stream(self, request: str) -> random.Random:
+        """The jitter source of one request (e.g. `GET <url> <params>`)."""
+        return random.Random(f"{self._seed}:{request}")
+
+    def backoff(self, failures: int, jitter: random.Random | None = None) -> float:
         """Delay before the next attempt after `failures` consecutive failures (>= 1)."""
         ceiling = min(self.backoff_max, self.backoff_base * (2 ** (failures - 1)))
-        return self.rng.uniform(0, ceiling)
+        return (jitter or self.rng).uniform(0, ceiling)
 
-    def delay(self, failures: int, response: httpx.Response | None) -> float:
+    def delay(self, failures: int, response: httpx.Response | None,
+              jitter: random.Random | None = None) -> float:
         """Retry-After when the server gave one (capped), else backoff."""
         if response is not None:
             wait = parse_retry_after(response.headers.get("Retry-After"), _server_now(response))
             if wait is not None:
                 return min(wait, self.retry_after_max)
-        return self.backoff(failures)
+        return self.backoff(failures, jitter)
 
     @staticmethod
     def retries_status(status: int, *, retry_safe: bool) -> bool:
@@ -118,18 +131,20 @@ class RetryPolicy:
         retry_safe: bool,
         response: httpx.Response | None = None,
         error: BaseException | None = None,
+        jitter: random.Random | None = None,
     ) -> float | None:
         """Seconds to wait before attempt `attempt + 1` after attempt `attempt` failed with
-        `response` (an error status) or `error` (a transport failure); None: give up."""
+        `response` (an error status) or `error` (a transport failure); None: give up.
+        `jitter`: the request's own stream (see `stream`)."""
         if attempt > self.max_retries:
             return None
         if response is not None:
             if not self.retries_status(response.status_code, retry_safe=retry_safe):
                 return None
-            return self.delay(attempt, response)
+            return self.delay(attempt, response, jitter)
         if error is None or not self.retries_error(error, retry_safe=retry_safe):
             return None
-        return self.delay(attempt, None)
+        return self.delay(attempt, None, jitter)
 
 
 def _server_now(response: httpx.Response) -> datetime:

@@ -1,5 +1,11 @@
 """Retries: what is retried, how long it waits, and that a POST is never blindly repeated."""
 
+import random
+import threading
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import pytest
 
@@ -221,3 +227,41 @@ def test_a_post_marked_idempotent_is_retried(make_client):
     client, site = make_client(script(httpx.Response(503), drop(), httpx.Response(200, json=[])))
     assert client.post("/service/tickets/search", {"conditions": "id > 1"}, idempotent=True) == []
     assert len(site.requests) == 3
+
+
+def _failing_twice_per_path(threads: int) -> Callable[[httpx.Request], httpx.Response]:
+    """503 to each path's first two attempts, 200 after. With several threads, every
+    thread's attempt k waits for the others' (a barrier), so the retries interleave."""
+    seen: Counter[str] = Counter()
+    lock = threading.Lock()
+    barrier = threading.Barrier(threads) if threads > 1 else None
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        with lock:
+            seen[request.url.path] += 1
+            attempt = seen[request.url.path]
+        if barrier is not None and attempt <= 2:
+            barrier.wait(timeout=30)
+        return httpx.Response(503) if attempt <= 2 else httpx.Response(200, json={"ok": 1})
+
+    return handler
+
+
+def test_a_seeded_client_waits_the_same_whichever_thread_retries_first(make_client, fake_time):
+    """Each request draws its jitter from its own stream: eight requests retried on eight
+    interleaved threads wait exactly what they wait one after another (a shared generator
+    would hand its draws out in thread order)."""
+    paths = [f"/company/companies/{i}" for i in range(8)]
+
+    def waits(concurrency: int) -> list[float]:
+        fake_time.sleeps.clear()
+        client, _ = make_client(_failing_twice_per_path(concurrency), concurrency=concurrency,
+                                rate_limit_per_minute=None, rng=random.Random(42))
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            assert list(pool.map(client.get, paths)) == [{"ok": 1}] * 8
+        return sorted(fake_time.sleeps)
+
+    one_by_one = waits(1)
+    assert len(one_by_one) == 16 and len(set(one_by_one)) == 16  # jittered, 2 per request
+    for _ in range(3):
+        assert waits(8) == one_by_one

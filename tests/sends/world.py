@@ -79,6 +79,7 @@ def app(faults: Faults | None = None):
 
 def client(sandbox_app, **options) -> ConnectWiseClient:
     options.setdefault("sleep", lambda seconds: None)
+    options.setdefault("rng", random.Random(0))  # jitter per request, repeatable
     options.setdefault("rate_limit_per_minute", None)
     options.setdefault("transport", transport(sandbox_app))
     return ConnectWiseClient("http://127.0.0.1", CREDS, **options)
