@@ -16,7 +16,7 @@ import sys
 import click
 
 from reconciler import __version__, redact
-from reconciler.errors import ReconcilerError
+from reconciler.cli import exits
 
 # Command name -> module under reconciler.cli; each module exports `command`. Modules are
 # imported only when their command runs, so `validate` doesn't pay for httpx and friends.
@@ -61,20 +61,11 @@ class ReconcilerGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
-        except ReconcilerError as exc:
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(1)
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            ctx.exit(130)
-        except Exception as exc:
-            if os.environ.get("RECONCILER_DEBUG"):
+        except (Exception, KeyboardInterrupt) as exc:
+            if not exits.expected(exc) and os.environ.get("RECONCILER_DEBUG"):
                 raise
-            click.echo(
-                f"internal error: {type(exc).__name__}: {exc} (set RECONCILER_DEBUG=1 for details)",
-                err=True,
-            )
-            ctx.exit(1)
+            click.echo(exits.error_line(exc), err=True)
+            ctx.exit(exits.for_error(exc))
 
 
 @click.group(cls=ReconcilerGroup, context_settings={"help_option_names": ["-h", "--help"]})

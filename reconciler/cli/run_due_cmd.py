@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from reconciler.cli import exits
 from reconciler.cli.runtime import runtime
 from reconciler.domain.selection import select
 from reconciler.schedule import parse_instant, zone
@@ -56,4 +57,4 @@ def command(ctx: click.Context, at_text, dry_run, patterns, approve, fmt) -> Non
     else:
         output = results_text(report)
     click.echo(output, nl=False)
-    ctx.exit(0 if report.ok else 1)
+    ctx.exit(exits.for_report(report))
