@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from reconciler.config.model import Customer, Settings
+from reconciler.connectwise.errors import ConnectWiseError
 from reconciler.connectwise.gateway import Gateway
 from reconciler.connectwise.records import Addition, Agreement, MalformedRecord
 from reconciler.domain.agreements import ResolutionError, resolve_agreement
@@ -40,26 +41,38 @@ class BillingData:
     agreements: dict[str, list[Agreement]] = field(default_factory=dict)  # company key -> list
     # company key -> the malformed record that makes its agreements untrustworthy
     unreadable: dict[str, MalformedRecord] = field(default_factory=dict)
+    # company key -> why the request that asked for its agreements failed
+    failed: dict[str, str] = field(default_factory=dict)
     _additions: dict[int, list[Addition]] = field(default_factory=dict)
 
     @classmethod
     def read(cls, gateway: Gateway, companies: Iterable[str]) -> BillingData:
-        """Agreements of every company in one bulk read."""
+        """Agreements of every company in one bulk read. A request of it that fails
+        fails the billing of the companies it asked for (naming why); the others' is
+        read as usual."""
         data = cls(gateway)
         wanted = sorted(set(companies))
         for company in wanted:
             data.agreements[fold(company)] = []
-        found = gateway.agreements_of_identifiers(wanted)
+        found = gateway.agreements_of_identifiers(wanted, partial=True)
         for agreement in found.records:
             data.agreements.setdefault(fold(agreement.company_identifier), []).append(agreement)
         for company in wanted:
             problem = found.problem(company, fold=fold)
             if problem is not None:
                 data.unreadable[fold(company)] = problem
+            failure = found.failure(company, fold=fold)
+            if failure is not None:
+                data.failed[fold(company)] = str(failure.error)
         return data
 
     def agreements_of(self, company: str) -> list[Agreement]:
-        """The company's agreements, or its MalformedRecord."""
+        """The company's agreements, or its MalformedRecord, or BillingFailed when the
+        read that asked for them failed."""
+        why = self.failed.get(fold(company))
+        if why is not None:
+            raise BillingFailed(f"reading the agreements of company {company} failed: {why}; "
+                                "nothing was billed, the next run tries again")
         problem = self.unreadable.get(fold(company))
         if problem is not None:
             raise problem
@@ -67,9 +80,16 @@ class BillingData:
 
     def additions(self, agreement_id: int) -> list[Addition]:
         """Additions of one agreement (read once per run, kept current after PATCHes); a
-        malformed one raises its MalformedRecord."""
+        malformed one raises its MalformedRecord, a failed read BillingFailed."""
         if agreement_id not in self._additions:
-            found = self.gateway.additions([agreement_id])
+            try:
+                found = self.gateway.additions([agreement_id])
+            except MalformedRecord:
+                raise
+            except ConnectWiseError as exc:
+                raise BillingFailed(f"reading the additions of agreement {agreement_id} "
+                                    f"failed: {exc}; nothing was billed, the next run tries "
+                                    "again") from None
             if found.malformed:
                 raise found.malformed[0]
             self._additions[agreement_id] = list(found.records)

@@ -40,8 +40,18 @@ from reconciler.sends.window import Pair, SentRead, pair_of, read_sent, span_pre
 MAX_MISSED_LISTED = 400  # a very long outage is summarised past this many periods
 # A bulk read that still fails after the client's retries (an outage, not a refusal):
 # the sends it concerns fail and the run goes on. A refusal (401, 403, an answer that is
-# not JSON) concerns every send alike and stops the run with its one clear error.
+# not JSON) concerns every send alike and stops the run with its one clear error. What a
+# read of sends concerns is narrower than the whole read: the pairs whose prefixes the
+# failed request carried (`SentRead.failed`); the others' requests still count.
 OUTAGE = (ServerError, TransportFailed, RateLimited)
+
+
+def _outages(read: SentRead, what: str) -> dict[Pair, str]:
+    """The pairs a failed request of `read` concerns, worded; a refusal is raised."""
+    for error in read.failed.values():
+        if not isinstance(error, OUTAGE):
+            raise error
+    return {pair: _failed_read(what, error) for pair, error in read.failed.items()}
 
 
 @dataclass(frozen=True)
@@ -215,6 +225,7 @@ def find_due(gateway: Gateway, customers: Iterable[Customer], clock: Clock, at: 
     except OUTAGE as exc:
         why = _failed_read(f"reading what was sent since {start_day}", exc)
         unreadable.update({pair: why for pair in spans})
+    unreadable.update(_outages(plan.sent, f"reading what was sent since {start_day}"))
     unreadable.update({p: _cannot_tell(why) for p, why in plan.sent.unreadable.items()
                        if p not in unreadable})
 
@@ -235,6 +246,7 @@ def find_due(gateway: Gateway, customers: Iterable[Customer], clock: Clock, at: 
             why = _failed_read(f"reading what was sent before {start_day}", exc)
             unreadable.update({w.pair: why for w in need})
         else:
+            unreadable.update(_outages(older, f"reading what was sent before {start_day}"))
             for w in need:
                 history[w.pair] = _periods(older.keys(w.pair))
             unreadable.update({p: _cannot_tell(why) for p, why in older.unreadable.items()

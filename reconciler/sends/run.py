@@ -1,6 +1,11 @@
 """run-due and send-now: perform sends and report one result per send.
 
-One customer's failure never stops the others: every send ends as a `SendResult`.
+One customer's failure never stops the others: every send ends as a `SendResult`. A
+bulk read that fails (after the client's retries) fails only the sends it concerns, with
+the read and the reason named: the keys read for a look-back window (`due.find_due`), the
+agreements and additions read for billing (`billing.BillingData`), and the ticket routing
+(every send needs it, so every send fails); the others still go out. The run itself
+raises only for a bad request of the caller (an unknown --approve-quantities).
 In a dry run everything is read and checked exactly as in a real run (usage, additions,
 guardrail, detection counts) but nothing is PATCHed, POSTed or deleted; sends that would
 go out are reported `skipped` with "dry run: would send ...".
@@ -14,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from reconciler.config.model import Customer, Fleet, RejectedCustomer
+from reconciler.connectwise.errors import ConnectWiseError
 from reconciler.connectwise.gateway import Gateway
 from reconciler.connectwise.records import NewTicket, Ticket
 from reconciler.domain import records
@@ -28,7 +34,7 @@ from reconciler.sends.due import DuePlan, DueSend, canonical_company, find_due
 from reconciler.sends.marks import keep_owed
 from reconciler.sends.model import RunReport, SendResult, rejected_results
 from reconciler.sends.quantities import CompanyBillings, converge, read_billings
-from reconciler.sends.routing import Routing, resolve_routing
+from reconciler.sends.routing import Routing, RoutingError, resolve_routing
 from reconciler.sends.settle import Settlement, losers, record_of, settle
 from reconciler.sources import DetectionSource, SourceError, UsageSource
 
@@ -48,7 +54,7 @@ class SendContext:
     dry_run: bool = False
     approve: frozenset[str] = frozenset()  # folded slugs / company identifiers
     billing_companies: frozenset[str] = frozenset()  # whose agreements to read, in bulk
-    _routing: Routing | None = None
+    _routing: Routing | str | None = None  # str: why it could not be read
     _billing: billing.BillingData | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)  # customers run in parallel
     # key -> duplicates a delivery could not settle (warning rows; the sends are done)
@@ -63,9 +69,19 @@ class SendContext:
 
     @property
     def routing(self) -> Routing:
+        """Read once per run; a failed read fails every send that needs it, without
+        reading again for each."""
         with self._lock:
             if self._routing is None:
-                self._routing = resolve_routing(self.gateway, self.fleet.settings.tickets)
+                try:
+                    self._routing = resolve_routing(self.gateway, self.fleet.settings.tickets)
+                except RoutingError as exc:  # a name in reconciler.yaml that does not exist
+                    self._routing = str(exc)
+                except ConnectWiseError as exc:
+                    self._routing = ("reading the ticket routing (board, status, priority, "
+                                     f"type) failed: {exc}")
+            if isinstance(self._routing, str):
+                raise RoutingError(self._routing)  # a new one per send: threads share none
             return self._routing
 
     def billing_data(self) -> billing.BillingData:

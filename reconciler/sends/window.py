@@ -9,6 +9,10 @@ cadences), or per year (weekly and monthly ones, whose years hold few sends), pa
 the gateway into few requests.
 Answers may hold sends just outside the span: coverage only gains from them. Keys are
 compared without regard to case, as ConnectWise compares them (`fold`).
+
+One request that fails (after the client's retries) does not take the others with it:
+the pairs whose prefixes it carried are in `SentRead.failed` with the error, and every
+other pair is read as usual.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from reconciler.connectwise.errors import ConnectWiseError
 from reconciler.connectwise.gateway import Gateway
 from reconciler.connectwise.records import Ticket
 from reconciler.domain.fold import fold
@@ -61,6 +66,8 @@ class SentRead:
     found: dict[str, list[Ticket]] = field(default_factory=dict)
     unreadable: dict[Pair, str] = field(default_factory=dict)
     by_pair: dict[Pair, list[str]] = field(default_factory=dict)  # keys as written
+    # pairs a failed request asked for (their sends are unknown, never "not sent")
+    failed: dict[Pair, ConnectWiseError] = field(default_factory=dict)
 
     def tickets(self, key: str) -> list[Ticket]:
         return self.found.get(fold(key), [])
@@ -76,7 +83,12 @@ def read_sent(gateway: Gateway, prefixes: Mapping[Pair, Sequence[str]]) -> SentR
     out = SentRead()
     if not asked:
         return out
-    answer = gateway.tickets(key_prefixes=list(dict.fromkeys(asked)))
+    answer = gateway.tickets(key_prefixes=list(dict.fromkeys(asked)), partial=True)
+    for failure in answer.failed:
+        carried = {fold(prefix) for prefix in failure.prefixes}
+        for pair, wanted in prefixes.items():
+            if any(fold(prefix) in carried for prefix in wanted):
+                out.failed.setdefault(pair, failure.error)
     for ticket in sorted(answer.records, key=lambda t: t.id):
         pair = pair_of(ticket.key)
         if pair in prefixes:

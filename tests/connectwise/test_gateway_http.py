@@ -13,6 +13,7 @@ from datetime import date
 import httpx
 import pytest
 
+from reconciler.connectwise import ServerError
 from reconciler.connectwise.errors import UnusableAnswer
 from reconciler.connectwise.gateway import HttpGateway, parse
 from reconciler.connectwise.gateway.http import CONDITIONS_BUDGET, batches
@@ -218,6 +219,64 @@ def test_bulk_reads_chunk_under_2000_characters_and_cover_every_value(make_clien
     for request in site.requests:
         assert request.url.params["conditions"].startswith("identifier in (")
         assert request.url.params["fields"] == "id,identifier,name,deletedFlag,_info/lastUpdated"
+
+
+AGREEMENTS = [{"id": 100 + i, "name": f"A{i}", "type": {"name": "Managed Service"},
+               "company": {"id": i, "identifier": f"C{i:04d}", "name": f"Company {i}"},
+               "agreementStatus": "Active", "cancelledFlag": False} for i in range(1, 400)]
+
+
+def agreements_failing_for(failing: str):
+    """`company/identifier in (...)` answered, except a 503 to the chunk holding `failing`."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        condition = request.url.params["conditions"]
+        wanted = set(re.findall(r'"([^"]*)"', condition))
+        if failing in wanted:
+            return httpx.Response(503)
+        return httpx.Response(200, json=[a for a in AGREEMENTS
+                                         if a["company"]["identifier"] in wanted])
+
+    return handler
+
+
+def test_a_partial_read_reports_each_failed_chunk_with_the_values_it_asked_for(make_client):
+    client, _ = make_client(agreements_failing_for("C0300"), rate_limit_per_minute=None,
+                            max_retries=1)
+    gateway = HttpGateway(client)
+    identifiers = [a["company"]["identifier"] for a in AGREEMENTS]
+    found = gateway.agreements_of_identifiers(identifiers, partial=True)
+
+    [failed] = found.failed
+    assert "C0300" in failed.values and "(503)" in str(failed.error)
+    assert 1 < len(failed.values) < len(identifiers)  # one chunk of several
+    read = {a.company_identifier for a in found.records}
+    assert read == set(identifiers) - set(failed.values)  # every other chunk was read
+    assert all(found.failure(i) is failed for i in failed.values)
+    assert found.failure("c0300", fold=str.upper) is failed and found.failure("C0001") is None
+    with pytest.raises(ServerError):  # without partial, the failure is raised as before
+        gateway.agreements_of_identifiers(identifiers)
+
+
+def test_a_partial_ticket_read_names_the_keys_and_prefixes_of_a_failed_request(gateway_for,
+                                                                                  monkeypatch):
+    gateway, site = gateway_for()
+    monkeypatch.setattr("reconciler.connectwise.gateway.http.CONDITIONS_BUDGET", 1)
+    keys, prefixes = ["tmrm:billing:ACME:2026-11"], ["tmrm:hes:ACME:2026-11-", "tmrm:hes:B:"]
+
+    def refuse_acme_hes(request: httpx.Request) -> httpx.Response:
+        if "tmrm:hes:ACME" in request.url.params["conditions"]:
+            return httpx.Response(503)
+        return httpx.Response(200, json=[])
+
+    site.handler = refuse_acme_hes
+    found = gateway.tickets(keys=keys, key_prefixes=prefixes, partial=True)
+    [failed] = found.failed
+    assert (failed.values, failed.prefixes) == ((), ("tmrm:hes:ACME:2026-11-",))
+    assert found.failure("tmrm:hes:ACME:2026-11-24") is failed  # asked for by its prefix
+    assert found.failure("tmrm:hes:B:2026-11-24") is None
+    assert found.failure("tmrm:billing:ACME:2026-11") is None
+    assert len(site.requests) == 3 + 5  # one request per clause; the refused one retried
 
 
 def test_no_values_no_request(make_client):

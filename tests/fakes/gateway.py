@@ -1,8 +1,9 @@
 """`FakeGateway`: ConnectWise in memory, for fast unit tests of plan, apply, sends, import.
 
 Typed records in dicts, text compared without regard to case (as ConnectWise compares
-it), every write recorded in `writes`, failures injected per (operation, id) and
-malformed records per read (`malformed`). It is held to the same answers as
+it), every write recorded in `writes`, failures injected per (operation, id), failed
+requests of bulk reads per value asked for (`fail_read`) and malformed records per read
+(`malformed`). It is held to the same answers as
 `HttpGateway` by tests/connectwise/contract.
 """
 
@@ -15,7 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from reconciler.connectwise.errors import ConnectWiseError, NotFound
-from reconciler.connectwise.gateway import UPDATABLE_ADDITION_FIELDS, Batch
+from reconciler.connectwise.gateway import UPDATABLE_ADDITION_FIELDS, Batch, FailedRead
 from reconciler.connectwise.gateway.duplicates import CannotSettle, marked_summary
 from reconciler.connectwise.records import (
     Access,
@@ -76,6 +77,7 @@ class FakeGateway:
         self.writes: list[tuple[Any, ...]] = []
         self.failures: dict[tuple[str, int], Exception] = {}
         self.malformed: dict[str, list[MalformedRecord]] = {}  # read -> what it also answers
+        self.failing_reads: dict[tuple[str, bool], ConnectWiseError] = {}  # (start, exact)
         self.requests = 0
         self._next_id = 1_000_000
         self._lock = threading.RLock()
@@ -131,6 +133,27 @@ class FakeGateway:
         """Make `operation` on the record `ident` (agreement id for creates) raise."""
         self.failures[(operation, ident)] = error
 
+    def fail_read(self, start: str, error: ConnectWiseError, *, exact: bool = False) -> None:
+        """Make every request of a bulk read (tickets, agreements by identifier) that asks
+        for a value starting with `start` (a key, key prefix or identifier; with `exact`,
+        that value only) fail: in the fake, each value asked for is a request of its own."""
+        self.failing_reads[(start.casefold(), exact)] = error
+
+    def _failing(self, value: str) -> ConnectWiseError | None:
+        asked = value.casefold()
+        return next((e for (s, exact), e in self.failing_reads.items()
+                     if (asked == s if exact else asked.startswith(s))), None)
+
+    def _failed(self, asked: Iterable[str], *, prefixes: bool, partial: bool
+                ) -> tuple[set[str], tuple[FailedRead, ...]]:
+        """The values whose (fake) request fails, raised unless `partial`."""
+        failed = [(v, e) for v in asked if (e := self._failing(v)) is not None]
+        if failed and not partial:
+            raise failed[0][1]
+        reads = tuple(FailedRead(e, () if prefixes else (v,), (v,) if prefixes else ())
+                      for v, e in failed)
+        return {v.casefold() for v, _ in failed}, reads
+
     def answer_malformed(self, read: str, what: str, owner: object = None) -> None:
         """Make the bulk read `read` (e.g. "tickets") also answer a malformed record."""
         self.malformed.setdefault(read, []).append(MalformedRecord(
@@ -185,13 +208,17 @@ class FakeGateway:
         self._call("agreements_of_companies")
         return self._agreements_where("agreements_of_companies", lambda a: a.company_id in ids)
 
-    def agreements_of_identifiers(self, identifiers: Iterable[str]) -> Batch[Agreement]:
-        wanted = {i.casefold() for i in identifiers}
-        if not wanted:
+    def agreements_of_identifiers(self, identifiers: Iterable[str], *, partial: bool = False
+                                  ) -> Batch[Agreement]:
+        asked = list(identifiers)
+        if not asked:
             return Batch()
         self._call("agreements_of_identifiers")
-        return self._agreements_where("agreements_of_identifiers",
-                                      lambda a: a.company_identifier.casefold() in wanted)
+        lost, failed = self._failed(asked, prefixes=False, partial=partial)
+        wanted = {i.casefold() for i in asked} - lost
+        found = self._agreements_where("agreements_of_identifiers",
+                                       lambda a: a.company_identifier.casefold() in wanted)
+        return Batch(found.records, found.malformed, failed)
 
     def active_agreements_of_types(self, types: Iterable[str]) -> Batch[Agreement]:
         wanted = {t.casefold() for t in types}
@@ -247,17 +274,23 @@ class FakeGateway:
         self.writes.append(("set_quantity", agreement_id, addition_id, quantity))
 
     # -- tickets --------------------------------------------------------------------------
-    def tickets(self, keys: Iterable[str] = (), key_prefixes: Iterable[str] = ()
-                ) -> Batch[Ticket]:
-        exact = {k.casefold() for k in keys}
-        prefixes = [p.casefold() for p in key_prefixes]
-        if not exact and not prefixes:
+    def tickets(self, keys: Iterable[str] = (), key_prefixes: Iterable[str] = (), *,
+                partial: bool = False) -> Batch[Ticket]:
+        keys, key_prefixes = list(keys), list(key_prefixes)
+        if not keys and not key_prefixes:
             return Batch()
         self._call("tickets")
+        lost_keys, failed_keys = self._failed(keys, prefixes=False, partial=partial)
+        lost_prefixes, failed_prefixes = self._failed(key_prefixes, prefixes=True,
+                                                      partial=partial)
+        exact = {k.casefold() for k in keys} - lost_keys
+        prefixes = [p.casefold() for p in key_prefixes if p.casefold() not in lost_prefixes]
         with self._lock:
             found = sorted(self._tickets.items())
-        return self._batch("tickets", (t for _, t in found if t.key.casefold() in exact
-                                       or any(t.key.casefold().startswith(p) for p in prefixes)))
+        batch = self._batch("tickets", (t for _, t in found if t.key.casefold() in exact
+                                        or any(t.key.casefold().startswith(p)
+                                               for p in prefixes)))
+        return Batch(batch.records, batch.malformed, failed_keys + failed_prefixes)
 
     def tickets_of_companies(self, identifiers: Iterable[str], key_prefixes: Iterable[str]
                              ) -> Batch[Ticket]:

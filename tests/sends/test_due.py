@@ -5,8 +5,11 @@ missed and owed periods, waivers, malformed answers."""
 from dataclasses import replace
 from datetime import datetime
 
+import pytest
+
 from reconciler.config.model import BillingPolicy, Policy, SummaryPolicy
-from reconciler.domain.keys import OWED, WAIVED, mark_key, send_key
+from reconciler.connectwise import ServerError, Unauthorized
+from reconciler.domain.keys import OWED, WAIVED, kind_prefix, mark_key, send_key
 from reconciler.schedule import Clock
 from reconciler.sends.due import find_due
 from tests.fakes.gateway import FakeGateway
@@ -134,3 +137,40 @@ def test_a_malformed_ticket_whose_key_is_unreadable_fails_every_send():
     fake.answer_malformed("tickets", "ticket 9", owner=None)
     plan = find_due(fake, [DAILY, MONTHLY], CLOCK, AT, lookback_days=10)
     assert {s.status for s in plan.sends} == {"failed"}
+
+
+def _down(path: str) -> ServerError:
+    return ServerError(503, "", "Service Unavailable", (), "GET", path, attempts=6)
+
+
+def test_a_failed_request_of_the_span_read_fails_only_the_pairs_it_asked_for():
+    fake = site()
+    fake.fail_read(kind_prefix("billing", "ZED"), _down("/service/tickets"))
+    plan = find_due(fake, [DAILY, MONTHLY], CLOCK, AT, lookback_days=10)
+    by_customer = {s.customer.slug: s for s in plan.sends}
+    broken = by_customer["zed"]
+    assert (broken.status, broken.period.label) == ("failed", "2026-10")
+    assert broken.detail.startswith("reading what was sent since 2026-11-04 failed: "
+                                    "ConnectWise ")
+    assert broken.detail.endswith("nothing is sent for it, the next run tries again")
+    assert by_customer["acme"].status == "send"
+
+
+def test_a_failed_request_of_the_history_read_fails_only_that_pair():
+    fake = site()
+    # the history read asks for the kind's whole prefix (the span read asks by month)
+    fake.fail_read(kind_prefix(HES, "ACME"), _down("/service/tickets"), exact=True)
+    plan = find_due(fake, [DAILY, MONTHLY], CLOCK, AT, lookback_days=10)
+    by_customer = {s.customer.slug: s for s in plan.sends}
+    assert by_customer["acme"].status == "failed"
+    assert by_customer["acme"].detail.startswith("reading what was sent before 2026-11-04 "
+                                                 "failed: ConnectWise ")
+    assert by_customer["zed"].status == "send"
+
+
+def test_a_refused_request_stops_the_run_with_its_one_clear_error():
+    fake = site()
+    refused = Unauthorized(401, "", "Authentication failed.", (), "GET", "/service/tickets")
+    fake.fail_read(kind_prefix("billing", "ZED"), refused)
+    with pytest.raises(Unauthorized):
+        find_due(fake, [DAILY, MONTHLY], CLOCK, AT, lookback_days=10)

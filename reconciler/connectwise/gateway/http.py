@@ -10,8 +10,9 @@ writes send exactly the fields named.
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date, datetime
@@ -25,7 +26,7 @@ from reconciler.connectwise.client import ConnectWiseClient, replace_ops
 from reconciler.connectwise.errors import ConnectWiseError, UnusableAnswer
 from reconciler.connectwise.gateway import parse
 from reconciler.connectwise.gateway.duplicates import CannotSettle, marked_summary
-from reconciler.connectwise.gateway.protocol import UPDATABLE_ADDITION_FIELDS, Batch
+from reconciler.connectwise.gateway.protocol import UPDATABLE_ADDITION_FIELDS, Batch, FailedRead
 from reconciler.connectwise.records import (
     Access,
     Addition,
@@ -100,27 +101,57 @@ def _encoded(text: str) -> int:
     return len(str(httpx.QueryParams({"c": text}))) - 2
 
 
-def batches(parts: list[str], budget: int = CONDITIONS_BUDGET) -> list[str]:
-    """`or`-joined conditions, each under `budget` encoded characters (a single clause
-    longer than the budget still gets a request of its own)."""
-    out: list[str] = []
+def batches(parts: list[str], budget: int | None = None) -> list[str]:
+    """`or`-joined conditions, each under `budget` encoded characters (default
+    CONDITIONS_BUDGET; a single clause longer than the budget still gets a request of its
+    own)."""
+    return [condition for condition, _ in batched([(part, None) for part in parts], budget)]
+
+
+def batched(parts: Sequence[tuple[str, T]], budget: int | None = None
+            ) -> list[tuple[str, list[T]]]:
+    """`batches` of (clause, tag) pairs: each request with the tags of its clauses."""
+    budget = CONDITIONS_BUDGET if budget is None else budget
+    out: list[tuple[str, list[T]]] = []
     current: list[str] = []
-    for part in parts:
+    tags: list[T] = []
+    for part, tag in parts:
         if current and _encoded(cond.or_(*current, part)) > budget:
-            out.append(cond.or_(*current))
-            current = []
+            out.append((cond.or_(*current), tags))
+            current, tags = [], []
         current.append(part)
+        tags.append(tag)
     if current:
-        out.append(cond.or_(*current))
+        out.append((cond.or_(*current), tags))
     return out
 
 
 def key_conditions(keys: Iterable[str] = (), key_prefixes: Iterable[str] = ()) -> list[str]:
     """The `conditions` of the requests that read tickets by key and key prefix: prefix
     clauses first, each request under the URL budget."""
-    parts = [cond.like("externalXRef", f"{prefix}%") for prefix in key_prefixes]
-    parts += [cond.eq("externalXRef", key) for key in keys]
-    return batches(parts)
+    return [condition for condition, _, _ in key_requests(keys, key_prefixes)]
+
+
+Request = tuple[str, tuple[Any, ...], tuple[str, ...]]  # conditions, values, key prefixes
+
+
+def key_requests(keys: Iterable[str] = (), key_prefixes: Iterable[str] = ()
+                 ) -> list[Request]:
+    """`key_conditions`, each with the keys and key prefixes it asks for."""
+    asked: list[tuple[str, tuple[tuple[str, ...], tuple[str, ...]]]] = [
+        (cond.like("externalXRef", f"{prefix}%"), ((), (prefix,))) for prefix in key_prefixes]
+    asked += [(cond.eq("externalXRef", key), ((key,), ())) for key in keys]
+    return [(condition, tuple(k for ks, _ in tags for k in ks),
+             tuple(p for _, ps in tags for p in ps))
+            for condition, tags in batched(asked)]
+
+
+def _in_list_holds(condition: str, value: Any) -> bool:
+    """Whether `value` is one of the items of the `in (...)` list of `condition`. Items
+    are quoted literals (inner quotes escaped), separated by ", " between parentheses, so
+    a literal bounded by those cannot be part of another."""
+    literal = re.escape(cond.quote(value))
+    return re.search(rf"(?:\(|, ){literal}(?:,|\))", condition) is not None
 
 
 def key_prefix_condition(key_prefixes: Iterable[str]) -> str:
@@ -218,19 +249,46 @@ class HttpGateway:
             return list(pool.map(run, items))
 
     def _list_in(self, path: str, field: str, values: Iterable[Any], fields: str, *,
-                 conditions: str | None = None) -> list[Any]:
+                 conditions: str | None = None, partial: bool = False
+                 ) -> tuple[list[Any], tuple[FailedRead, ...]]:
         """Records whose `field` is one of `values` (deduplicated) and that meet
         `conditions`, in chunked `in (...)` requests whose URLs stay under 2,000
-        characters, run in parallel; no request at all for no values."""
-        chunks = self.client.in_chunks(path, field, values, conditions=conditions,
-                                       fields=fields)
-        pages = self.parallel(lambda c: self.client.list(path, conditions=c, fields=fields),
-                              chunks)
-        return [record for page in pages for record in page]
+        characters, run in parallel; no request at all for no values. `partial`: see
+        `_read_each`."""
+        wanted = list(dict.fromkeys(values))
+        try:  # measuring a chunk's URL may need the site's codebase: a request of its own
+            chunks = self.client.in_chunks(path, field, wanted, conditions=conditions,
+                                           fields=fields)
+        except ConnectWiseError as exc:
+            if not partial:
+                raise
+            return [], (FailedRead(exc, tuple(wanted)),)
+        requests: list[Request] = [
+            (c, tuple(v for v in wanted if _in_list_holds(c, v)) if partial else (), ())
+            for c in chunks]
+        return self._read_each(path, fields, requests, partial=partial)
+
+    def _read_each(self, path: str, fields: str, requests: list[Request], *,
+                   partial: bool) -> tuple[list[Any], tuple[FailedRead, ...]]:
+        """The raw records of every request (run in parallel). A request that fails is
+        raised, or with `partial` becomes a FailedRead naming what it asked for."""
+
+        def read(request: Request) -> list[Any] | FailedRead:
+            condition, values, prefixes = request
+            try:
+                return self.client.list(path, conditions=condition, fields=fields)
+            except ConnectWiseError as exc:
+                if not partial:
+                    raise
+                return FailedRead(exc, values, prefixes)
+
+        pages = self.parallel(read, requests)
+        raws = [raw for page in pages if not isinstance(page, FailedRead) for raw in page]
+        return raws, tuple(page for page in pages if isinstance(page, FailedRead))
 
     # -- companies ------------------------------------------------------------------------
     def companies(self, identifiers: Iterable[str]) -> Batch[Company]:
-        raws = self._list_in(COMPANIES, "identifier", identifiers, COMPANY_FIELDS)
+        raws, _ = self._list_in(COMPANIES, "identifier", identifiers, COMPANY_FIELDS)
         return _parsed(raws, parse.company, _owner("identifier", str), "GET", COMPANIES)
 
     def company_identifiers_like(self, prefix: str) -> list[str]:
@@ -247,14 +305,16 @@ class HttpGateway:
 
     # -- agreements -----------------------------------------------------------------------
     def agreements_of_companies(self, company_ids: Iterable[int]) -> Batch[Agreement]:
-        raws = self._list_in(AGREEMENTS, "company/id", company_ids, AGREEMENT_FIELDS)
+        raws, _ = self._list_in(AGREEMENTS, "company/id", company_ids, AGREEMENT_FIELDS)
         return _parsed(raws, parse.agreement, _owner("company/id", int), "GET", AGREEMENTS)
 
-    def agreements_of_identifiers(self, identifiers: Iterable[str]) -> Batch[Agreement]:
-        raws = self._list_in(AGREEMENTS, "company/identifier", identifiers,
-                             AGREEMENT_FIELDS)
-        return _parsed(raws, parse.agreement, _owner("company/identifier", str), "GET",
-                       AGREEMENTS)
+    def agreements_of_identifiers(self, identifiers: Iterable[str], *, partial: bool = False
+                                  ) -> Batch[Agreement]:
+        raws, failed = self._list_in(AGREEMENTS, "company/identifier", identifiers,
+                                     AGREEMENT_FIELDS, partial=partial)
+        found = _parsed(raws, parse.agreement, _owner("company/identifier", str), "GET",
+                        AGREEMENTS)
+        return Batch(found.records, found.malformed, failed)
 
     def active_agreements_of_types(self, types: Iterable[str]) -> Batch[Agreement]:
         condition = cond.and_(cond.in_("type/name", list(types)),
@@ -318,21 +378,20 @@ class HttpGateway:
         self.update_addition(agreement_id, addition_id, {"quantity": quantity})
 
     # -- tickets --------------------------------------------------------------------------
-    def tickets(self, keys: Iterable[str] = (), key_prefixes: Iterable[str] = ()
-                ) -> Batch[Ticket]:
-        pages = self.parallel(
-            lambda c: self.client.list(TICKETS, conditions=c, fields=TICKET_FIELDS),
-            key_conditions(keys, key_prefixes))
-        found = _parsed((t for page in pages for t in page), parse.ticket,
-                        _owner("externalXRef", str), "GET", TICKETS)
+    def tickets(self, keys: Iterable[str] = (), key_prefixes: Iterable[str] = (), *,
+                partial: bool = False) -> Batch[Ticket]:
+        raws, failed = self._read_each(TICKETS, TICKET_FIELDS,
+                                       key_requests(keys, key_prefixes), partial=partial)
+        found = _parsed(raws, parse.ticket, _owner("externalXRef", str), "GET", TICKETS)
         unique = {t.id: t for t in reversed(found.records)}  # batches may overlap
         malformed = {str(m): m for m in found.malformed}
-        return Batch(tuple(unique[i] for i in sorted(unique)), tuple(malformed.values()))
+        return Batch(tuple(unique[i] for i in sorted(unique)), tuple(malformed.values()),
+                     failed)
 
     def tickets_of_companies(self, identifiers: Iterable[str], key_prefixes: Iterable[str]
                              ) -> Batch[Ticket]:
-        raws = self._list_in(TICKETS, "company/identifier", identifiers, TICKET_FIELDS,
-                             conditions=key_prefix_condition(key_prefixes))
+        raws, _ = self._list_in(TICKETS, "company/identifier", identifiers, TICKET_FIELDS,
+                                conditions=key_prefix_condition(key_prefixes))
 
         def owner(raw: Any) -> Any:
             return _owner("company/identifier", str)(raw) or _owner("externalXRef", str)(raw)
@@ -476,12 +535,12 @@ class HttpGateway:
         return out
 
     def agreement_types(self, names: Iterable[str]) -> list[Ref]:
-        raws = self._list_in(AGREEMENT_TYPES, "name", names, AGREEMENT_TYPE_FIELDS)
+        raws, _ = self._list_in(AGREEMENT_TYPES, "name", names, AGREEMENT_TYPE_FIELDS)
         return _every(_parsed(raws, parse.agreement_type, lambda raw: None, "GET",
                               AGREEMENT_TYPES))
 
     def catalog_items(self, identifiers: Iterable[str]) -> list[CatalogItem]:
-        raws = self._list_in(CATALOG, "identifier", identifiers, CATALOG_FIELDS)
+        raws, _ = self._list_in(CATALOG, "identifier", identifiers, CATALOG_FIELDS)
         return _every(_parsed(raws, parse.catalog_item, lambda raw: None, "GET", CATALOG))
 
     # -- where tickets go -----------------------------------------------------------------

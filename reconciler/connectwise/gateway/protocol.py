@@ -8,7 +8,9 @@ suite holds every implementation to the same answers.
 Bulk reads return a `Batch`: the well-formed records, and the malformed ones, each tied
 to what it belongs to, so that a bad record fails only the customers depending on it and
 never reads as "nothing there". Failures of a whole request (transport, 5xx, an answer
-that is not a list) raise `ConnectWiseError`.
+that is not a list) raise `ConnectWiseError`; the reads a scheduled run makes for many
+customers at once take `partial=True` instead, and get each failed request back in
+`Batch.failed` with what it asked for, so that it fails only the customers it concerns.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Generic, Protocol, TypeVar
 
+from reconciler.connectwise.errors import ConnectWiseError
 from reconciler.connectwise.records import (
     Access,
     Addition,
@@ -41,11 +44,34 @@ UPDATABLE_ADDITION_FIELDS = frozenset({"billCustomer", "cancelledDate", "quantit
 
 
 @dataclass(frozen=True)
+class FailedRead:
+    """One request of a `partial` bulk read that failed even after the client's retries:
+    the values (identifiers, ids, keys) and key prefixes it asked for, and why."""
+
+    error: ConnectWiseError
+    values: tuple[Any, ...] = ()
+    prefixes: tuple[str, ...] = ()
+
+    def concerns(self, value: Any, *, fold: Callable[[Any], Any] = lambda v: v) -> bool:
+        """Whether `value` was asked for by this request (as itself or by a prefix)."""
+        folded = fold(value)
+        return (any(fold(v) == folded for v in self.values)
+                or any(str(folded).startswith(str(fold(p))) for p in self.prefixes))
+
+
+@dataclass(frozen=True)
 class Batch(Generic[R]):
     """What one bulk read found."""
 
     records: tuple[R, ...] = ()
     malformed: tuple[MalformedRecord, ...] = ()
+    failed: tuple[FailedRead, ...] = ()  # only for partial=True reads
+
+    def failure(self, value: Any, *, fold: Callable[[Any], Any] = lambda v: v
+                ) -> FailedRead | None:
+        """The failed request that asked for `value`, if any: what it would have found is
+        unknown (never "nothing there")."""
+        return next((f for f in self.failed if f.concerns(value, fold=fold)), None)
 
     def problem(self, owner: Hashable, *, fold: Callable[[Any], Any] = lambda o: o
                 ) -> MalformedRecord | None:
@@ -86,9 +112,11 @@ class Gateway(Protocol):
         """Every agreement of these companies; malformed ones owned by company id."""
         ...
 
-    def agreements_of_identifiers(self, identifiers: Iterable[str]) -> Batch[Agreement]:
+    def agreements_of_identifiers(self, identifiers: Iterable[str], *, partial: bool = False
+                                  ) -> Batch[Agreement]:
         """Every agreement of the companies with these identifiers; malformed ones owned
-        by company identifier."""
+        by company identifier. `partial`: a failed request is in `failed` (with the
+        identifiers it asked for), not raised."""
         ...
 
     def active_agreements_of_types(self, types: Iterable[str]) -> Batch[Agreement]:
@@ -119,12 +147,13 @@ class Gateway(Protocol):
         ...
 
     # -- tickets --------------------------------------------------------------------------
-    def tickets(self, keys: Iterable[str] = (), key_prefixes: Iterable[str] = ()
-                ) -> Batch[Ticket]:
+    def tickets(self, keys: Iterable[str] = (), key_prefixes: Iterable[str] = (), *,
+                partial: bool = False) -> Batch[Ticket]:
         """Tickets whose key is one of `keys` or starts with one of `key_prefixes` (as
         ConnectWise compares text), in as few requests as URLs allow. The answer may hold
         other tickets too: callers keep the ones they asked about. Malformed ones are
-        owned by their key."""
+        owned by their key. `partial`: a failed request is in `failed` (with the keys and
+        prefixes it asked for), not raised."""
         ...
 
     def tickets_of_companies(self, identifiers: Iterable[str], key_prefixes: Iterable[str]
