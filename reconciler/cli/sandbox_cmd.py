@@ -4,7 +4,9 @@ Security) simulator on loopback."""
 from __future__ import annotations
 
 import contextlib
+import signal
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -54,7 +56,8 @@ def command() -> None:
 def serve_command(host, port, seed, state, company, public_key, private_key, latency_ms,
                   rate_429, retry_after, rate_5xx, rate_drop, throttle_per_minute,
                   fault_seed) -> None:
-    """Serve the sandbox until interrupted (Ctrl-C)."""
+    """Serve the sandbox until stopped (Ctrl-C, SIGINT or SIGTERM); then save its state
+    and exit 0."""
     if not is_loopback_host(host):
         raise click.BadParameter("the sandbox only listens on loopback", param_hint="--host")
     try:
@@ -70,17 +73,50 @@ def serve_command(host, port, seed, state, company, public_key, private_key, lat
         readonly_public_key=None if custom_key else _DEFAULTS.readonly_public_key,
         readonly_private_key=None if custom_key else _DEFAULTS.readonly_private_key)
     app = create_app(seed=seed, state_path=state, credentials=credentials, faults=faults)
-    with contextlib.ExitStack() as stack:
+    with _stopped_by(signal.SIGINT, signal.SIGTERM):
         try:
-            url = stack.enter_context(serve(app, host=host, port=port))
-        except OSError as exc:
-            raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") \
-                from None
-        _banner(url, company, public_key, custom_key, state)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            click.echo("stopped")
+            with contextlib.ExitStack() as stack:
+                try:
+                    url = stack.enter_context(serve(app, host=host, port=port))
+                except OSError as exc:
+                    raise click.ClickException(
+                        f"cannot listen on {host}:{port}: {exc.strerror}") from None
+                _banner(url, company, public_key, custom_key, state)
+                threading.Event().wait()  # until a stop signal raises Stopped
+        except Stopped:
+            pass  # the server has shut down (the `with` above)
+        app.store.save()  # the journal folded into the state file: a clean stop
+    click.echo("stopped")
+
+
+class Stopped(Exception):
+    """A stop signal arrived."""
+
+
+@contextlib.contextmanager
+def _stopped_by(*signals: signal.Signals) -> Iterator[None]:
+    """Raise Stopped (once) on any of `signals`, whatever the process inherited: a process
+    started with `&` by a non-interactive shell (a CI step, nohup) inherits SIGINT as
+    ignored, and Python then never raises KeyboardInterrupt. The previous handlers come
+    back after. (Raising, not setting an Event: a handler must not take a lock the
+    interrupted main thread may hold.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may handle signals (in-process test runners)
+        return
+    fired = False
+
+    def handler(signum: int, frame: object) -> None:
+        nonlocal fired
+        if not fired:  # a second signal while shutting down changes nothing
+            fired = True
+            raise Stopped(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in signals}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _banner(url: str, company: str, public_key: str, custom_key: bool,

@@ -296,6 +296,15 @@ class Store:
                 if self.state.dirty:
                     self._commit()
 
+    def save(self) -> None:
+        """Fold the journal into the state file (a clean stop); nothing without a file."""
+        if self.path is None:
+            return
+        with self._lock, self._file_lock():
+            if self._file_stamp() != self._stamp:
+                self._load()  # another process wrote since: keep its writes
+            self._save()
+
     @contextlib.contextmanager
     def _file_lock(self) -> Iterator[None]:
         assert self.path is not None

@@ -9,6 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from reconciler.cli import cli
+from tests.processes import QUICK_TIMEOUT
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -26,5 +27,5 @@ def run(root: Path, *args: str, env: dict | None = None):
 def git(root: Path, *args: str) -> None:
     subprocess.run(
         ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
-        cwd=root, check=True, capture_output=True,
+        cwd=root, check=True, capture_output=True, timeout=QUICK_TIMEOUT,
     )

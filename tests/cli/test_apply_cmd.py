@@ -1,5 +1,6 @@
 import pytest
-from plan_cli_support import example_fleet, run
+
+from tests.cli.plan_cli_support import example_fleet, run
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
-from plan_cli_support import example_fleet, run
-
 from reconciler.config import load_fleet
+from tests.cli.plan_cli_support import example_fleet, run
 
 
 def test_import_needs_company_or_all(tmp_path):

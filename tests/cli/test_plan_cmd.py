@@ -2,9 +2,9 @@ import io
 import json
 
 import pytest
-from plan_cli_support import example_fleet, git, run
 
 from reconciler.cli.plan_cmd import use_color
+from tests.cli.plan_cli_support import example_fleet, git, run
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 import json
 
-from plan_cli_support import example_fleet, run
+from tests.cli.plan_cli_support import example_fleet, run
 
 
 def test_verify_lists_agreements_and_default_and_fails_on_a_missing_company(tmp_path):

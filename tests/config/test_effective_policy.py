@@ -18,8 +18,7 @@ from reconciler.config.model import (
     SummaryPolicy,
 )
 from reconciler.errors import ConfigError
-
-from .conftest import FLEET, REPO, replace_line
+from tests.config.conftest import FLEET, REPO, replace_line
 
 
 def test_example_fleet_validates_with_zero_diagnostics() -> None:

@@ -12,8 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.config import Diagnostic, validate
-
-from .conftest import FLEET
+from tests.config.conftest import FLEET
 
 FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
 YAML_ALPHABET = st.sampled_from([*list("ab01:-[]{}&*!|>'\"#\n\t ,?%@`.~<\\\x00é"), "name", "settings", "custom", "<<", "---", "&a", "*a", "!!int", "\ufeff"])  # fmt: skip

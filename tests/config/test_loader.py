@@ -9,8 +9,7 @@ import pytest
 
 from reconciler.config import validate
 from reconciler.config.yamlio import MAX_FILE_BYTES, parse
-
-from .conftest import FLEET
+from tests.config.conftest import FLEET
 
 
 def messages(name: str) -> list[str]:

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.config import FleetInvalid, load_fleet, validate
-
-from .conftest import replace_line
+from tests.config.conftest import replace_line
 
 
 def test_a_bad_file_is_rejected_with_its_errors_and_the_others_load(fleet_copy: Path) -> None:

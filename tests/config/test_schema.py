@@ -11,8 +11,7 @@ from jsonschema import Draft202012Validator
 
 from reconciler.config import validate
 from reconciler.config.identifiers import COMPANY_IDENTIFIER_PATTERN, CONDITION_TEXT_PATTERN
-
-from .conftest import FLEET, REPO, replace_line
+from tests.config.conftest import FLEET, REPO, replace_line
 
 SCHEMAS = {name: json.loads((REPO / "schemas" / f"{name}.schema.json").read_text()) for name in ("customer", "settings")}  # fmt: skip
 

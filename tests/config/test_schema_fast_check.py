@@ -13,8 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.config import schema as schemas
-
-from .conftest import FLEET, REPO
+from tests.config.conftest import FLEET, REPO
 
 EXAMPLES = {
     "customer": [yaml.safe_load(p.read_text()) for p in sorted((REPO / "customers").glob("*.yaml"))]

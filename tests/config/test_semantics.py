@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.config import validate
-
-from .conftest import FLEET, replace_line
+from tests.config.conftest import FLEET, replace_line
 
 SETTINGS = "reconciler.yaml"
 

@@ -16,12 +16,11 @@ from collections.abc import Iterator
 
 import pytest
 import yaml
-from hostile_site import HUGE, HostileSite, gzip_bomb
-from served_fleet import cw_env, make_fleet, run_inprocess
 
 from reconciler.connectwise import ConnectWiseClient, ConnectWiseError, TransportFailed
-
-from .conftest import CREDS
+from tests.connectwise.conftest import CREDS
+from tests.hostile_site import HUGE, HostileSite, gzip_bomb
+from tests.served_fleet import cw_env, make_fleet, run_inprocess
 
 MiB = 1024 * 1024
 

@@ -1,3 +1,3 @@
 """Fixtures of the end-to-end tests (helpers live in e2e_support.py)."""
 
-from e2e_support import root  # noqa: F401  (the fixture, re-exported for pytest)
+from tests.e2e.e2e_support import root  # noqa: F401  (the fixture, re-exported for pytest)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
-from e2e_support import additions, run
+from tests.e2e.e2e_support import additions, run
 
 ERROR = "customers/acme.yaml:17:10: custom.billing.day is 32; the maximum is 31"
 OTHERS = {"globex", "umbrella", "vandelay", "wayne"}  # the example fleet's pending changes

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from e2e_support import run
-
 from reconciler.sandbox import create_app, serve
+from tests.e2e.e2e_support import run
 
 
 def test_plan_apply_plan_over_loopback_http(root, monkeypatch):

@@ -7,11 +7,10 @@ import json
 import re
 from datetime import UTC, datetime
 
-from e2e_support import FailFirstPost, additions, client_for, run, sandbox_app
-
 from reconciler.config import load_fleet
 from reconciler.connectwise import replace_ops
 from reconciler.runtime import open_runtime
+from tests.e2e.e2e_support import FailFirstPost, additions, client_for, run, sandbox_app
 
 
 def plan_json(root, *args):

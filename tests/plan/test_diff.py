@@ -1,11 +1,10 @@
 from dataclasses import replace
 from datetime import date
 
-from plan_factories import addition, agreement, company, customer, settings, snapshot
-
 from reconciler.config.model import AgreementRef
 from reconciler.plan.diff import build_plan, diff_customer
 from reconciler.plan.snapshot import UnmanagedCompany
+from tests.plan.plan_factories import addition, agreement, company, customer, settings, snapshot
 
 TODAY = date(2026, 11, 25)
 S = settings()

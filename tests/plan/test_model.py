@@ -1,13 +1,13 @@
 import json
 
 import pytest
-from plan_factories import sample_plan
 
 from reconciler.plan.model import (
     Plan,
     PlanFileInvalid,
     canonical_hash,
 )
+from tests.plan.plan_factories import sample_plan
 
 
 def test_build_sorts_and_dedupes():

@@ -3,13 +3,12 @@
 from datetime import date
 from pathlib import Path
 
-from plan_factories import customer, settings, snapshot
-
 from reconciler.config.diagnostics import Diagnostic
 from reconciler.config.model import Fleet, RejectedCustomer
 from reconciler.domain.selection import by_slugs, select
 from reconciler.plan.diff import build_plan
 from reconciler.plan.model import Plan
+from tests.plan.plan_factories import customer, settings, snapshot
 
 BROKEN = RejectedCustomer(
     "acme",

@@ -1,10 +1,9 @@
 import json
 
-from plan_factories import AG, sample_plan
-
 from reconciler.plan.model import Change, Plan
 from reconciler.plan.render import render
 from reconciler.plan.render.markdown import render_markdown
+from tests.plan.plan_factories import AG, sample_plan
 
 
 def test_text_has_totals_requests_errors_candidates_and_no_colour_by_default():

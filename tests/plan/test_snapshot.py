@@ -3,11 +3,10 @@ malformed record makes only its own company unreadable (never absent)."""
 
 from datetime import date
 
-from plan_factories import customer, settings
-
 from reconciler.plan.diff import diff_customer
 from reconciler.plan.snapshot import read
 from tests.fakes.gateway import FakeGateway
+from tests.plan.plan_factories import customer, settings
 
 TODAY = date(2026, 11, 25)
 S = settings()

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import QUICK_TIMEOUT
+
 PROJECT = Path(__file__).resolve().parents[2]
 
 
@@ -37,7 +39,8 @@ class GitRepo:
             "GIT_CONFIG_NOSYSTEM": "1",
         }
         done = subprocess.run(
-            ["git", *args], cwd=self.root, env=env, capture_output=True, text=True, check=True
+            ["git", *args], cwd=self.root, env=env, capture_output=True, text=True, check=True,
+            timeout=QUICK_TIMEOUT,
         )
         return done.stdout.strip()
 

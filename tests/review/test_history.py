@@ -11,6 +11,7 @@ from reconciler.cli import cli
 from reconciler.errors import ReconcilerError
 from reconciler.review.history import history
 from reconciler.review.render import history_text
+from tests.processes import QUICK_TIMEOUT
 
 BOB = "Bob Billing <bob@example.com>"
 
@@ -90,7 +91,7 @@ def test_text_output(story):
 def test_empty_repository_history(tmp_path):
     import subprocess
 
-    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True, timeout=QUICK_TIMEOUT)
     assert history(tmp_path).entries == ()
     assert history_text(history(tmp_path)) == "No commit changed any customer's effective policy.\n"
 

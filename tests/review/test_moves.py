@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from review_factories import customer, settings
-
 from reconciler.config.model import BillingPolicy, Policy, SummaryPolicy
 from reconciler.review.moves import format_instant, sends_moved
+from tests.review.review_factories import customer, settings
 
 NY = ZoneInfo("America/New_York")
 AT = datetime(2026, 11, 25, 12, 0, tzinfo=NY)  # a Wednesday

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from review_factories import GLOBAL, customer, fleet
-
 from reconciler.config.model import (
     AgreementRef,
     BillingPolicy,
@@ -15,6 +13,7 @@ from reconciler.config.model import (
     frozen_map,
 )
 from reconciler.review.policy import policy_changes
+from tests.review.review_factories import GLOBAL, customer, fleet
 
 
 def texts(base: Fleet | None, head: Fleet) -> dict[str, list[str]]:

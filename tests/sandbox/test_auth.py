@@ -5,8 +5,7 @@ from __future__ import annotations
 import httpx
 
 from reconciler.sandbox import SandboxCredentials, create_app, transport
-
-from .conftest import API, AUTH, CLIENT_ID, NOW, READONLY, basic, make_client
+from tests.sandbox.conftest import API, AUTH, CLIENT_ID, NOW, READONLY, basic, make_client
 
 
 def raw(app) -> httpx.Client:

@@ -10,8 +10,7 @@ import httpx
 import pytest
 
 from reconciler.sandbox import Faults, create_app
-
-from .conftest import make_client
+from tests.sandbox.conftest import make_client
 
 
 class Clock:

@@ -13,8 +13,7 @@ import httpx
 import pytest
 
 from reconciler.sandbox import transport
-
-from .conftest import NOW
+from tests.sandbox.conftest import NOW
 
 PATH = "/LMPI/v3/reports/summary"
 ACME = "6f1c2a9e-0d4b-4c61-9a57-1b2f0e8c3a01"

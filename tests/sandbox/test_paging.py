@@ -7,8 +7,7 @@ import re
 import pytest
 
 from reconciler.sandbox import create_app
-
-from .conftest import NOW, make_client, tiny_seed
+from tests.sandbox.conftest import NOW, make_client, tiny_seed
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ import pyconnectwise
 import pytest
 
 from reconciler.sandbox import create_app, serve
-
-from .conftest import CLIENT_ID, NOW
+from tests.sandbox.conftest import CLIENT_ID, NOW
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # its pydantic models
 

@@ -15,8 +15,7 @@ import httpx
 import pytest
 
 from reconciler.sandbox import create_app, serve
-
-from .conftest import AUTH, CLIENT_ID, NOW, tiny_seed
+from tests.sandbox.conftest import AUTH, CLIENT_ID, NOW, tiny_seed
 
 
 @pytest.fixture

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 
 from reconciler.sandbox import create_app
-
-from .conftest import NOW, make_client
+from tests.processes import Process
+from tests.sandbox.conftest import NOW, make_client
 
 NEW = {"product": {"identifier": "TM-CAS"}, "billCustomer": "Billable"}
 URL = "finance/agreements/102/additions"
@@ -60,10 +59,10 @@ def test_another_process_sees_writes(tmp_path):
         "for _ in range(5):\n"
         f"    assert c.post({URL!r}, json={NEW!r}).status_code == 201\n"
     )
-    procs = [subprocess.Popen([sys.executable, "-c", code]) for _ in range(2)]
-    for _ in range(5):
-        assert c.post(URL, json=NEW).status_code == 201
-    assert all(p.wait(timeout=30) == 0 for p in procs)
+    with Process([sys.executable, "-c", code]) as one, Process([sys.executable, "-c", code]) as two:
+        for _ in range(5):
+            assert c.post(URL, json=NEW).status_code == 201
+        assert [one.wait(), two.wait()] == [0, 0], one.output() + two.output()
     assert c.get(f"{URL}/count").json() == {"count": 16}  # 1 seeded + 15, none lost
 
 

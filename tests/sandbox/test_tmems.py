@@ -13,8 +13,7 @@ import pytest
 
 from reconciler.sandbox import create_app, transport
 from reconciler.sandbox.tmems import make_log
-
-from .conftest import NOW
+from tests.sandbox.conftest import NOW
 
 PATH = "/api/v1/log/policyeventlog"
 

@@ -7,8 +7,7 @@ import pytest
 
 from reconciler.sandbox import create_app
 from reconciler.sandbox.versions import requested, supported
-
-from .conftest import AUTH, NOW, make_client
+from tests.sandbox.conftest import AUTH, NOW, make_client
 
 
 def accept(version: str) -> dict:

@@ -2,13 +2,13 @@
 every due period is sent exactly once, by one of them."""
 
 import json
-import subprocess
 import sys
 from collections import Counter
 
 import pytest
 
 from reconciler.sandbox import create_app
+from tests.processes import Process
 from tests.sends import world
 
 
@@ -18,11 +18,10 @@ def test_two_processes_at_once_send_each_period_once(tmp_path):
     command = [sys.executable, "-m", "reconciler", "--root", str(root), "run-due",
                "--at", "2026-12-01T12:00:00-05:00", "--customer", "hooli",
                "--customer", "initech", "--customer", "stark", "--format", "json"]
-    procs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for _ in range(2)]
-    outputs = [p.communicate(timeout=120) for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
-    rows = [row for out, _ in outputs for row in json.loads(out)["results"]]
+    with Process(command) as one, Process(command) as two:
+        codes = [one.wait(), two.wait()]
+    assert codes == [0, 0], one.output() + two.output()
+    rows = [row for p in (one, two) for row in json.loads(p.stdout)["results"]]
     per_key = Counter(row["key"] for row in rows if row["outcome"] == "sent")
     assert per_key and set(per_key.values()) == {1}  # each key sent by exactly one process
     assert {row["key"] for row in rows} == set(per_key)

@@ -12,12 +12,12 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hostile_site import HUGE, HostileSite, gzip_bomb
 
 from reconciler.config.model import Product
 from reconciler.sources.lmpi import LmpiUsageSource
 from reconciler.sources.model import SourceError
 from reconciler.sources.tmems import TmemsClient
+from tests.hostile_site import HUGE, HostileSite, gzip_bomb
 
 MiB = 1024 * 1024
 PRODUCTS = {"wfbss": Product("wfbss", "Worry-Free Business Security Services", "TM-WFBSS")}

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.processes import RUN_TIMEOUT
+
 PROJECT = Path(__file__).resolve().parents[2]
 HOOKS = {h["id"]: h for h in yaml.safe_load((PROJECT / ".pre-commit-hooks.yaml").read_text())}
 
@@ -31,7 +33,8 @@ def run_hook(hook: dict, root: Path, changed: list[str]) -> subprocess.Completed
     argv[0] = str(Path(sys.prefix) / "bin" / argv[0])  # the console script pre-commit installs
     if hook["pass_filenames"]:
         argv += matching
-    return subprocess.run(argv, cwd=root, capture_output=True, text=True, check=False)
+    return subprocess.run(argv, cwd=root, capture_output=True, text=True, check=False,
+                          timeout=RUN_TIMEOUT)
 
 
 def test_hooks_run_validate_on_fleet_files_only():

