@@ -34,6 +34,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from reconciler.cli import exits
+from reconciler.connectwise import TransportFailed
 from reconciler.domain.keys import send_key
 from reconciler.sandbox import Faults
 from reconciler.schedule import Clock, cadences
@@ -93,6 +94,7 @@ def race(one: Callable[[], Run]) -> list[Run]:
     """Two runs at the same moment, on two threads; an exception in either (a bug: the
     recorded kind never escapes `run_once`) is raised here, in the main thread."""
     barrier = threading.Barrier(2)
+    lock = threading.Lock()
     runs: list[Run] = []
     errors: list[BaseException] = []
 
@@ -105,7 +107,6 @@ def race(one: Callable[[], Run]) -> list[Run]:
         except BaseException as exc:
             errors.append(exc)
 
-    lock = threading.Lock()
     threads = [threading.Thread(target=racer) for _ in range(2)]
     switch = sys.getswitchinterval()
     sys.setswitchinterval(1e-4)  # racing threads hand the GIL over quickly
@@ -132,7 +133,7 @@ def simulate(make_gateway, fleet, usage, detections, start, end, *, seed: int,
     rng = random.Random(seed)
     runs: list[Run] = []
 
-    def one(at=None) -> Run:
+    def one(at: datetime) -> Run:
         return run_once(fleet, make_gateway(), at, usage, detections)
 
     at = start
@@ -158,6 +159,36 @@ def simulate(make_gateway, fleet, usage, detections, start, end, *, seed: int,
 
 def results_of(runs: list[Run]) -> list[SendResult]:
     return [result for run in runs for result in run.results]
+
+
+def test_a_run_that_fails_is_recorded_with_the_cli_exit_status(monkeypatch):
+    def down(*args, **kwargs):
+        raise TransportFailed(None, "ConnectError", "refused", (), "GET", "/service/tickets")
+
+    monkeypatch.setattr(sys.modules[__name__], "run_due", down)
+    run = run_once(None, None, START, None, None)
+    assert run.status == 1 and run.error.startswith("error: ConnectWise could not complete")
+
+
+def test_a_bug_in_a_run_is_raised_not_recorded(monkeypatch):
+    def bug(*args, **kwargs):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(sys.modules[__name__], "run_due", bug)
+    with pytest.raises(KeyError):
+        run_once(None, None, START, None, None)
+
+
+def test_an_exception_in_a_racing_thread_reaches_the_main_thread():
+    calls = []
+
+    def one() -> Run:
+        calls.append(threading.current_thread())
+        raise ValueError("a racer's bug")
+
+    with pytest.raises(ValueError, match="a racer's bug"):
+        race(one)
+    assert len(calls) == 2 and threading.main_thread() not in calls
 
 
 def year_data(tmp_path, start: date, end: date) -> None:
