@@ -15,6 +15,7 @@ from reconciler.connectwise import BadRequest, SiteError, Unauthorized
 from reconciler.connectwise.records import NewTicket
 from reconciler.runtime import SANDBOX_STATE, open_runtime
 from reconciler.sources import LmpiUsageSource
+from tests.processes import QUICK_TIMEOUT
 from tests.served_fleet import make_fleet
 
 SITE_ENV = {"CW_COMPANY_ID": "acme", "CW_PUBLIC_KEY": "PUBKEY123",
@@ -150,7 +151,7 @@ def test_only_the_sandbox_branch_loads_the_simulator(tmp_path):
     loaded = {}
     for name, root in (("site", site), ("sandbox", sandbox)):
         done = subprocess.run([sys.executable, "-c", probe, str(root)], capture_output=True,
-                              text=True, timeout=60, check=True)
+                              text=True, timeout=QUICK_TIMEOUT, check=True)
         loaded[name] = done.stdout.strip()
     assert loaded == {"site": "False", "sandbox": "True"}
 
