@@ -11,10 +11,10 @@ import logging
 import secrets
 
 import pytest
-from served_fleet import cw_env, make_fleet, run_inprocess, run_process
 
 from reconciler import redact
 from reconciler.sandbox import create_app, serve
+from tests.served_fleet import cw_env, make_fleet, run_inprocess, run_process
 
 AT = "2026-12-01T12:00"
 

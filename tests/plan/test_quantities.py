@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from plan_factories import customer, settings
-
 from reconciler.config.model import AgreementRef
 from reconciler.domain import records
 from reconciler.plan.diff import build_plan, diff_customer
 from reconciler.plan.snapshot import read
 from tests.fakes.gateway import FakeGateway
+from tests.plan.plan_factories import customer, settings
 
 TODAY = date(2026, 12, 3)
 S = settings()
