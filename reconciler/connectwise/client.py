@@ -206,7 +206,6 @@ class ConnectWiseClient:
             content = json.dumps(body).encode()
             all_headers["Content-Type"] = "application/json"
         attempt = 0
-        maybe_applied = False  # an earlier attempt may have reached the server
         # this request's own backoff jitter, whichever thread retries first
         jitter = self.retry.stream(f"{method} {url} {params}")
         while True:
@@ -225,7 +224,6 @@ class ConnectWiseClient:
                                               jitter=jitter)
                 if delay is None:
                     raise self._transport_error(exc, method, path, attempt, retry_safe) from exc
-                maybe_applied = maybe_applied or not isinstance(exc, NOT_SENT_ERRORS)
                 self._wait(method, path, attempt, type(exc).__name__, delay, throttled=False)
                 continue
             status = response.status_code
@@ -238,12 +236,8 @@ class ConnectWiseClient:
             delay = self.retry.next_delay(attempt, retry_safe=retry_safe, response=response,
                                           jitter=jitter)
             if delay is not None:
-                maybe_applied = maybe_applied or status != 429
                 self._wait(method, path, attempt, str(status), delay, throttled=status == 429)
                 continue
-            if status == 404 and method == "DELETE" and maybe_applied:
-                # An earlier attempt that dropped or failed mid-way did the delete.
-                return response
             raise from_response(
                 response, method, path, attempts=attempt, scrub=self._credentials.scrub
             )
@@ -316,9 +310,6 @@ class ConnectWiseClient:
         safe = all(op["op"] == "replace" for op in ops)
         response = self._send("PATCH", self.url(path), path=path, body=ops, retry_safe=safe)
         return self._json(response, "PATCH", path)
-
-    def delete(self, path: str) -> None:
-        self._send("DELETE", self.url(path), path=path)
 
     # -- lists --------------------------------------------------------------------------
     def _list_params(

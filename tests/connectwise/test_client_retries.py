@@ -174,24 +174,6 @@ def test_patch_replace_is_retried_but_patch_add_is_not(make_client):
     assert len(site.requests) == 1
 
 
-def test_delete_is_retried(make_client):
-    client, site = make_client(script(drop(), httpx.Response(204)))
-    client.delete("/service/tickets/1")
-    assert len(site.requests) == 2
-    client, site = make_client(script(httpx.Response(503), httpx.Response(204)))
-    client.delete("/service/tickets/1")
-    assert len(site.requests) == 2
-
-
-def test_delete_that_dropped_then_404s_was_done_by_the_first_attempt(make_client):
-    client, site = make_client(script(drop(), httpx.Response(404, json={"code": "NotFound"})))
-    assert client.delete("/service/tickets/1") is None
-    assert len(site.requests) == 2
-    client, _ = make_client(script(httpx.Response(404, json={"code": "NotFound", "message": "m"})))
-    with pytest.raises(Exception, match="404"):
-        client.delete("/service/tickets/1")
-
-
 def test_every_attempt_passes_the_rate_limiter(make_client, fake_time):
     client, site = make_client(
         script(httpx.Response(503), OK), rate_limit_per_minute=10, backoff_base=0.001
