@@ -220,11 +220,8 @@ def find_due(gateway: Gateway, customers: Iterable[Customer], clock: Clock, at: 
                       *(send_key(w.cadence.kind, w.company, p.label)
                         for p in owed.get(w.pair, ()) if p.start < start_day)]
              for w in work if w.pair not in unreadable}
-    try:
-        plan.sent = read_sent(gateway, spans)
-    except OUTAGE as exc:
-        why = _failed_read(f"reading what was sent since {start_day}", exc)
-        unreadable.update({pair: why for pair in spans})
+    # read_sent never raises for a failed request: it names the pairs the request carried
+    plan.sent = read_sent(gateway, spans)
     unreadable.update(_outages(plan.sent, f"reading what was sent since {start_day}"))
     unreadable.update({p: _cannot_tell(why) for p, why in plan.sent.unreadable.items()
                        if p not in unreadable})
@@ -239,18 +236,13 @@ def find_due(gateway: Gateway, customers: Iterable[Customer], clock: Clock, at: 
             and not coverage_of(w).covers(start_day + timedelta(days=1))]
     history: dict[Pair, list[Period]] = {}
     if need:
-        try:
-            older = read_sent(gateway, {w.pair: [kind_prefix(w.cadence.kind, w.company)]
-                                        for w in need})
-        except OUTAGE as exc:
-            why = _failed_read(f"reading what was sent before {start_day}", exc)
-            unreadable.update({w.pair: why for w in need})
-        else:
-            unreadable.update(_outages(older, f"reading what was sent before {start_day}"))
-            for w in need:
-                history[w.pair] = _periods(older.keys(w.pair))
-            unreadable.update({p: _cannot_tell(why) for p, why in older.unreadable.items()
-                               if p not in unreadable})
+        older = read_sent(gateway, {w.pair: [kind_prefix(w.cadence.kind, w.company)]
+                                    for w in need})
+        unreadable.update(_outages(older, f"reading what was sent before {start_day}"))
+        for w in need:
+            history[w.pair] = _periods(older.keys(w.pair))
+        unreadable.update({p: _cannot_tell(why) for p, why in older.unreadable.items()
+                           if p not in unreadable})
 
     for w in work:
         plan.sends.extend(_sends_of(w, clock, at, lookback, plan.sent, history, owed, waived,

@@ -71,6 +71,7 @@ class ReadingClient:
         Transient naming the last problem. `headers` is called for every attempt: signed
         requests sign afresh."""
         attempt = 0
+        jitter = self.retry.stream(f"{method} {url} {params}")  # as the ConnectWise client
         while True:
             attempt += 1
             self.request_count += 1
@@ -81,12 +82,14 @@ class ReadingClient:
                 response = bounded.send(self._client, request, deadline=self.deadline,
                                         max_bytes=self.max_bytes)
             except httpx.RequestError as exc:
-                delay = self.retry.next_delay(attempt, retry_safe=True, error=exc)
+                delay = self.retry.next_delay(attempt, retry_safe=True, error=exc,
+                                              jitter=jitter)
                 problem = _problem(exc)
             else:
                 if not self.retry.retries_status(response.status_code, retry_safe=True):
                     return response
-                delay = self.retry.next_delay(attempt, retry_safe=True, response=response)
+                delay = self.retry.next_delay(attempt, retry_safe=True, response=response,
+                                              jitter=jitter)
                 problem = f"{response.status_code} {response.reason_phrase}".strip()
             if delay is None:
                 tries = "1 attempt" if attempt == 1 else f"{attempt} attempts"
