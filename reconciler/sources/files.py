@@ -27,14 +27,14 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 from reconciler.config.model import Product
 from reconciler.sources.model import (
     MAX_COUNT,
+    LoadedOnce,
     MissingDays,
     MonthUsage,
     RejectedLine,
@@ -151,20 +151,6 @@ def _text(row: dict, column: str, where: str) -> str:
     return text
 
 
-def _cached(cache: dict, key: tuple, load: Callable[..., Any]) -> Any:
-    """`load(*key)`, read once per source: a file that failed keeps failing the same way
-    (every customer billed from it gets the same error) without being parsed again."""
-    if key not in cache:
-        try:
-            cache[key] = load(*key)
-        except SourceError as exc:
-            cache[key] = exc
-    found = cache[key]
-    if isinstance(found, SourceError):
-        raise found
-    return found
-
-
 class FileUsageSource:
     """License usage read from `<folder>/YYYY-MM.csv|json`."""
 
@@ -174,10 +160,10 @@ class FileUsageSource:
         self.root = root
         self._products = ProductMap(products)
         self.description = f"file {_display(folder, root)}"
-        self._cache: dict[tuple[int, int], MonthUsage | SourceError] = {}
+        self._months = LoadedOnce(self._load)
 
     def usage(self, year: int, month: int) -> MonthUsage:
-        return _cached(self._cache, (year, month), self._load)
+        return self._months(year, month)
 
     def _load(self, year: int, month: int) -> MonthUsage:
         stem = f"{year}-{month:02d}"
@@ -238,7 +224,7 @@ class FileDetectionSource:
         self.root = root
         self.description = f"file {_display(folder, root)}"
         # (kind, year, month) -> {customer_id: {date: {detection: count}}}
-        self._cache: dict[tuple[str, int, int], dict | SourceError] = {}
+        self._months = LoadedOnce(self._load)
         # (kind, year, month) -> {customer_id: why its rows cannot be counted}
         self._broken: dict[tuple[str, int, int], dict[str, SourceError]] = {}
 
@@ -267,7 +253,7 @@ class FileDetectionSource:
         return totals
 
     def _month(self, kind: str, year: int, month: int) -> dict:
-        return _cached(self._cache, (kind, year, month), self._load)
+        return self._months(kind, year, month)
 
     def _load(self, kind: str, year: int, month: int) -> dict:
         stem = f"{year}-{month:02d}"

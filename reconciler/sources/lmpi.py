@@ -51,6 +51,7 @@ from reconciler.config.model import Product
 from reconciler.net.urls import url_problem
 from reconciler.sources.http import ReadingApi, Transient
 from reconciler.sources.model import (
+    LoadedOnce,
     MonthUsage,
     RejectedLine,
     SourceError,
@@ -231,8 +232,8 @@ class LmpiUsageSource:
         self.url = self.client.url
         self.description = f"LMPI {self.url}"
         self._products = ProductMap(products)
-        self._cache: dict[tuple[int, int], MonthUsage | SourceError] = {}
-        self._names: CustomerNames | SourceError | None = None
+        self._months = LoadedOnce(self._load)
+        self._names = LoadedOnce(lambda: CustomerNames(self.client.customers()))
 
     def __repr__(self) -> str:  # never show credentials
         return f"LmpiUsageSource({self.url!r})"
@@ -245,27 +246,14 @@ class LmpiUsageSource:
         self.client.close()
 
     def usage(self, year: int, month: int) -> MonthUsage:
-        key = (year, month)
-        if key not in self._cache:
-            try:
-                self._cache[key] = self._parse(year, month, self.client.summary(year, month))
-            except SourceError as exc:
-                self._cache[key] = exc
-        found = self._cache[key]
-        if isinstance(found, SourceError):
-            raise found
-        return found
+        return self._months(year, month)
+
+    def _load(self, year: int, month: int) -> MonthUsage:
+        return self._parse(year, month, self.client.summary(year, month))
 
     def customer_name(self, customer_id: str) -> str:
-        """The name LMPI's report gives this customer id; read once per run."""
-        if self._names is None:
-            try:
-                self._names = CustomerNames(self.client.customers())
-            except SourceError as exc:
-                self._names = exc
-        if isinstance(self._names, SourceError):
-            raise self._names
-        return self._names.name(customer_id)
+        """The name LMPI's report gives this customer id; the list is read once per run."""
+        return self._names().name(customer_id)
 
     def _parse(self, year: int, month: int, data: object) -> MonthUsage:
         label = f"{year}-{month:02d}"

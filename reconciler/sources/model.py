@@ -13,16 +13,41 @@ never counted as zero. Within a complete day, a detection without rows counted z
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 from reconciler.errors import ReconcilerError
 
 
 class SourceError(ReconcilerError):
     """Usage or detection data that is missing, unreadable or invalid (names file:line)."""
+
+
+class LoadedOnce:
+    """What a source loads (a file, a report, a customer list), loaded once per key: a
+    load that failed keeps failing the same way (every customer read from it gets the same
+    error) without being loaded again. Customers run in parallel, so loads hold a lock:
+    the first thread loads, the others wait for its answer instead of loading it again."""
+
+    def __init__(self, load: Callable[..., Any]) -> None:
+        self._load = load
+        self._found: dict[tuple, Any] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, *key: Any) -> Any:
+        with self._lock:
+            if key not in self._found:
+                try:
+                    self._found[key] = self._load(*key)
+                except SourceError as exc:
+                    self._found[key] = exc
+            found = self._found[key]
+        if isinstance(found, SourceError):
+            raise found
+        return found
 
 
 def day_list(days: Sequence[date]) -> str:
