@@ -26,11 +26,13 @@ def in_conditions(
     *,
     conditions: str | None = None,
     max_url_length: int,
-) -> list[str]:
+) -> list[tuple[str, tuple[Any, ...]]]:
     """`conditions` strings (`(conditions) and (field in (...))`), each making a request
-    URL shorter than `max_url_length`; `url_length(condition)` measures one exactly.
-    Values are deduplicated (first occurrence kept) and each is used once, in order."""
-    quoted = [cond.quote(v) for v in dict.fromkeys(values)]
+    URL shorter than `max_url_length`, with the values it carries; `url_length(condition)`
+    measures one exactly. Values are deduplicated (first occurrence kept) and each is used
+    once, in order."""
+    unique = list(dict.fromkeys(values))
+    quoted = [cond.quote(v) for v in unique]
     cond.field(field)
     if not quoted:
         return []
@@ -59,4 +61,8 @@ def in_conditions(
                 f"characters, over {max_url_length}"
             )
     chunks.append(current)
-    return [build(chunk) for chunk in chunks]
+    out, taken = [], 0
+    for chunk in chunks:
+        out.append((build(chunk), tuple(unique[taken:taken + len(chunk)])))
+        taken += len(chunk)
+    return out

@@ -403,7 +403,7 @@ class ConnectWiseClient:
             raise ConnectWiseError(200, "", 'expected {"count": N}', (), "GET", path + "/count")
         return body["count"]
 
-    def in_chunks(
+    def in_chunks_of(
         self,
         path: str,
         field: str,
@@ -413,9 +413,10 @@ class ConnectWiseClient:
         fields: str | Sequence[str] | None = None,
         order_by: str | None = None,
         max_url_length: int = MAX_URL_LENGTH,
-    ) -> list[str]:
+    ) -> list[tuple[str, tuple[Any, ...]]]:
         """The `conditions` strings that split `field in (...)` over `values` so that each
-        request URL (fully encoded, page parameters included) is under max_url_length."""
+        request URL (fully encoded, page parameters included) is under max_url_length,
+        each with the values it carries."""
 
         def url_length(condition: str) -> int:  # called only when there are values
             query = self._list_params(condition, fields, order_by, self.page_size, None)
@@ -425,3 +426,9 @@ class ConnectWiseClient:
         return in_conditions(
             field, values, url_length, conditions=conditions, max_url_length=max_url_length
         )
+
+    def in_chunks(self, path: str, field: str, values: Iterable[Any], **options: Any
+                  ) -> list[str]:
+        """`in_chunks_of`'s conditions alone."""
+        return [condition for condition, _ in self.in_chunks_of(path, field, values,
+                                                                **options)]

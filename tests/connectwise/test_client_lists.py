@@ -147,6 +147,18 @@ def test_in_chunks_counts_encoded_characters(make_client):
         assert len(str(url)) < 2000
 
 
+def test_each_chunk_names_the_values_it_carries(make_client):
+    # what a failed request asked for (a partial bulk read fails only those customers)
+    client, _ = make_client()
+    values = [f"C{i:04d}" for i in range(600)] + ["C0001"]  # a repeat is carried once
+    chunks = client.in_chunks_of("/company/companies", "identifier", values)
+    assert len(chunks) > 1
+    assert [v for _, carried in chunks for v in carried] == values[:600]
+    for condition, carried in chunks:
+        assert condition == "identifier in (" + ", ".join(f'"{v}"' for v in carried) + ")"
+    assert [c for c, _ in chunks] == client.in_chunks("/company/companies", "identifier", values)
+
+
 def test_in_chunks_refuses_unsafe_values_and_oversized_ones(make_client):
     client, _ = make_client()
     with pytest.raises(UnsafeConditionValue):

@@ -106,9 +106,9 @@ def test_a_failed_agreements_read_fails_the_billing_of_the_companies_it_carried(
         data, app, monkeypatch):
     fleet = world.fleet(data)
     client, site = refusing_gateway(app, listing("/finance/agreements", "HOOLI"))
-    whole = client.client.in_chunks
+    whole = client.client.in_chunks_of
     # one company per chunk, as many chunks of a big fleet are
-    monkeypatch.setattr(client.client, "in_chunks", lambda path, field, values, **options: [
+    monkeypatch.setattr(client.client, "in_chunks_of", lambda path, field, values, **options: [
         c for v in values for c in whole(path, field, [v], **options)])
     report = run(fleet, client, at(2026, 11, 25, 12))
     assert len(site.refused) == 6  # Hooli's chunk, retried; the others' were read

@@ -10,7 +10,6 @@ writes send exactly the fields named.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -146,14 +145,6 @@ def key_requests(keys: Iterable[str] = (), key_prefixes: Iterable[str] = ()
             for condition, tags in batched(asked)]
 
 
-def _in_list_holds(condition: str, value: Any) -> bool:
-    """Whether `value` is one of the items of the `in (...)` list of `condition`. Items
-    are quoted literals (inner quotes escaped), separated by ", " between parentheses, so
-    a literal bounded by those cannot be part of another."""
-    literal = re.escape(cond.quote(value))
-    return re.search(rf"(?:\(|, ){literal}(?:,|\))", condition) is not None
-
-
 def key_prefix_condition(key_prefixes: Iterable[str]) -> str:
     """`externalXRef like "p1%" or ...`: tickets whose key starts with one of them."""
     return cond.or_(*(cond.like("externalXRef", f"{p}%") for p in key_prefixes))
@@ -257,15 +248,14 @@ class HttpGateway:
         `_read_each`."""
         wanted = list(dict.fromkeys(values))
         try:  # measuring a chunk's URL may need the site's codebase: a request of its own
-            chunks = self.client.in_chunks(path, field, wanted, conditions=conditions,
-                                           fields=fields)
+            chunks = self.client.in_chunks_of(path, field, wanted, conditions=conditions,
+                                              fields=fields)
         except ConnectWiseError as exc:
             if not partial:
                 raise
             return [], (FailedRead(exc, tuple(wanted)),)
-        requests: list[Request] = [
-            (c, tuple(v for v in wanted if _in_list_holds(c, v)) if partial else (), ())
-            for c in chunks]
+        requests: list[Request] = [(c, carried if partial else (), ())
+                                   for c, carried in chunks]
         return self._read_each(path, fields, requests, partial=partial)
 
     def _read_each(self, path: str, fields: str, requests: list[Request], *,
